@@ -15,13 +15,14 @@ def _add_convert_eegpt(sub):
     p = sub.add_parser("convert-eegpt", help="convert EEGPT's published Lightning checkpoint to a safetensors model")
     p.add_argument("checkpoint", help="path to eegpt_mcae_58chs_4s_large4E.ckpt")
     p.add_argument("out_dir")
+    p.add_argument("--num-attention-heads", type=int, default=8, help="heads per block (not stored in the file; 8 for EEGPT large)")
     p.set_defaults(func=_run_convert_eegpt)
 
 
 def _run_convert_eegpt(args):
     from .eegpt_checkpoint import convert_eegpt_checkpoint
 
-    report = convert_eegpt_checkpoint(args.checkpoint, args.out_dir)
+    report = convert_eegpt_checkpoint(args.checkpoint, args.out_dir, num_attention_heads=args.num_attention_heads)
     print(report.summary())
 
 

@@ -1,0 +1,70 @@
+"""Putting a model together: tokenizer → processor → config → model.
+
+The one place where presets turn into objects; the demo, the training scripts and the tests call
+these functions.
+"""
+
+from __future__ import annotations
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
+
+from .configuration_e2llm import PRESETS, E2LLMConfig, preset_config
+from .feature_extraction_e2llm import E2LLMFeatureExtractor
+from .modeling_e2llm import E2LLMEEGEncoder, E2LLMForConditionalGeneration, E2LLMForEEGClassification
+from .processing_e2llm import E2LLMProcessor
+
+
+def build_processor(tokenizer: PreTrainedTokenizerBase, config: E2LLMConfig | None = None, fill_missing: bool = False) -> E2LLMProcessor:
+    """A processor around ``tokenizer`` (gains ``<eeg_start>``, ``<eeg_end>``, ``<eeg_pad>`` if needed)."""
+    eeg = config.eeg_config if config is not None else None
+    feature_extractor = E2LLMFeatureExtractor(
+        **({} if eeg is None else {"channel_names": eeg.channel_names, "sampling_rate": eeg.sampling_rate, "num_samples": eeg.num_samples}),
+        fill_missing=fill_missing,
+    )
+    per_segment = eeg.num_time_patches if eeg is not None else 16
+    return E2LLMProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer, eeg_tokens_per_segment=per_segment)
+
+
+def build_model(
+    preset: str,
+    tokenizer: PreTrainedTokenizerBase | None = None,
+    *,
+    language_model: str | torch.nn.Module | None = None,
+    eeg_encoder: str | E2LLMEEGEncoder | None = None,
+    dtype: torch.dtype | None = None,
+) -> tuple[E2LLMForConditionalGeneration, E2LLMProcessor]:
+    """Model and processor for a preset, ready for stage 2.
+
+    Args:
+        preset: a name in ``PRESETS`` (``e2llm-4b``/``-8b``/``-14b`` use Qwen3 from the Hub or the
+            local HF cache; ``tiny`` is built in code).
+        tokenizer: the tokenizer; default: the preset's text model's tokenizer (required for tiny).
+        language_model: a pretrained causal LM (object, or id/path for ``AutoModelForCausalLM``);
+            default: the preset's text model; for tiny, a freshly initialised LM.
+        eeg_encoder: a stage-1 directory (``E2LLMForEEGClassification``) or an encoder; default:
+            a freshly initialised encoder (the "w/o stage 1" ablation uses a converted EEGPT).
+        dtype: weights dtype (e.g. ``torch.bfloat16`` on GPUs).
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    text_model = PRESETS[preset].get("text_model")
+    if tokenizer is None:
+        if text_model is None:
+            raise ValueError(f"preset {preset!r} needs a tokenizer (train one with e2llm.tokenization.train_tokenizer)")
+        tokenizer = AutoTokenizer.from_pretrained(text_model)
+    processor = build_processor(tokenizer)
+    vocab_size = len(processor.tokenizer)
+    config = preset_config(preset, vocab_size=vocab_size, **processor.token_ids)
+    config.text_config.vocab_size = max(config.text_config.vocab_size, vocab_size)
+
+    if isinstance(language_model, str) or (language_model is None and text_model is not None):
+        language_model = AutoModelForCausalLM.from_pretrained(language_model or text_model, dtype=dtype or "auto")
+    if isinstance(eeg_encoder, str):
+        eeg_encoder = E2LLMForEEGClassification.from_pretrained(eeg_encoder).eeg_encoder
+    if eeg_encoder is not None:
+        config.eeg_config = eeg_encoder.config
+    model = E2LLMForConditionalGeneration.from_parts(config, language_model=language_model, eeg_encoder=eeg_encoder)
+    if dtype is not None:
+        model.to(dtype)
+    return model, processor
