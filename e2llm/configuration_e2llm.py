@@ -66,6 +66,9 @@ class E2LLMEEGConfig(PreTrainedConfig):
         num_summary_tokens: summary tokens appended to each time patch (EEGPT's ``embed_num``).
         qkv_bias, layer_norm_eps, initializer_range: as in EEGPT.
         classifier_dropout: dropout before the stage-1 head.
+        input_scale: factor applied to ``eeg_values`` (mV) before patching. 1.0 for EEGPT's
+            weights, which were trained on mV; an encoder trained from scratch learns much faster
+            on inputs of about unit size (EEG is tens of µV, ~0.05 mV), so the tiny preset uses 50.
         id2label: classes of the stage-1 head; the seven SEED-VII emotions by default.
     """
 
@@ -87,6 +90,7 @@ class E2LLMEEGConfig(PreTrainedConfig):
     initializer_range: float = 0.02
     attention_dropout: float = 0.0
     classifier_dropout: float = 0.1
+    input_scale: float = 1.0
 
     def __post_init__(self, **kwargs):
         if self.id2label is None and kwargs.get("num_labels") in (None, len(EMOTIONS)):
@@ -165,7 +169,7 @@ PRESETS: dict[str, dict] = {
     "e2llm-8b": {"text_model": "Qwen/Qwen3-8B"},
     "e2llm-14b": {"text_model": "Qwen/Qwen3-14B"},
     "tiny": {
-        "eeg": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "mlp_ratio": 2.0},
+        "eeg": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "mlp_ratio": 2.0, "input_scale": 50.0},
         "text": {
             "model_type": "qwen3",
             "hidden_size": 64,

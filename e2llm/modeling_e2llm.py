@@ -184,7 +184,7 @@ class E2LLMEEGEncoder(E2LLMEEGPreTrainedModel):
                 f"eeg_values has shape {tuple(eeg_values.shape)}; expected (batch, {len(self.config.channel_names)}, "
                 f"{self.config.num_samples})"
             )
-        eeg_values = eeg_values.to(self.patch_embed.proj.weight.dtype)
+        eeg_values = eeg_values.to(self.patch_embed.proj.weight.dtype) * self.config.input_scale
         x = self.patch_embed(eeg_values)  # (B, N, C, D)
         x = x + self.chan_embed(self.channel_ids)[None, None]  # channel embedding ς_i
         num_patches = x.shape[1]

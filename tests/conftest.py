@@ -39,3 +39,38 @@ def random_eeg(n: int, seed: int = 0, channels: int = 58, samples: int = 1024) -
     """Synthetic EEG-shaped noise in mV (random, labelled as such: for shape and plumbing tests)."""
     rng = np.random.default_rng(seed)
     return [(rng.standard_normal((channels, samples)) * 0.02).astype(np.float32) for _ in range(n)]
+
+
+def write_toy_segments(path, n_train_per_emotion: int = 6, n_test_per_emotion: int = 2, seed: int = 0):
+    """A SYNTHETIC segments dataset in the pipeline's schema, written with ``save_to_disk``: each
+    emotion is a sinusoid at its own frequency (4 + 3·k Hz) on all channels, plus noise. Small and
+    trivially learnable — for plumbing tests of training and evaluation, not for accuracy claims."""
+    from datasets import Array2D, ClassLabel, Dataset, DatasetDict, DatasetInfo, Features, Sequence, Value
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(1024) / 256
+    features = Features({
+        "id": Value("string"), "eeg": Array2D((58, 1024), "float32"), "channel_mask": Sequence(Value("bool"), length=58),
+        "emotion": ClassLabel(names=list(EMOTIONS)), "subject": Value("string"), "session": Value("int32"),
+        "clip": Value("int32"), "segment": Value("int32"), "source": Value("string"),
+    })  # fmt: skip
+    splits = {}
+    for split, n in (("train", n_train_per_emotion), ("test", n_test_per_emotion)):
+        rows = []
+        for k, _ in enumerate(EMOTIONS):
+            for j in range(n):
+                wave = 0.02 * np.sin(2 * np.pi * (4 + 3 * k) * t + rng.uniform(0, 6.3, (58, 1)))
+                rows.append({
+                    "id": f"{split}-e{k}-{j}", "eeg": (wave + 0.01 * rng.standard_normal((58, 1024))).astype(np.float32),
+                    "channel_mask": [True] * 58, "emotion": k, "subject": "toy", "session": 1, "clip": k + 1,
+                    "segment": j, "source": "toy",
+                })  # fmt: skip
+        info = DatasetInfo(description="SYNTHETIC DATA — toy sinusoid segments for tests", features=features)
+        splits[split] = Dataset.from_list(rows, features=features, info=info)
+    DatasetDict(splits).save_to_disk(str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def toy_segments_dir(tmp_path_factory):
+    return write_toy_segments(tmp_path_factory.mktemp("toy") / "segments")

@@ -1,0 +1,137 @@
+"""Run configuration: one YAML file describes a whole three-stage run.
+
+Layout (see ``train/configs/``)::
+
+    run:            # shared by all stages
+      preset: e2llm-8b
+      output_dir: runs/e2llm-8b          # stages write stage1/, stage2/, stage3/ inside
+      segments_dir: data/seed-vii/segments
+      tasks_dir: data/seed-vii/tasks
+      ablation: none                     # none | no_stage1 | no_stage2 | no_stage3
+    stage1: {...}   # Stage1Arguments + transformers.TrainingArguments fields
+    align:  {...}   # E2LLMArguments + trl.SFTConfig fields (stage 2)
+    sft:    {...}   # the same, stage 3
+
+For one stage, the ``run`` values, then the stage's section, then command-line flags apply, in
+that order, over the paper's values in ``PAPER_DEFAULTS`` (TRL's parser conventions: flags
+override the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import yaml
+from transformers import HfArgumentParser, TrainingArguments
+
+from .stages import E2LLMArguments, Stage1Arguments, artifact_exists, train_encoder, train_sft
+
+STAGE_DIRS = {"stage1": "stage1", "align": "stage2", "sft": "stage3"}
+ABLATIONS = ("none", "no_stage1", "no_stage2", "no_stage3")
+
+# The paper's hyper-parameters (§4.1). Adam without weight decay is AdamW with weight_decay 0.
+PAPER_DEFAULTS: dict[str, dict] = {
+    "stage1": {
+        "num_train_epochs": 50, "per_device_train_batch_size": 64, "per_device_eval_batch_size": 64,
+        "learning_rate": 1e-4, "weight_decay": 0.01, "optim": "adamw_torch",
+        "eval_strategy": "epoch", "save_strategy": "epoch", "save_total_limit": 2, "logging_steps": 10,
+        "report_to": "none",
+    },
+    "align": {
+        "max_train_samples": 10_000, "num_train_epochs": 1, "per_device_train_batch_size": 16,
+        "learning_rate": 2e-4, "weight_decay": 0.0, "optim": "adamw_torch", "lr_scheduler_type": "cosine",
+        "save_strategy": "steps", "save_steps": 100, "save_total_limit": 2, "logging_steps": 10,
+        "report_to": "none", "ddp_find_unused_parameters": False,
+    },
+    "sft": {
+        "max_train_samples": 3_000, "num_train_epochs": 1, "per_device_train_batch_size": 16,
+        "learning_rate": 2e-4, "weight_decay": 0.0, "optim": "adamw_torch", "lr_scheduler_type": "cosine",
+        "lora_r": 128, "lora_alpha": 256, "lora_dropout": 0.05,
+        "save_strategy": "steps", "save_steps": 100, "save_total_limit": 2, "logging_steps": 10,
+        "report_to": "none", "ddp_find_unused_parameters": False,
+    },
+}  # fmt: skip
+
+
+def _dataclasses(stage: str):
+    if stage == "stage1":
+        return (Stage1Arguments, TrainingArguments)
+    from trl import SFTConfig
+
+    return (E2LLMArguments, SFTConfig)
+
+
+def load_run_config(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such config file")
+    config = yaml.safe_load(path.read_text()) or {}
+    unknown = set(config) - {"run", *STAGE_DIRS}
+    if unknown:
+        raise ValueError(f"{path}: unknown sections {sorted(unknown)}; expected run, stage1, align, sft")
+    ablation = config.get("run", {}).get("ablation", "none")
+    if ablation not in ABLATIONS:
+        raise ValueError(f"{path}: ablation must be one of {ABLATIONS}, not {ablation!r}")
+    return config
+
+
+def stage_defaults(config: dict, stage: str) -> dict:
+    """Flat defaults of one stage: paper values < ``run`` < the stage's section, plus the derived
+    ``output_dir`` and ``init_from``."""
+    run = dict(config.get("run", {}))
+    output_dir = Path(run.pop("output_dir", "runs/e2llm"))
+    ablation = run.pop("ablation", "none")
+    values = {**PAPER_DEFAULTS[stage], "output_dir": str(output_dir / STAGE_DIRS[stage])}
+    if stage == "align" and ablation != "no_stage1":
+        values["init_from"] = str(output_dir / "stage1")  # its trained encoder
+    if stage == "sft":  # the stage-2 model; without stage 2, the stage-1 encoder
+        values["init_from"] = str(output_dir / ("stage1" if ablation == "no_stage2" else "stage2"))
+    if stage != "stage1":
+        values["stage"] = stage
+    fields = _field_names(stage)
+    values.update({k: v for k, v in run.items() if k in fields})
+    values.update(config.get(stage) or {})
+    unknown = set(values) - fields
+    if unknown:
+        raise ValueError(f"config section '{stage}': unknown keys {sorted(unknown)}")
+    return values
+
+
+def _field_names(stage: str) -> set[str]:
+    import dataclasses
+
+    return {f.name for cls in _dataclasses(stage) for f in dataclasses.fields(cls)}
+
+
+def parse_stage_arguments(stage: str, argv: list[str] | None = None, config: dict | None = None):
+    """Parse ``[--config FILE] [flags]`` for one stage into its two dataclasses."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    known, rest = pre.parse_known_args(argv)
+    if config is None:
+        config = load_run_config(known.config) if known.config else {}
+    parser = HfArgumentParser(_dataclasses(stage))
+    parser.set_defaults(**stage_defaults(config, stage))
+    return parser.parse_args_into_dataclasses(args=rest)
+
+
+def run_training(config_path: str | Path, argv_per_stage: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """``e2llm train``: stage 1 → 2 → 3 from one config, skipping stages whose artifact exists
+    and those the ablation leaves out. Returns the directory of each stage that exists."""
+    config = load_run_config(config_path)
+    ablation = config.get("run", {}).get("ablation", "none")
+    skip = {"no_stage1": "stage1", "no_stage2": "align", "no_stage3": "sft"}.get(ablation)
+    done = {}
+    for stage in ("stage1", "align", "sft"):
+        if stage == skip:
+            print(f"[{stage}] skipped ({ablation})")
+            continue
+        script_args, training_args = parse_stage_arguments(stage, (argv_per_stage or {}).get(stage, []), config)
+        if artifact_exists(training_args.output_dir):
+            print(f"[{stage}] {training_args.output_dir} exists; skipping")
+        else:
+            print(f"[{stage}] training → {training_args.output_dir}")
+            (train_encoder if stage == "stage1" else train_sft)(script_args, training_args)
+        done[stage] = training_args.output_dir
+    return done

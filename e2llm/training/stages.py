@@ -1,0 +1,310 @@
+"""The three training stages (§3.2.2, §4.1 of the paper) as library functions.
+
+* stage 1 — ``train_encoder``: ``E2LLMForEEGClassification`` on the segments with transformers'
+  ``Trainer`` (AdamW, weight decay 0.01, lr 1e-4, batch 64, one-cycle schedule, 50 epochs).
+* stage 2 — ``train_sft(stage="align")``: projector only (with the ``<eeg_start>``/``<eeg_end>``
+  embeddings it owns); encoder and LM frozen; TRL ``SFTTrainer``; 10,000 samples.
+* stage 3 — ``train_sft(stage="sft")``: projector + LoRA (r 128, α 256, dropout 0.05) on the
+  LM's q_proj/k_proj; encoder frozen; 3,000 samples. Saved merged, with the adapter beside it.
+
+Each stage writes a ``save_pretrained`` directory (model + processor) and, last, a marker file
+``e2llm_stage.json``: a directory with the marker is complete and is skipped by ``e2llm train``.
+Checkpoints (``checkpoint-N``) go in the same directory; a rerun resumes from the newest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from datasets import load_from_disk
+from transformers import AutoTokenizer, Trainer, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
+
+from ..assembly import build_model
+from ..configuration_e2llm import PRESETS, E2LLMEEGConfig
+from ..modeling_e2llm import E2LLMForConditionalGeneration, E2LLMForEEGClassification
+from ..processing_e2llm import E2LLMProcessor
+from .collators import E2LLMDataCollator, EEGClassificationCollator, EncoderOutputCache
+
+MARKER = "e2llm_stage.json"
+LM_TARGET_MODULES = r".*language_model.*\.(q_proj|k_proj)"
+MODULE_GROUPS = ("eeg_encoder", "multi_modal_projector", "language_model", "lm_head")
+
+
+# -- arguments ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Stage1Arguments:
+    """Stage-1 data and model options (training options are ``TrainingArguments``)."""
+
+    segments_dir: str | None = field(default=None, metadata={"help": "segments dataset (e2llm prepare)"})
+    preset: str = field(default="e2llm-8b", metadata={"help": "model preset; sets the encoder size"})
+    eeg_checkpoint: str | None = field(
+        default=None, metadata={"help": "start from this encoder: a converted EEGPT or stage-1 directory"}
+    )
+    eval_split: str = field(default="test", metadata={"help": "split on which validation balanced accuracy is reported"})
+    max_train_samples: int | None = field(default=None, metadata={"help": "use at most this many training segments"})
+
+
+@dataclass
+class E2LLMArguments:
+    """Stage-2/3 options (training options are TRL's ``SFTConfig``)."""
+
+    stage: str = field(default="sft", metadata={"help": "'align' (stage 2) or 'sft' (stage 3)"})
+    preset: str = field(default="e2llm-8b", metadata={"help": f"one of {sorted(PRESETS)}"})
+    tasks_dir: str | None = field(default=None, metadata={"help": "task datasets (e2llm build-tasks)"})
+    segments_dir: str | None = field(default=None, metadata={"help": "segments dataset; default: from tasks_info.json"})
+    init_from: str | None = field(
+        default=None,
+        metadata={"help": "align: stage-1 directory (its encoder); sft: stage-2 model directory, or a stage-1 "
+                  "directory to skip stage 2"},
+    )  # fmt: skip
+    text_model: str | None = field(default=None, metadata={"help": "LM id or path; default: the preset's Qwen3"})
+    eeg_encoder: str | None = field(default=None, metadata={"help": "encoder directory when not from init_from (e.g. converted EEGPT)"})
+    max_train_samples: int | None = field(default=None, metadata={"help": "use at most this many samples"})
+    cache_encoder_outputs: bool = field(default=True, metadata={"help": "compute the frozen encoder once per segment"})
+    lora_r: int = 128
+    lora_alpha: int = 256
+    lora_dropout: float = 0.05
+    lora_target_modules: str = LM_TARGET_MODULES
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def artifact_exists(path: str | os.PathLike) -> bool:
+    return (Path(path) / MARKER).is_file()
+
+
+def _write_marker(path: Path, stage: str, **info) -> None:
+    tmp = path / (MARKER + ".tmp")
+    tmp.write_text(json.dumps({"stage": stage, "finished": time.strftime("%Y-%m-%d %H:%M:%S"), **info}, indent=2, default=str))
+    os.replace(tmp, path / MARKER)
+
+
+def parameter_table(model: torch.nn.Module) -> str:
+    """Trainable / total parameters per module group, as a text table."""
+    rows = {group: [0, 0] for group in MODULE_GROUPS}
+    rows["other"] = [0, 0]
+    for name, param in model.named_parameters():
+        group = next((g for g in MODULE_GROUPS if f"{g}." in f".{name}" or name.startswith(g)), "other")
+        rows[group][1] += param.numel()
+        if param.requires_grad:
+            rows[group][0] += param.numel()
+    lines = [f"{'module':<24}{'trainable':>14}{'total':>14}"]
+    for group, (trainable, total) in rows.items():
+        if total:
+            lines.append(f"{group:<24}{trainable:>14,}{total:>14,}")
+    t, a = sum(r[0] for r in rows.values()), sum(r[1] for r in rows.values())
+    lines.append(f"{'all':<24}{t:>14,}{a:>14,}  ({100 * t / max(a, 1):.2f}% trainable)")
+    return "\n".join(lines)
+
+
+def trainable_groups(model: torch.nn.Module) -> set[str]:
+    """Module groups that have at least one trainable parameter."""
+    groups = set()
+    for name, param in model.named_parameters():
+        if param.requires_grad:
+            groups.add(next((g for g in MODULE_GROUPS if f"{g}." in f".{name}"), "other"))
+    return groups
+
+
+def freeze_for_stage(model: E2LLMForConditionalGeneration, stage: str) -> None:
+    """Stage 2 ('align'): only the projector trains. Stage 3 ('sft'): the projector trains and
+    LoRA (added by PEFT afterwards) trains the LM; everything else is frozen. The encoder is put in
+    eval mode (no dropout), so its outputs can be cached."""
+    if stage not in ("align", "sft"):
+        raise ValueError(f"stage must be 'align' or 'sft', not {stage!r}")
+    for name, param in model.named_parameters():
+        param.requires_grad = name.startswith("model.multi_modal_projector.")
+    model.model.eeg_encoder.eval()
+
+
+def _run_info(trainer, resumed_from: str | None) -> dict:
+    return {
+        "global_step": trainer.state.global_step,
+        "world_size": trainer.args.world_size,
+        "resumed_from": resumed_from,
+        "log_history": trainer.state.log_history,
+    }
+
+
+def _resume_checkpoint(output_dir: str) -> str | None:
+    return get_last_checkpoint(output_dir) if os.path.isdir(output_dir) else None
+
+
+def _segments_dir(tasks_dir: str, segments_dir: str | None) -> str:
+    if segments_dir:
+        return segments_dir
+    info = Path(tasks_dir) / "tasks_info.json"
+    if not info.is_file():
+        raise FileNotFoundError(f"{tasks_dir}: no tasks_info.json; pass segments_dir")
+    return json.loads(info.read_text())["segments_dir"]
+
+
+# -- stage 1 -----------------------------------------------------------------------------------
+
+
+class OneCycleTrainer(Trainer):
+    """``Trainer`` with PyTorch's one-cycle learning-rate schedule (the paper's stage-1 schedule)."""
+
+    def create_scheduler(self, num_training_steps: int, optimizer=None):
+        if self.lr_scheduler is None:
+            self.lr_scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                optimizer or self.optimizer,
+                max_lr=self.args.learning_rate,
+                total_steps=max(num_training_steps, 1),
+                pct_start=0.3,
+            )
+            self._created_lr_scheduler = True
+        return self.lr_scheduler
+
+
+def _balanced_accuracy(eval_pred) -> dict[str, float]:
+    from sklearn.metrics import balanced_accuracy_score
+
+    logits, labels = eval_pred
+    return {"balanced_accuracy": float(balanced_accuracy_score(labels, np.asarray(logits).argmax(-1)))}
+
+
+def train_encoder(args: Stage1Arguments, training_args: TrainingArguments) -> str:
+    """Stage 1: train ``E2LLMForEEGClassification``; returns the artifact directory
+    (``training_args.output_dir``)."""
+    from ..datasets_builder import load_segments
+
+    segments = load_segments(args.segments_dir)
+    columns = ["eeg", "channel_mask", "emotion"]
+    train = segments["train"].select_columns(columns).with_format("numpy")
+    if args.max_train_samples is not None:
+        train = train.select(range(min(args.max_train_samples, len(train))))
+    evaluation = segments[args.eval_split].select_columns(columns).with_format("numpy") if args.eval_split in segments else None
+
+    if args.eeg_checkpoint:
+        model = E2LLMForEEGClassification.from_pretrained(args.eeg_checkpoint)
+    else:
+        eeg_kwargs = PRESETS.get(args.preset, {}).get("eeg", {})
+        model = E2LLMForEEGClassification(E2LLMEEGConfig(**eeg_kwargs))
+    print(parameter_table(model))
+
+    training_args.remove_unused_columns = False
+    training_args.label_names = ["labels"]
+    trainer = OneCycleTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=train,
+        eval_dataset=evaluation,
+        data_collator=EEGClassificationCollator(),
+        compute_metrics=_balanced_accuracy,
+    )
+    resumed_from = _resume_checkpoint(training_args.output_dir)
+    trainer.train(resume_from_checkpoint=resumed_from)
+    metrics = trainer.evaluate() if evaluation is not None else {}
+    if metrics:
+        print(f"stage 1: validation balanced accuracy on '{args.eval_split}': {metrics['eval_balanced_accuracy']:.3f}")
+    if trainer.is_world_process_zero():
+        trainer.save_model(training_args.output_dir)
+        _write_marker(Path(training_args.output_dir), "stage1", metrics=metrics, arguments=asdict(args), **_run_info(trainer, resumed_from))
+    return training_args.output_dir
+
+
+# -- stages 2 and 3 ----------------------------------------------------------------------------
+
+
+def _load_or_build(args: E2LLMArguments) -> tuple[E2LLMForConditionalGeneration, E2LLMProcessor, str | None]:
+    """The model a stage starts from, its processor, and the directory of that base (if saved)."""
+    init = Path(args.init_from) if args.init_from else None
+    if args.stage == "sft" and init is not None and (init / "config.json").is_file():
+        config = json.loads((init / "config.json").read_text())
+        if config.get("model_type") == "e2llm":
+            model = E2LLMForConditionalGeneration.from_pretrained(init)
+            return model, E2LLMProcessor.from_pretrained(init), str(init)
+    encoder_dir = args.eeg_encoder or (str(init) if init is not None else None)
+    tokenizer = AutoTokenizer.from_pretrained(args.text_model) if args.text_model else None
+    model, processor = build_model(args.preset, tokenizer, language_model=args.text_model, eeg_encoder=encoder_dir)
+    return model, processor, None
+
+
+def train_sft(args: E2LLMArguments, sft_config) -> str:
+    """Stage 2 (``args.stage == "align"``) or stage 3 (``"sft"``) with TRL's ``SFTTrainer``;
+    returns the artifact directory (``sft_config.output_dir``)."""
+    from peft import LoraConfig
+    from trl import SFTTrainer
+
+    from ..datasets_builder import SegmentLookup, load_segments
+
+    if args.tasks_dir is None:
+        raise ValueError("tasks_dir is required")
+    split = "train" if args.stage == "align" else "train_sft"
+    tasks = load_from_disk(args.tasks_dir)
+    if split not in tasks:
+        raise ValueError(f"{args.tasks_dir}: no '{split}' split (found {sorted(tasks)})")
+    dataset = tasks[split]
+    if args.max_train_samples is not None:
+        dataset = dataset.select(range(min(args.max_train_samples, len(dataset))))
+    if any(task == "esr" for task in dataset["task"]):
+        raise ValueError(f"{args.tasks_dir}: ESR samples in '{split}'; ESR is for evaluation only")
+    segments = SegmentLookup(load_segments(_segments_dir(args.tasks_dir, args.segments_dir)))
+
+    model, processor, base_dir = _load_or_build(args)
+    out = Path(sft_config.output_dir)
+    if args.stage == "sft" and base_dir is None:
+        # stage 3 without stage 2 starts from a model assembled here: keep it as the adapter's base
+        base_dir = str(out / "adapter-base")
+        if not artifact_exists(base_dir):
+            model.save_pretrained(base_dir)
+            processor.save_pretrained(base_dir)
+            _write_marker(Path(base_dir), "stage3-base")
+    freeze_for_stage(model, args.stage)
+    cache = None
+    if args.cache_encoder_outputs:
+        ids = [i for row in dataset["segment_ids"] for i in row]
+        cache = EncoderOutputCache(model.model.eeg_encoder, segments, ids, dtype=model.dtype)
+
+    peft_config = None
+    if args.stage == "sft":
+        peft_config = LoraConfig(
+            r=args.lora_r,
+            lora_alpha=args.lora_alpha,
+            lora_dropout=args.lora_dropout,
+            target_modules=args.lora_target_modules,
+            modules_to_save=["multi_modal_projector"],
+            task_type="CAUSAL_LM",
+        )
+    sft_config.remove_unused_columns = False
+    sft_config.dataset_kwargs = {**(sft_config.dataset_kwargs or {}), "skip_prepare_dataset": True}
+    sft_config.label_names = ["labels"]
+    trainer = SFTTrainer(
+        model=model,
+        args=sft_config,
+        train_dataset=dataset,
+        processing_class=processor,
+        data_collator=E2LLMDataCollator(processor, segments, encoder_cache=cache, max_length=sft_config.max_length),
+        peft_config=peft_config,
+    )
+    table = parameter_table(trainer.model)
+    expected = {"multi_modal_projector"} | ({"language_model"} if args.stage == "sft" else set())
+    if trainable_groups(trainer.model) != expected:
+        raise RuntimeError(f"stage {args.stage}: trainable modules are {trainable_groups(trainer.model)}, expected {expected}\n{table}")
+    if trainer.is_world_process_zero():
+        print(f"stage {args.stage}: parameters\n{table}")
+    resumed_from = _resume_checkpoint(sft_config.output_dir)
+    trainer.train(resume_from_checkpoint=resumed_from)
+
+    if trainer.is_world_process_zero():
+        final = trainer.model
+        if args.stage == "sft":
+            final.save_pretrained(out / "adapter")
+            final = final.merge_and_unload()
+        final.save_pretrained(out)
+        processor.save_pretrained(out)
+        _write_marker(out, {"align": "stage2", "sft": "stage3"}[args.stage], base=base_dir, arguments=asdict(args),
+                      **_run_info(trainer, resumed_from))  # fmt: skip
+    return str(out)

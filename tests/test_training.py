@@ -1,0 +1,268 @@
+"""Three-stage training on the tiny config (CPU): losses fall, only the intended parameters
+change, encoder-output caching is exact, artifacts load, runs resume, and two-process DDP runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoModel
+
+import e2llm
+from e2llm.training.collators import E2LLMDataCollator, EncoderOutputCache
+from e2llm.training.config import load_run_config, parse_stage_arguments, run_training
+from e2llm.training.stages import artifact_exists, train_encoder, train_sft
+
+REPO = Path(__file__).resolve().parents[1]
+COMMON = ["--use_cpu", "true", "--logging_steps", "1", "--save_strategy", "no", "--seed", "0"]
+SFT_COMMON = COMMON + ["--bf16", "false", "--activation_checkpointing", "false", "--per_device_train_batch_size", "8"]
+
+
+@pytest.fixture(scope="module")
+def toy_tasks_dir(toy_segments_dir, tmp_path_factory):
+    from e2llm.tasks import build_task_datasets
+
+    out = tmp_path_factory.mktemp("tasks") / "tasks"
+    build_task_datasets(toy_segments_dir, out, n_train=96, n_train_sft=48, n_multi=12, n_esr=7, n_test_ied=14, seed=0)
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def toy_text_model(toy_tasks_dir, tmp_path_factory):
+    """The tiny stand-in LM, pre-trained text-only on the toy instruction corpus (a few seconds)."""
+    from datasets import load_from_disk
+
+    from e2llm.processing_e2llm import CHAT_TEMPLATE
+    from e2llm.tokenization import train_tokenizer
+    from e2llm.training.language_model import chat_corpus, pretrain_text_model
+
+    tasks = load_from_disk(toy_tasks_dir)
+    texts_tok = [json.dumps(m) for m in tasks["train"]["messages"]]
+    tokenizer = train_tokenizer(texts_tok, vocab_size=600)
+    render = lambda conv: tokenizer.apply_chat_template(conv, chat_template=CHAT_TEMPLATE, tokenize=False)  # noqa: E731
+    corpus = chat_corpus(tasks["train"]["messages"], render)
+    out = tmp_path_factory.mktemp("lm") / "text-model"
+    pretrain_text_model(corpus, tokenizer, out, num_train_epochs=2, batch_size=16)
+    return str(out)
+
+
+def _losses(log_history):
+    return [entry["loss"] for entry in log_history if "loss" in entry]
+
+
+@pytest.fixture(scope="module")
+def pipeline(toy_segments_dir, toy_tasks_dir, toy_text_model, tmp_path_factory):
+    """Runs the three stages once, a few steps each."""
+    root = tmp_path_factory.mktemp("run")
+    s1_args, s1_train = parse_stage_arguments("stage1", [
+        "--segments_dir", str(toy_segments_dir), "--preset", "tiny", "--output_dir", str(root / "stage1"),
+        "--num_train_epochs", "6", "--per_device_train_batch_size", "8", "--learning_rate", "3e-3", *COMMON,
+    ], config={})  # fmt: skip
+    train_encoder(s1_args, s1_train)
+    s2 = parse_stage_arguments("align", [
+        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--text_model", toy_text_model, "--init_from", str(root / "stage1"),
+        "--output_dir", str(root / "stage2"), "--max_steps", "12", "--learning_rate", "1e-2", *SFT_COMMON,
+    ], config={})  # fmt: skip
+    train_sft(*s2)
+    s3 = parse_stage_arguments("sft", [
+        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--init_from", str(root / "stage2"), "--output_dir", str(root / "stage3"),
+        "--max_steps", "12", "--learning_rate", "5e-3", "--lora_r", "8", "--lora_alpha", "16", *SFT_COMMON,
+    ], config={})  # fmt: skip
+    train_sft(*s3)
+    return root
+
+
+def _marker(path) -> dict:
+    return json.loads((Path(path) / "e2llm_stage.json").read_text())
+
+
+def test_each_stage_writes_a_complete_artifact(pipeline):
+    for stage in ("stage1", "stage2", "stage3"):
+        assert artifact_exists(pipeline / stage)
+        assert (pipeline / stage / "model.safetensors").is_file()
+    s1 = AutoModel.from_pretrained(pipeline / "stage1")
+    assert type(s1) is e2llm.E2LLMForEEGClassification
+    metrics = _marker(pipeline / "stage1")["metrics"]
+    assert 0.0 <= metrics["eval_balanced_accuracy"] <= 1.0
+    assert metrics["eval_balanced_accuracy"] > 2 / 7  # the toy signal is easy: well above chance (1/7)
+
+
+def test_losses_fall(pipeline):
+    for stage in ("stage1", "stage2", "stage3"):
+        losses = _losses(_marker(pipeline / stage)["log_history"])
+        assert len(losses) >= 4, stage
+        k = max(2, len(losses) // 4)
+        assert sum(losses[-k:]) / k < sum(losses[:k]) / k, (stage, losses)
+
+
+def _state(path):
+    return {k: v.clone() for k, v in AutoModel.from_pretrained(path).state_dict().items()}
+
+
+def test_only_intended_parameters_change(pipeline, toy_text_model):
+    stage1 = _state(pipeline / "stage1")
+    stage2 = _state(pipeline / "stage2")
+    stage3 = _state(pipeline / "stage3")
+    lm = AutoModel.from_pretrained(toy_text_model).state_dict()  # Qwen3Model (bare decoder)
+    # stage 2: encoder = stage 1's, LM = the text model, only the projector moved
+    for key, value in stage1.items():
+        if key.startswith("eeg_encoder."):
+            assert torch.equal(stage2["model." + key], value), key
+    for key, value in lm.items():
+        assert torch.equal(stage2["model.language_model." + key], value), key
+    changed2 = {k for k in stage2 if k in stage3 and not torch.equal(stage2[k], stage3[k])}
+    # stage 3 vs stage 2: projector and the LM's q_proj/k_proj (merged LoRA) moved; nothing else
+    assert any(k.startswith("model.multi_modal_projector.") for k in changed2)
+    assert any(k.endswith("q_proj.weight") for k in changed2) and any(k.endswith("k_proj.weight") for k in changed2)
+    for key in changed2:
+        assert key.startswith("model.multi_modal_projector.") or (
+            key.startswith("model.language_model.") and key.endswith(("q_proj.weight", "k_proj.weight"))
+        ), key
+
+
+def test_stage3_adapter_loads_with_peft_and_matches_merged(pipeline, toy_tasks_dir):
+    from peft import PeftModel
+
+    from e2llm import E2LLMForConditionalGeneration
+
+    adapter_config = json.loads((pipeline / "stage3" / "adapter" / "adapter_config.json").read_text())
+    assert adapter_config["r"] == 8 and adapter_config["modules_to_save"] == ["multi_modal_projector"]
+    assert "language_model" in adapter_config["target_modules"] and "q_proj|k_proj" in adapter_config["target_modules"]
+    base = E2LLMForConditionalGeneration.from_pretrained(pipeline / "stage2")
+    peft_model = PeftModel.from_pretrained(base, pipeline / "stage3" / "adapter").eval()
+    lora_modules = [n for n, _ in peft_model.named_modules() if n.endswith("lora_A")]
+    assert lora_modules and all("language_model" in n and ("q_proj" in n or "k_proj" in n) for n in lora_modules)
+    merged = AutoModel.from_pretrained(pipeline / "stage3").eval()
+    processor = e2llm.E2LLMProcessor.from_pretrained(pipeline / "stage3")
+    from conftest import random_eeg
+
+    inputs = processor(text="Describe <eeg>.", eeg=random_eeg(1))
+    with torch.no_grad():
+        torch.testing.assert_close(peft_model(**inputs).logits, merged(**inputs).logits, atol=1e-4, rtol=1e-4)
+
+
+def test_encoder_cache_gives_the_same_loss(pipeline, toy_tasks_dir, toy_segments_dir):
+    from datasets import load_from_disk
+
+    from e2llm.datasets_builder import SegmentLookup, load_segments
+
+    model = AutoModel.from_pretrained(pipeline / "stage2").eval()
+    processor = e2llm.E2LLMProcessor.from_pretrained(pipeline / "stage2")
+    segments = SegmentLookup(load_segments(toy_segments_dir))
+    rows = load_from_disk(toy_tasks_dir)["train"].select(range(8))
+    rows = [rows[i] for i in range(len(rows))]
+    cache = EncoderOutputCache(model.model.eeg_encoder, segments, [s for r in rows for s in r["segment_ids"]], progress=False)
+    plain = E2LLMDataCollator(processor, segments)(rows)
+    cached = E2LLMDataCollator(processor, segments, encoder_cache=cache)(rows)
+    assert "eeg_values" in plain and "eeg_hidden_states" in cached and "eeg_values" not in cached
+    with torch.no_grad():
+        torch.testing.assert_close(model(**plain).loss, model(**cached).loss)
+
+
+def test_collator_masks_everything_but_the_answer(pipeline, toy_tasks_dir, toy_segments_dir):
+    from datasets import load_from_disk
+
+    from e2llm.datasets_builder import SegmentLookup, load_segments
+
+    processor = e2llm.E2LLMProcessor.from_pretrained(pipeline / "stage2")
+    rows = load_from_disk(toy_tasks_dir)["train"].select(range(4))
+    rows = [rows[i] for i in range(len(rows))]
+    batch = E2LLMDataCollator(processor, SegmentLookup(load_segments(toy_segments_dir)))(rows)
+    for i, row in enumerate(rows):
+        labelled = batch["labels"][i][batch["labels"][i] != -100]
+        answer = row["messages"][-1]["content"][0]["text"]
+        assert processor.tokenizer.decode(labelled) == answer + "<|im_end|>"
+        eeg_positions = torch.isin(batch["input_ids"][i], torch.tensor(list(processor.token_ids.values())))
+        assert (batch["labels"][i][eeg_positions] == -100).all()
+        assert (batch["labels"][i][batch["attention_mask"][i] == 0] == -100).all()
+
+
+def _sft_command(stage, out, tasks_dir, text_model, init_from, *extra):
+    return [
+        "train/sft.py", "--stage", stage, "--preset", "tiny", "--tasks_dir", tasks_dir, "--text_model", text_model,
+        "--init_from", init_from, "--output_dir", str(out), "--use_cpu", "true", "--bf16", "false",
+        "--activation_checkpointing", "false", "--logging_steps", "1", "--lora_r", "8", "--lora_alpha", "16", *extra,
+    ]  # fmt: skip
+
+
+def test_resume_after_kill(pipeline, toy_tasks_dir, toy_text_model, tmp_path):
+    out = tmp_path / "stage2"
+    cmd = [sys.executable, *_sft_command("align", out, toy_tasks_dir, toy_text_model, str(pipeline / "stage1"),
+           "--max_steps", "40", "--save_strategy", "steps", "--save_steps", "5", "--per_device_train_batch_size", "4")]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while not (out / "checkpoint-5" / "trainer_state.json").exists():
+        assert proc.poll() is None and time.time() < deadline, "training ended or stalled before its first checkpoint"
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)  # kill -9 mid-run
+    proc.wait()
+    assert not artifact_exists(out)
+    first = max(int(p.name.split("-")[1]) for p in out.glob("checkpoint-*") if (p / "trainer_state.json").exists())
+    assert first < 40
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert artifact_exists(out)
+    marker = _marker(out)
+    assert marker["global_step"] == 40
+    assert marker["resumed_from"].endswith(f"checkpoint-{first}")  # continued, did not restart
+    steps = [e["step"] for e in marker["log_history"] if "loss" in e]
+    assert steps == list(range(1, 41))  # every step logged exactly once across the two runs
+
+
+def test_two_process_ddp(pipeline, toy_tasks_dir, toy_text_model, tmp_path):
+    out = tmp_path / "stage3-ddp"
+    cmd = ["accelerate", "launch", "--num_processes", "2", "--cpu", "--num_machines", "1", "--mixed_precision", "no",
+           "--dynamo_backend", "no",
+           *_sft_command("sft", out, toy_tasks_dir, toy_text_model, str(pipeline / "stage2"),
+                         "--num_train_epochs", "1", "--per_device_train_batch_size", "4", "--save_strategy", "no")]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    marker = _marker(out)
+    assert marker["world_size"] == 2
+    assert marker["global_step"] == 48 // (4 * 2)  # 48 train_sft samples, batch 4 per process, two processes
+    assert AutoModel.from_pretrained(out) is not None
+
+
+def test_e2llm_train_runs_and_skips_finished_stages(toy_segments_dir, toy_tasks_dir, toy_text_model, tmp_path, capsys):
+    config = tmp_path / "run.yaml"
+    config.write_text(f"""
+run:
+  preset: tiny
+  output_dir: {tmp_path / 'run'}
+  segments_dir: {toy_segments_dir}
+  tasks_dir: {toy_tasks_dir}
+  text_model: {toy_text_model}
+stage1: {{max_steps: 3, per_device_train_batch_size: 8, use_cpu: true, eval_strategy: "no", save_strategy: "no"}}
+align: {{max_steps: 3, per_device_train_batch_size: 8, use_cpu: true, bf16: false, activation_checkpointing: false, save_strategy: "no"}}
+sft: {{max_steps: 3, per_device_train_batch_size: 8, use_cpu: true, bf16: false, activation_checkpointing: false, save_strategy: "no", lora_r: 4, lora_alpha: 8}}
+""")
+    assert load_run_config(config)["run"]["preset"] == "tiny"
+    from e2llm.cli import main
+
+    assert main(["train", "--config", str(config)]) == 0
+    for stage in ("stage1", "stage2", "stage3"):
+        assert artifact_exists(tmp_path / "run" / stage)
+    capsys.readouterr()
+    before = {p: p.stat().st_mtime for p in (tmp_path / "run").glob("stage*/model.safetensors")}
+    assert main(["train", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("exists; skipping") == 3
+    assert before == {p: p.stat().st_mtime for p in (tmp_path / "run").glob("stage*/model.safetensors")}
+
+
+def test_bad_config_is_a_clear_error(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text("run: {preset: tiny}\nalign: {learning_rat: 0.1}\n")
+    with pytest.raises(ValueError, match="unknown keys \\['learning_rat'\\]"):
+        run_training(config)
+    config.write_text("run: {preset: tiny, ablation: no_stage4}\n")
+    with pytest.raises(ValueError, match="ablation must be one of"):
+        load_run_config(config)
