@@ -84,7 +84,138 @@ def _run_train(args):
     for stage, path in run_training(args.config).items():
         print(f"{stage}: {path}")
 # -- evaluate / compare ------------------------------------------------------------------------
+
+
+def _add_evaluate(sub):
+    p = sub.add_parser(
+        "evaluate",
+        help="generate answers on the test tasks, score them, write metrics.json, generations.jsonl, report.md and plots",
+    )
+    p.add_argument("model_dir", help="a saved E2LLM model (with its processor)")
+    p.add_argument("--data", required=True, help="a task directory written by `e2llm build-tasks`")
+    p.add_argument("--out", required=True, help="output directory; rerunning into it skips samples already generated")
+    p.add_argument("--batch-size", type=int, default=16, help="prompts per generate call (default 16)")
+    p.add_argument(
+        "--max-new-tokens", type=int, default=None, help="most tokens per answer (default: 1.25 × the longest reference + 16)"
+    )
+    p.add_argument("--limit", type=int, default=None, help="at most N samples per task (quick runs)")
+    p.add_argument("--splits", nargs="+", default=None, help="test splits (default: test_ied test_multi test_esr)")
+    p.add_argument("--tasks", nargs="+", default=None, choices=["ied", "epc", "ess", "eim", "esr"], help="only these tasks")
+    p.add_argument("--segments", default=None, help="segments dataset directory (default: the one tasks_info.json names)")
+    p.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: cuda if available)")
+    p.add_argument("--dtype", default=None, choices=["float32", "bfloat16", "float16"], help="weights dtype (default: as saved)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run_evaluate)
+
+
+def _run_evaluate(args):
+    from .evaluation import EVAL_SPLITS, evaluate_model
+    from .evaluation.report import ALL_TASKS
+
+    dtype = None
+    if args.dtype:
+        import torch
+
+        dtype = getattr(torch, args.dtype)
+    metrics = evaluate_model(
+        args.model_dir,
+        args.data,
+        args.out,
+        batch_size=args.batch_size,
+        max_new_tokens=args.max_new_tokens,
+        limit=args.limit,
+        splits=args.splits or EVAL_SPLITS,
+        tasks=args.tasks,
+        segments=args.segments,
+        device=args.device,
+        dtype=dtype,
+        progress=not args.no_progress,
+        plots=not args.no_plots,
+    )
+    for task in ALL_TASKS:
+        if task in metrics:
+            block, chance = metrics[task], metrics["random"][task]
+            key = "balanced_accuracy" if task == "ied" else "accuracy"
+            print(
+                f"{task.upper():4} {key} {100 * block[key]:6.2f} %  (random {100 * chance[key]:5.2f} %)  "
+                f"invalid {100 * block['invalid_rate']:6.2f} %  n={block['n']}"
+            )
+    print(f"wrote {args.out}/metrics.json, generations.jsonl, report.md")
+
+
+def _add_compare(sub):
+    p = sub.add_parser("compare", help="tables 2 and 4 (Markdown) over several evaluation runs, e.g. ablations")
+    p.add_argument("run_dirs", nargs="+", help="output directories of `e2llm evaluate`, in table order")
+    p.add_argument("--names", nargs="+", default=None, help="one title per run (default: the directory names)")
+    p.add_argument("--out", default=None, help="also write comparison.md and comparison.png here")
+    p.set_defaults(func=_run_compare)
+
+
+def _run_compare(args):
+    from .evaluation import compare_runs
+
+    print(compare_runs(args.run_dirs, args.out, names=args.names))
 # -- demo / describe / push --------------------------------------------------------------------
+
+
+def _add_demo(sub):
+    p = sub.add_parser("demo", help="end to end on synthetic SEED-VII-layout data: data → 3 stages → evaluation → model")
+    p.add_argument("--out", default="demo-out", help="output directory (reruns reuse finished steps)")
+    p.add_argument("--size", choices=("full", "small"), default="full", help="'small' is the reduced run of the test suite")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_run_demo)
+
+
+def _run_demo(args):
+    from .demo import DEMO_SIZES, run_demo
+
+    run_demo(args.out, DEMO_SIZES[args.size], seed=args.seed)
+
+
+def _add_describe(sub):
+    p = sub.add_parser("describe", help="a timeline of emotion descriptions for a recording")
+    p.add_argument("recording", help="EDF, BDF, BrainVision .vhdr, EEGLAB .set, FIF or Neuroscan .cnt file")
+    p.add_argument("--model", required=True, help="model directory or Hub id")
+    p.add_argument("--window", type=float, default=4.0, help="window length, s (the model's: 4)")
+    p.add_argument("--step", type=float, default=None, help="step between windows, s (default: the window)")
+    p.add_argument("--cnt-format", choices=("int16", "int32"), help="bytes per sample of a Neuroscan .cnt file")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--max-new-tokens", type=int, default=96)
+    p.add_argument("--out", help="write timeline.csv and timeline.png here")
+    p.set_defaults(func=_run_describe)
+
+
+def _run_describe(args):
+    from .describe import describe_recording, format_timeline, write_timeline
+
+    rows = describe_recording(
+        args.recording, args.model, window_seconds=args.window, step_seconds=args.step, cnt_format=args.cnt_format,
+        batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+    )  # fmt: skip
+    print(format_timeline(rows))
+    if args.out:
+        out = write_timeline(rows, args.out, title=f"{args.recording}")
+        print(f"wrote {out / 'timeline.csv'} and {out / 'timeline.png'}")
+
+
+def _add_push(sub):
+    p = sub.add_parser("push", help="upload a model directory with a generated model card to the Hub")
+    p.add_argument("model_dir")
+    p.add_argument("repo_id")
+    p.add_argument("--private", action="store_true")
+    p.add_argument("--report", help="evaluation directory whose metrics.json goes in the card")
+    p.set_defaults(func=_run_push)
+
+
+def _run_push(args):
+    import json
+    from pathlib import Path
+
+    from .hub import push_model
+
+    metrics = json.loads((Path(args.report) / "metrics.json").read_text()) if args.report else None
+    print(push_model(args.model_dir, args.repo_id, private=args.private, metrics=metrics))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -122,12 +122,14 @@ def run_training(config_path: str | Path, argv_per_stage: dict[str, list[str]] |
     config = load_run_config(config_path)
     ablation = config.get("run", {}).get("ablation", "none")
     skip = {"no_stage1": "stage1", "no_stage2": "align", "no_stage3": "sft"}.get(ablation)
+    stages = [stage for stage in ("stage1", "align", "sft") if stage != skip]
+    # parse every stage first, so that a mistake in a later section fails before any training
+    parsed = {stage: parse_stage_arguments(stage, (argv_per_stage or {}).get(stage, []), config) for stage in stages}
+    if skip:
+        print(f"[{skip}] skipped ({ablation})")
     done = {}
-    for stage in ("stage1", "align", "sft"):
-        if stage == skip:
-            print(f"[{stage}] skipped ({ablation})")
-            continue
-        script_args, training_args = parse_stage_arguments(stage, (argv_per_stage or {}).get(stage, []), config)
+    for stage in stages:
+        script_args, training_args = parsed[stage]
         if artifact_exists(training_args.output_dir):
             print(f"[{stage}] {training_args.output_dir} exists; skipping")
         else:

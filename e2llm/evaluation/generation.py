@@ -1,0 +1,217 @@
+"""Batched greedy generation over chat conversations with EEG segments.
+
+One function, :func:`generate_responses`, serves the evaluation runner, the benchmark and the
+demo: conversations (lists of chat messages whose content parts include ``{"type": "eeg"}``) and
+their EEG segments go in, the assistant's next turn comes out, as text, in the input order.
+
+Batching: conversations are sorted by prompt length (fewer pad tokens), split into batches,
+rendered with the processor's chat template and padded on the *left* (the tokenizer's padding side
+is forced), so every row's last prompt token sits at the same position and generation continues
+all rows together. The attention mask hides the pads; ``generate`` derives position ids from it,
+so a left-padded row sees the same positions as the same prompt alone. The EEG segments of a
+batch are passed flat, in order of appearance (a batch may mix 1-, 2- and 3-segment prompts); the
+model scatters them into the ``<eeg_pad>`` placeholders at prefill only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from transformers import GenerationConfig
+
+from ..configuration_e2llm import EEG_END_TOKEN, EEG_PAD_TOKEN, EEG_START_TOKEN, EEG_TOKEN
+
+
+def chat_messages(messages: Sequence[dict]) -> list[dict]:
+    """Stored task messages → chat-template messages.
+
+    A stored content part is ``{"type", "text", "segment_id"}`` (the columns of a ``datasets``
+    struct, ``None`` where unused); the chat template wants ``{"type": "text", "text": ...}`` and
+    ``{"type": "eeg"}``. String contents pass through.
+    """
+    out = []
+    for message in messages:
+        content = message["content"]
+        if isinstance(content, str):
+            out.append({"role": message["role"], "content": content})
+            continue
+        parts = []
+        for part in content:
+            if part.get("type") == "eeg":
+                parts.append({"type": "eeg"})
+            elif part.get("type") == "text":
+                parts.append({"type": "text", "text": part.get("text") or ""})
+            else:
+                raise ValueError(f"unknown content part type {part.get('type')!r}")
+        out.append({"role": message["role"], "content": parts})
+    return out
+
+
+def segment_ids_of(messages: Sequence[dict]) -> list[str]:
+    """The ``segment_id`` of every EEG part of stored ``messages``, in order of appearance."""
+    ids = []
+    for message in messages:
+        if isinstance(message["content"], str):
+            continue
+        for part in message["content"]:
+            if part.get("type") == "eeg":
+                if part.get("segment_id") is None:
+                    raise ValueError("an EEG content part has no segment_id")
+                ids.append(part["segment_id"])
+    return ids
+
+
+def count_eeg_parts(conversation: Sequence[dict]) -> int:
+    return sum(
+        1
+        for message in conversation
+        if not isinstance(message["content"], str)
+        for part in message["content"]
+        if part.get("type") == "eeg"
+    )
+
+
+def neutralize_markers(text: str, processor) -> str:
+    """Make generated text safe to feed back as a chat turn: EEG markers (``<eeg>``,
+    ``<eeg_start>``…) and the tokenizer's special tokens written out as plain text would otherwise
+    be read as placeholders or turn boundaries; a space after their ``<`` defuses them."""
+    specials = {EEG_TOKEN, EEG_START_TOKEN, EEG_END_TOKEN, EEG_PAD_TOKEN, *processor.tokenizer.all_special_tokens}
+    for token in sorted(specials, key=len, reverse=True):
+        if token and token in text:
+            text = text.replace(token, token[0] + " " + token[1:])
+    return text
+
+
+def greedy_generation_config(model, processor, max_new_tokens: int) -> GenerationConfig:
+    """Greedy decoding that stops at the end of the assistant's turn (the tokenizer's eos,
+    ``<|im_end|>``, and any eos the model's own generation config names). The EEG tokens
+    (``<eeg_start>``, ``<eeg_pad>``, ``<eeg_end>``) are suppressed: they only ever mark segments
+    in the prompt, and a generated ``<eeg_pad>`` would be a placeholder without EEG."""
+    tokenizer = processor.tokenizer
+    eos = []
+    for source in (tokenizer.eos_token_id, getattr(model.generation_config, "eos_token_id", None)):
+        for token_id in source if isinstance(source, (list, tuple)) else [source]:
+            if token_id is not None and token_id not in eos:
+                eos.append(int(token_id))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos[0]
+    return GenerationConfig(
+        max_new_tokens=int(max_new_tokens),
+        do_sample=False,
+        num_beams=1,
+        eos_token_id=eos,
+        pad_token_id=pad,
+        suppress_tokens=[processor.eeg_token_id, processor.eeg_start_token_id, processor.eeg_end_token_id],
+        bos_token_id=getattr(model.generation_config, "bos_token_id", None),
+    )
+
+
+def _device_and_eeg_dtype(model) -> tuple[torch.device, torch.dtype]:
+    params = next(model.model.eeg_encoder.parameters(), None) if hasattr(model, "model") else None
+    first = next(model.parameters())
+    return first.device, (params.dtype if params is not None else first.dtype)
+
+
+def prompt_lengths(processor, conversations: Sequence[Sequence[dict]]) -> list[int]:
+    """Token count of each conversation's generation prompt (EEG placeholders included)."""
+    rendered = processor.apply_chat_template([list(c) for c in conversations], add_generation_prompt=True, tokenize=False)
+    expanded = [processor.expand_eeg_markers(text) for text in rendered]
+    return [len(ids) for ids in processor.tokenizer(expanded, add_special_tokens=False)["input_ids"]]
+
+
+@torch.no_grad()
+def generate_responses(
+    model,
+    processor,
+    conversations: Sequence[Sequence[dict]],
+    eeg: Sequence[Sequence[np.ndarray]],
+    eeg_channel_mask: Sequence[Sequence[np.ndarray]] | None = None,
+    *,
+    batch_size: int = 16,
+    max_new_tokens: int = 256,
+    sort_by_length: bool = True,
+    on_batch: Callable[[list[int], list[str]], None] | None = None,
+) -> list[str]:
+    """Greedy next assistant turn for each conversation.
+
+    Args:
+        model: an ``E2LLMForConditionalGeneration`` (any device and dtype).
+        processor: its ``E2LLMProcessor``.
+        conversations: chat messages per sample (the prompt; it ends with a user turn).
+        eeg: per sample, its segments (each (58, 1024) mV) in order of appearance; any sequence,
+            read batch by batch (so it may load lazily).
+        eeg_channel_mask: per sample, a (58,) bool mask per segment (False: missing channel);
+            ``None`` means all channels present.
+        batch_size: prompts per ``generate`` call.
+        max_new_tokens: the most tokens generated per answer.
+        sort_by_length: batch prompts of similar length together (outputs do not depend on it).
+        on_batch: called after each batch with the sample indices and their texts (e.g. to save
+            results as they come).
+
+    Returns:
+        The generated texts (special tokens removed, surrounding whitespace stripped), in input order.
+    """
+    n = len(conversations)
+    if len(eeg) != n or (eeg_channel_mask is not None and len(eeg_channel_mask) != n):
+        raise ValueError("conversations, eeg (and eeg_channel_mask) must have one entry per sample")
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    if n == 0:
+        return []
+    order = list(range(n))
+    if sort_by_length and n > 1:
+        lengths = prompt_lengths(processor, conversations)
+        order.sort(key=lambda i: (lengths[i], i))
+    device, eeg_dtype = _device_and_eeg_dtype(model)
+    generation_config = greedy_generation_config(model, processor, max_new_tokens)
+    was_training = model.training
+    model.eval()
+    results: list[str | None] = [None] * n
+    try:
+        for start in range(0, n, batch_size):
+            batch = order[start : start + batch_size]
+            segments, masks = [], []
+            for i in batch:  # read here, batch by batch: ``eeg`` may load lazily
+                sample_segments = list(eeg[i])
+                if count_eeg_parts(conversations[i]) != len(sample_segments):
+                    raise ValueError(f"sample {i}: {count_eeg_parts(conversations[i])} EEG parts but {len(sample_segments)} segments")
+                segments.extend(sample_segments)
+                if eeg_channel_mask is not None:
+                    masks.extend(eeg_channel_mask[i])
+            kwargs = {"eeg_channel_mask": masks} if eeg_channel_mask is not None and segments else {}
+            inputs = processor.apply_chat_template(
+                [list(conversations[i]) for i in batch],
+                add_generation_prompt=True,
+                tokenize=True,
+                eeg=segments or None,
+                padding=True,
+                padding_side="left",
+                return_tensors="pt",
+                **kwargs,
+            )
+            inputs = {
+                key: value.to(device, dtype=eeg_dtype) if key == "eeg_values" else value.to(device)
+                for key, value in inputs.items()
+            }
+            output = model.generate(**inputs, generation_config=generation_config)
+            texts = processor.batch_decode(output[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+            texts = [t.strip() for t in texts]
+            for i, text in zip(batch, texts):
+                results[i] = text
+            if on_batch is not None:
+                on_batch(batch, texts)
+    finally:
+        model.train(was_training)
+    return results  # type: ignore[return-value]
+
+
+__all__ = [
+    "chat_messages",
+    "count_eeg_parts",
+    "generate_responses",
+    "greedy_generation_config",
+    "neutralize_markers",
+    "prompt_lengths",
+    "segment_ids_of",
+]

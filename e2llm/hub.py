@@ -1,0 +1,152 @@
+"""Publishing a trained model to the Hugging Face Hub: checks, a generated model card, upload.
+
+``push_model`` uploads the ``save_pretrained`` files of a model directory (weights in
+safetensors, config, the four ``*_e2llm.py`` code files for ``trust_remote_code`` users, the
+processor and tokenizer) plus a ``README.md`` model card, in one commit with ``huggingface_hub``.
+Training checkpoints and other leftovers in the directory are not uploaded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ETHICS = (
+    "EEG carries sensitive neurophysiological information that can reveal private mental states beyond the "
+    "intended emotion categories. Use this model only on recordings made with explicit informed consent, with "
+    "transparent disclosure of how the data and the model's outputs are used, and with robust privacy protection. "
+    "Do not use it for surveillance, workplace monitoring, or any decision about a person made without their "
+    "explicit consent; its descriptions can read as authoritative psychological assessments while being wrong."
+)
+UPLOAD_PATTERNS = (
+    "*.safetensors", "*.safetensors.index.json", "config.json", "generation_config.json", "*_e2llm.py",
+    "processor_config.json", "preprocessor_config.json", "chat_template.jinja", "chat_template.json",
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
+    "added_tokens.json", "adapter/*", "e2llm_stage.json",
+)  # fmt: skip
+
+
+def check_model_dir(model_dir: str | Path) -> Path:
+    """A model directory fit to publish: a config, safetensors weights and a processor."""
+    path = Path(model_dir)
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"{path}: no config.json; not a save_pretrained model directory")
+    if not list(path.glob("*.safetensors")):
+        raise ValueError(f"{path}: no safetensors weights (E2LLM publishes safetensors only)")
+    if not (path / "processor_config.json").is_file():
+        raise ValueError(f"{path}: no processor (processor_config.json); save it with processor.save_pretrained")
+    return path
+
+
+def _metrics_table(metrics: dict) -> str:
+    from .configuration_e2llm import EMOTIONS
+
+    ied = metrics.get("ied", {})
+    rows = ["| task | metric | model | random |", "|---|---|---|---|"]
+    random = metrics.get("random", {})
+    if ied:
+        for name in ("balanced_accuracy", "cohen_kappa", "weighted_f1"):
+            rows.append(f"| IED | {name.replace('_', ' ')} | {100 * ied[name]:.1f} | {100 * random.get('ied', {}).get(name, 0):.1f} |")
+        for emotion in EMOTIONS:
+            if emotion in ied.get("per_class", {}):
+                rows.append(f"| IED | accuracy ({emotion}) | {100 * ied['per_class'][emotion]:.1f} | {100 / 7:.1f} |")
+    for task in ("epc", "ess", "eim", "esr"):
+        if task in metrics:
+            rows.append(f"| {task.upper()} | accuracy | {100 * metrics[task]['accuracy']:.1f} | {100 * random.get(task, {}).get('accuracy', 0):.1f} |")
+    return "\n".join(rows)
+
+
+def model_card(model_dir: str | Path, metrics: dict | None = None, repo_id: str | None = None) -> str:
+    """A model card (``README.md`` with YAML metadata) for the model in ``model_dir``."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    path = Path(model_dir)
+    config = json.loads((path / "config.json").read_text())
+    stage = json.loads((path / "e2llm_stage.json").read_text()) if (path / "e2llm_stage.json").is_file() else {}
+    text = config.get("text_config", {})
+    eeg = config.get("eeg_config", {})
+    synthetic = bool(stage.get("synthetic")) or bool(metrics and metrics.get("synthetic"))
+    if metrics is None and (path / "report" / "metrics.json").is_file():
+        metrics = json.loads((path / "report" / "metrics.json").read_text())
+    data = ModelCardData(
+        library_name="transformers",
+        license="apache-2.0",
+        tags=["eeg", "emotion-recognition", "multimodal", "e2llm", *(["synthetic-data"] if synthetic else [])],
+        pipeline_tag="any-to-any",
+    )
+    name = repo_id or path.name
+    lm = text.get("_name_or_path") or f"a {text.get('model_type', 'causal')} LM ({text.get('num_hidden_layers')} layers, width {text.get('hidden_size')})"
+    sections = [
+        f"# {name}",
+        "",
+        "An **E2LLM** model: it reads EEG and answers in language — describing the emotional state in a recording, "
+        "comparing people, matching recordings to situations — with its reasoning written out. It implements "
+        "E²-LLM: an EEGPT-style EEG encoder, a two-layer MLP projector and a causal language model.",
+        "",
+        "## Model",
+        f"- EEG encoder: EEGPT architecture, {len(eeg.get('channel_names', []))} channels at {eeg.get('sampling_rate')} Hz, "
+        f"{eeg.get('num_samples')}-sample (4 s) windows, width {eeg.get('hidden_size')}, {eeg.get('num_hidden_layers')} blocks, "
+        f"{eeg.get('num_summary_tokens')} summary tokens per 64-sample patch.",
+        f"- Projector: Linear → {config.get('projector_hidden_act', 'gelu').upper()} → Linear into the LM's embeddings; "
+        "each 4 s segment becomes `<eeg_start>` + 16 EEG embeddings + `<eeg_end>`.",
+        f"- Language model: {lm}.",
+        "",
+        "## Training",
+        "Three stages: (1) the encoder with a 7-emotion classification head; (2) the projector alone, aligning EEG "
+        "with the frozen LM; (3) the projector with LoRA on the LM's q_proj/k_proj, on chain-of-thought instruction "
+        "data for four tasks (IED, EPC, ESS, EIM); ESR is held out for zero-shot evaluation.",
+        "",
+        "Training data: " + ("**SYNTHETIC** EEG in SEED-VII's layout (generated, not recorded from people); the metrics "
+                             "below say nothing about real EEG." if synthetic else "SEED-VII-style EEG segments (see the training configuration)."),
+        "",
+        "## Use",
+        "```python",
+        "import e2llm  # or pass trust_remote_code=True without the package",
+        "from transformers import AutoModel, AutoProcessor",
+        f'model = AutoModel.from_pretrained("{name}")',
+        f'processor = AutoProcessor.from_pretrained("{name}")',
+        'messages = [{"role": "user", "content": [{"type": "text", "text": "Describe the emotion of "}, {"type": "eeg"}]}]',
+        "inputs = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, eeg=[window])  # (58, 1024) mV, 256 Hz",
+        "print(processor.batch_decode(model.generate(**inputs, max_new_tokens=128)[:, inputs['input_ids'].shape[1]:], skip_special_tokens=True)[0])",
+        "```",
+        "Or from the command line: `e2llm describe recording.edf --model " + name + "`.",
+        "",
+        "## Evaluation",
+        _metrics_table(metrics) if metrics else "No evaluation report was found beside the model.",
+        "",
+        "## Intended use",
+        "Research in affective computing and brain–computer interfaces: exploring EEG emotion decoding with readable "
+        "explanations. Not for clinical diagnosis or decisions about individuals.",
+        "",
+        "## Limitations",
+        "Trained on few subjects; expect poor transfer across datasets, montages and recording set-ups. Emotion labels "
+        "are subjective, and the generated explanations have not been validated by experts.",
+        "",
+        "## Ethics: EEG privacy and consent",
+        ETHICS,
+    ]
+    card = ModelCard(f"---\n{data.to_yaml()}\n---\n" + "\n".join(sections) + "\n")
+    return str(card)
+
+
+def push_model(
+    model_dir: str | Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    token: str | None = None,
+    metrics: dict | None = None,
+    commit_message: str = "Upload E2LLM model",
+) -> str:
+    """Upload the model, processor, code files and a model card; returns the commit URL."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    path = check_model_dir(model_dir)
+    files = sorted({p for pattern in UPLOAD_PATTERNS for p in path.glob(pattern) if p.is_file()})
+    operations = [CommitOperationAdd(path_in_repo=p.relative_to(path).as_posix(), path_or_fileobj=str(p)) for p in files]
+    card = model_card(path, metrics=metrics, repo_id=repo_id)
+    operations.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode("utf-8")))
+    api = HfApi(token=token)
+    api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+    info = api.create_commit(repo_id, operations=operations, commit_message=commit_message, repo_type="model")
+    return str(getattr(info, "commit_url", info))
