@@ -6,6 +6,8 @@ these functions.
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
@@ -65,6 +67,15 @@ def build_model(
     if eeg_encoder is not None:
         config.eeg_config = eeg_encoder.config
     model = E2LLMForConditionalGeneration.from_parts(config, language_model=language_model, eeg_encoder=eeg_encoder)
+    if language_model is not None and getattr(language_model, "generation_config", None) is not None:
+        model.generation_config = copy.deepcopy(language_model.generation_config)  # e.g. Qwen3's eos ids
+    tokenizer = processor.tokenizer
+    if model.generation_config.eos_token_id is None:
+        model.generation_config.eos_token_id = tokenizer.eos_token_id
+    if model.generation_config.pad_token_id is None:
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
+    # the EEG tokens only mark segments in prompts: never generate them
+    model.generation_config.suppress_tokens = sorted(processor.token_ids.values())
     if dtype is not None:
         model.to(dtype)
     return model, processor

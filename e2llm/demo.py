@@ -149,7 +149,10 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
         processor.save_pretrained(model_dir)
         (model_dir / "e2llm_stage.json").write_text(json.dumps({"stage": "stage3", "synthetic": True}, indent=2))
     code = f"from e2llm.demo import show_example; show_example({str(model_dir)!r}, {str(out / 'data' / 'segments')!r})"
-    subprocess.run([sys.executable, "-c", code], check=True)
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if fresh.returncode != 0:
+        raise RuntimeError(f"reloading {model_dir} in a fresh process failed: {fresh.stderr.strip().splitlines()[-1]}")
+    print(fresh.stdout, end="")
 
     _step(7, "summary")
     runs = [("E2LLM (tiny, synthetic)", metrics)]

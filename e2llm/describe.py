@@ -76,15 +76,22 @@ def describe_recording(
     from .tasks import parse_answer
 
     raw = read_recording(recording, cnt_format=cnt_format, verbose=verbose)
-    if isinstance(model, (str, os.PathLike)):
-        model, processor = load_model(model)
-    eeg_config = model.config.eeg_config
+    if isinstance(model, (str, os.PathLike)):  # check the recording before loading the weights
+        from transformers import AutoConfig
+
+        import e2llm  # noqa: F401
+
+        eeg_config = AutoConfig.from_pretrained(model).eeg_config
+    else:
+        eeg_config = model.config.eeg_config
     expected = eeg_config.num_samples / eeg_config.sampling_rate
     if abs(window_seconds - expected) > 1e-9:
         raise ValueError(f"{recording}: the model takes {expected:g} s windows, not {window_seconds:g} s")
     config = PreprocessingConfig(channels=tuple(eeg_config.channel_names), sfreq=eeg_config.sampling_rate)
     pre = preprocess_raw(raw, config, source=str(recording), verbose=verbose)
     windows, starts = cut_windows(pre, window_seconds, step_seconds)
+    if isinstance(model, (str, os.PathLike)):
+        model, processor = load_model(model)
     conversation = ied_conversation()
     texts = generate_responses(
         model,

@@ -1,0 +1,240 @@
+"""The main job: a reduced `e2llm demo` (same code path, smaller sizes) and everything built on
+its model — `e2llm describe` on real recordings and bad inputs, publishing, the examples."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+from e2llm.cli import main as cli
+
+REPO = Path(__file__).resolve().parents[1]
+REAL = REPO.parent / "shared" / "data" / "real-eeg"
+needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="real EEG test files (../shared/data/real-eeg) are absent")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    import io
+    from contextlib import redirect_stdout
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        assert cli(["demo", "--out", str(out), "--size", "small"]) == 0
+    return out, buffer.getvalue()
+
+
+def test_demo_writes_every_artifact(demo):
+    out, printed = demo
+    assert (out / "data" / "synthetic-seed-vii" / "SYNTHETIC.txt").is_file()
+    summary = json.loads((out / "data" / "segments" / "summary.json").read_text())
+    assert summary["synthetic"] is True
+    from datasets import load_from_disk
+
+    segments = load_from_disk(str(out / "data" / "segments"))
+    tasks = load_from_disk(str(out / "data" / "tasks"))
+    assert segments["train"].info.description.startswith("SYNTHETIC DATA")
+    assert all(tasks[s].info.description.startswith("SYNTHETIC DATA") for s in tasks)
+    assert json.loads((out / "data" / "tasks" / "tasks_info.json").read_text())["synthetic"] is True
+    for stage in ("text-model", "run/stage1", "run/stage2", "run/stage3"):
+        assert (out / stage / "e2llm_stage.json").is_file(), stage
+    assert (out / "run" / "stage3" / "adapter" / "adapter_model.safetensors").is_file()
+    report = out / "report"
+    for name in ("metrics.json", "generations.jsonl", "report.md", "ied_confusion_matrix.png", "ied_per_class_accuracy.png", "task_accuracy.png"):
+        assert (report / name).is_file(), name
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert {"ied", "epc", "ess", "eim", "esr", "random"} <= set(metrics)
+    assert metrics["ied"]["n"] == len(tasks["test_ied"])
+    lines = (report / "generations.jsonl").read_text().splitlines()
+    assert len(lines) == sum(len(tasks[s]) for s in ("test_ied", "test_multi", "test_esr"))
+    model = out / "model"
+    for name in ("model.safetensors", "config.json", "processor_config.json", "tokenizer.json", "chat_template.jinja",
+                 "modeling_e2llm.py", "configuration_e2llm.py", "processing_e2llm.py", "feature_extraction_e2llm.py"):  # fmt: skip
+        assert (model / name).is_file(), name
+    # the fresh-process reload printed a description beside the true emotion, then the summary
+    assert "loaded E2LLMForConditionalGeneration and E2LLMProcessor" in printed
+    assert "true emotion:" in printed and "Balanced Accuracy" in printed and "EPC" in printed
+
+
+def test_demo_rerun_reuses_every_step(demo, capsys):
+    out, _ = demo
+    stamps = {p: p.stat().st_mtime for p in out.rglob("*.safetensors")}
+    assert cli(["demo", "--out", str(out), "--size", "small"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("exists; skipping") == 3
+    assert stamps == {p: p.stat().st_mtime for p in out.rglob("*.safetensors")}
+
+
+# -- describe --------------------------------------------------------------------------------
+
+
+@needs_real
+@pytest.mark.parametrize(
+    "recording, extra",
+    [
+        ("antio/CA_208/test_CA_208_start_stop.vhdr", []),  # BrainVision, 59 of SEED's 62 channels, 1000 Hz
+        ("EDF/test_edf_overlapping_annotations.edf", []),  # BCI2000 names with dots ('Fc5.'), 128 Hz
+        ("BDF/multiple_annotation_chans.bdf", []),  # 10 EEG channels among others
+    ],
+)
+def test_describe_real_recordings(demo, recording, extra, tmp_path, capsys):
+    import mne
+
+    out, _ = demo
+    path = REAL / recording
+    assert cli(["describe", str(path), "--model", str(out / "model"), "--out", str(tmp_path / "t"), *extra]) == 0
+    printed = capsys.readouterr().out
+    import csv
+
+    rows = list(csv.DictReader(open(tmp_path / "t" / "timeline.csv")))
+    raw = mne.io.read_raw(path, verbose="error")
+    assert len(rows) == int(raw.n_times / raw.info["sfreq"] // 4)
+    assert [float(r["start_s"]) for r in rows] == [4.0 * i for i in range(len(rows))]
+    assert all(r["emotion"] in {"happy", "surprise", "neutral", "disgust", "fear", "sad", "anger", "invalid"} for r in rows)
+    assert (tmp_path / "t" / "timeline.png").stat().st_size > 1000
+    assert f"{rows[0]['emotion']:<9}" in printed
+
+
+@needs_real
+@pytest.mark.parametrize(
+    "recording, extra, message",
+    [
+        ("EEGLAB/test_raw_chanloc.set", [], "shorter than one 4 s window"),
+        ("CNT/test_CNT_events_mne_JWoess_clipped.cnt", ["--cnt-format", "int16"], "channels"),
+        ("CNT/scan41_short.cnt", ["--cnt-format", "int16"], "channels"),
+        ("CNT/scan41_short.cnt", [], "cnt_format"),
+    ],
+)
+def test_describe_bad_recordings(demo, recording, extra, message, tmp_path, capsys):
+    out, _ = demo
+    code = cli(["describe", str(REAL / recording), "--model", str(out / "model"), "--out", str(tmp_path / "t"), *extra])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and message in err and Path(recording).name in err
+    assert not (tmp_path / "t").exists()  # nothing written
+
+
+def test_describe_unreadable_files(demo, tmp_path, capsys):
+    out, _ = demo
+    broken = tmp_path / "broken.edf"
+    broken.write_bytes(b"0       this is not an EDF header" + b"\0" * 100)
+    for path, message in ((broken, "broken.edf"), (tmp_path / "missing.edf", "no such file"), (tmp_path / "x.xyz", "x.xyz")):
+        if path.suffix == ".xyz":
+            path.write_text("hello")
+        assert cli(["describe", str(path), "--model", str(out / "model"), "--out", str(tmp_path / "t")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and message in err
+    assert not (tmp_path / "t").exists()
+
+
+# -- publishing ------------------------------------------------------------------------------
+
+
+class FakeHub:
+    """Stands in for the Hub at the ``huggingface_hub.HfApi`` boundary: records the calls."""
+
+    def __init__(self, monkeypatch):
+        import huggingface_hub
+
+        self.repos, self.commits = [], []
+        monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", lambda api, repo_id, **kw: self.repos.append((repo_id, kw)) or repo_id)
+        monkeypatch.setattr(
+            huggingface_hub.HfApi, "create_commit",
+            lambda api, repo_id, operations, **kw: self.commits.append((repo_id, list(operations), kw)) or f"https://hub.example/{repo_id}/commit/1",
+        )  # fmt: skip
+
+    def files(self) -> dict[str, object]:
+        return {op.path_in_repo: op for op in self.commits[-1][1]}
+
+
+def _card(op) -> str:
+    content = op.path_or_fileobj
+    return content.decode() if isinstance(content, bytes) else content.read().decode()
+
+
+def test_push_uploads_model_processor_code_and_card(demo, monkeypatch, capsys):
+    out, _ = demo
+    hub = FakeHub(monkeypatch)
+    assert cli(["push", str(out / "model"), "someone/e2llm-tiny-demo", "--private", "--report", str(out / "report")]) == 0
+    assert hub.repos == [("someone/e2llm-tiny-demo", {"private": True, "exist_ok": True, "repo_type": "model"})]
+    files = hub.files()
+    expected = {"model.safetensors", "config.json", "generation_config.json", "configuration_e2llm.py", "modeling_e2llm.py",
+                "processing_e2llm.py", "feature_extraction_e2llm.py", "processor_config.json", "tokenizer.json",
+                "tokenizer_config.json", "chat_template.jinja", "README.md"}  # fmt: skip
+    assert expected <= set(files), expected - set(files)
+    assert not any(name.endswith((".bin", ".pt", ".ckpt")) or name.startswith("checkpoint-") for name in files)
+    card = _card(files["README.md"])
+    metrics = json.loads((out / "report" / "metrics.json").read_text())
+    assert card.startswith("---\n") and "library_name: transformers" in card
+    assert f"| IED | balanced accuracy | {100 * metrics['ied']['balanced_accuracy']:.1f} |" in card
+    assert "SYNTHETIC" in card and "informed consent" in card and "## Limitations" in card and "## Intended use" in card
+    assert "hub.example" in capsys.readouterr().out
+
+
+def test_push_refuses_incomplete_directories(demo, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    out, _ = demo
+    hub = FakeHub(monkeypatch)
+    no_processor = tmp_path / "no-processor"
+    shutil.copytree(out / "model", no_processor)
+    (no_processor / "processor_config.json").unlink()
+    assert cli(["push", str(no_processor), "a/b"]) == 2
+    assert "no processor" in capsys.readouterr().err
+    no_weights = tmp_path / "no-weights"
+    shutil.copytree(out / "model", no_weights)
+    (no_weights / "model.safetensors").unlink()
+    assert cli(["push", str(no_weights), "a/b"]) == 2
+    assert "no safetensors" in capsys.readouterr().err
+    assert hub.commits == [] and hub.repos == []
+
+
+# -- examples --------------------------------------------------------------------------------
+
+
+def _example(name: str, argv: list[str]):
+    old = sys.argv
+    sys.argv = [name, *argv]
+    try:
+        return runpy.run_path(str(REPO / "examples" / name), run_name="example")["main"](argv)
+    finally:
+        sys.argv = old
+
+
+@needs_real
+def test_example_quickstart(demo, capsys):
+    out, _ = demo
+    rows = _example("quickstart.py", ["--model", str(out / "model"), "--recording", str(REAL / "EDF" / "test_edf_overlapping_annotations.edf")])
+    assert len(rows) == 31 and "description" in capsys.readouterr().out
+
+
+def test_example_push_to_hub(demo, monkeypatch, capsys):
+    out, _ = demo
+    hub = FakeHub(monkeypatch)
+    _example("push_to_hub.py", ["--model", str(out / "model"), "--repo-id", "a/b", "--dry-run"])
+    assert "## Ethics" in capsys.readouterr().out and hub.commits == []
+    url = _example("push_to_hub.py", ["--model", str(out / "model"), "--repo-id", "a/b", "--report", str(out / "report")])
+    assert url.endswith("a/b/commit/1") and "README.md" in hub.files()
+
+
+def test_example_train_on_your_data(demo, tmp_path):
+    out, _ = demo
+    overrides = tmp_path / "tiny.yaml"
+    cpu = "use_cpu: true, max_steps: 2, save_strategy: 'no'"
+    overrides.write_text(
+        f"stage1: {{{cpu}, eval_strategy: 'no', per_device_train_batch_size: 16}}\n"
+        f"align: {{{cpu}, bf16: false, activation_checkpointing: false, per_device_train_batch_size: 4}}\n"
+        f"sft: {{{cpu}, bf16: false, activation_checkpointing: false, per_device_train_batch_size: 4, lora_r: 4, lora_alpha: 8}}\n"
+    )
+    metrics = _example("train_on_your_data.py", [
+        "--input", str(out / "data" / "synthetic-seed-vii"), "--format", "seed-vii-preprocessed", "--preset", "tiny",
+        "--text-model", str(out / "text-model"), "--out", str(tmp_path / "run"), "--n-train", "40", "--n-sft", "20", "--n-multi", "6", "--n-esr", "3",
+        "--stage-overrides", str(overrides),
+    ])  # fmt: skip
+    assert 0.0 <= metrics["ied"]["balanced_accuracy"] <= 1.0
+    assert (tmp_path / "run" / "report" / "metrics.json").is_file() and (tmp_path / "run" / "stage3" / "e2llm_stage.json").is_file()
