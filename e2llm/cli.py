@@ -27,6 +27,70 @@ def _run_convert_eegpt(args):
 
 
 # -- prepare (data pipeline) -------------------------------------------------------------------
+
+
+def _add_prepare(sub):
+    p = sub.add_parser(
+        "prepare",
+        help="preprocess recordings into the segments dataset (train/test DatasetDict + summary.json)",
+        description="Preprocess EEG recordings with the paper's recipe (0.1-70 Hz, notch, 58 EEGPT channels, "
+        "256 Hz, 10 s segments, mV, average reference, 4 s crops) into a datasets.DatasetDict saved in --out. "
+        "A build with the same inputs and settings is reused.",
+    )
+    p.add_argument("input_dir", help="SEED-VII folder (EEG_raw/ or EEG_preprocessed/) or a folder of EEG files")
+    p.add_argument("--out", required=True, help="output folder of the segments dataset")
+    p.add_argument("--format", default="auto", choices=["auto", "seed-vii", "seed-vii-preprocessed", "files"])
+    p.add_argument("--split", default="paper", choices=["paper", "clip", "subject"])
+    p.add_argument("--n-jobs", type=int, default=1, help="recordings processed in parallel")
+    p.add_argument("--test-size", type=float, default=None, help="held-out fraction (default: the paper's 2761/27205)")
+    p.add_argument("--test-subjects", nargs="+", default=None, help="subjects held out by --split subject")
+    p.add_argument("--seed", type=int, default=0, help="seed of the split and of the random crops")
+    p.add_argument("--crop", default="random", choices=["random", "center", "sliding"])
+    p.add_argument("--notch", type=float, default=50.0, help="mains frequency in Hz (50 or 60; 0 disables)")
+    p.add_argument("--missing-channels", default="zero", choices=["zero", "raise"])
+    p.add_argument("--cnt-format", default=None, choices=["int16", "int32"], help="bytes per sample of .cnt files")
+    p.add_argument("--labels", default=None, help="--format files: CSV of file, onset, duration, label")
+    p.add_argument("--label-map", nargs="+", default=None, metavar="CODE=EMOTION", help="e.g. T1=happy T2=sad")
+    p.add_argument("--skip-bad", action="store_true", help="skip unusable recordings (listed in the summary)")
+    p.add_argument("--overwrite", action="store_true", help="rebuild even if an identical build exists")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_run_prepare)
+
+
+def _run_prepare(args):
+    from .datasets_builder import build_segments, format_summary
+    from .eeg import PreprocessingConfig
+
+    label_map = None
+    if args.label_map:
+        pairs = [item.split("=", 1) for item in args.label_map]
+        if any(len(pair) != 2 for pair in pairs):
+            raise ValueError("--label-map takes CODE=EMOTION pairs, e.g. T1=happy")
+        label_map = dict(pairs)
+    config = PreprocessingConfig(
+        notch_freq=args.notch or None, crop=args.crop, crop_seed=args.seed, missing_channels=args.missing_channels
+    )
+    result = build_segments(
+        args.input_dir,
+        args.out,
+        format=args.format,
+        split=args.split,
+        config=config,
+        test_size=args.test_size,
+        test_subjects=args.test_subjects,
+        seed=args.seed,
+        cnt_format=args.cnt_format,
+        labels=args.labels,
+        label_map=label_map,
+        skip_bad=args.skip_bad,
+        n_jobs=args.n_jobs,
+        progress=not args.no_progress,
+        overwrite=args.overwrite,
+    )
+    print(format_summary(result.summary))
+    print(f"{'reused' if result.reused else 'wrote'} {result.path}")
+
+
 # -- build-tasks (instruction data) ------------------------------------------------------------
 
 

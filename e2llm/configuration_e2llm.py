@@ -163,11 +163,27 @@ class E2LLMConfig(PreTrainedConfig):
         return self.eeg_config.num_summary_tokens * self.eeg_config.hidden_size
 
 
-# Named sizes. Real presets name a Hub text model; ``tiny`` is built in code for tests and CPU runs.
+# Named sizes. Real presets name a Hub text model; ``small`` (the CPU demo) and ``tiny`` (tests)
+# are built in code, with a tokenizer and LM trained locally.
 PRESETS: dict[str, dict] = {
     "e2llm-4b": {"text_model": "Qwen/Qwen3-4B"},
     "e2llm-8b": {"text_model": "Qwen/Qwen3-8B"},
     "e2llm-14b": {"text_model": "Qwen/Qwen3-14B"},
+    # CPU demo size: the smallest LM that learns the five tasks' formats and rules in minutes
+    "small": {
+        "eeg": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "mlp_ratio": 2.0, "input_scale": 50.0},
+        "text": {
+            "model_type": "qwen3",
+            "hidden_size": 128,
+            "intermediate_size": 256,
+            "num_hidden_layers": 4,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "head_dim": 32,
+            "max_position_embeddings": 2048,
+            "tie_word_embeddings": True,
+        },
+    },
     "tiny": {
         "eeg": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "mlp_ratio": 2.0, "input_scale": 50.0},
         "text": {
@@ -190,7 +206,8 @@ def preset_config(name: str, vocab_size: int | None = None, **token_ids) -> E2LL
 
     Real presets (``e2llm-4b``, ``e2llm-8b``, ``e2llm-14b``) read the text model's config with
     ``AutoConfig.from_pretrained`` (from the Hub, or from the local cache with
-    ``HF_HUB_OFFLINE=1``). ``tiny`` needs ``vocab_size`` (that of the locally trained tokenizer).
+    ``HF_HUB_OFFLINE=1``). ``small`` and ``tiny`` need ``vocab_size`` (that of the locally trained
+    tokenizer).
     ``token_ids`` are ``eeg_token_id``, ``eeg_start_token_id`` and ``eeg_end_token_id``.
     """
     if name not in PRESETS:

@@ -3,7 +3,7 @@
 1. write a synthetic SEED-VII dataset (``e2llm.eeg.write_synthetic_seed_vii``; SYNTHETIC);
 2. preprocess it into the segments dataset (``e2llm.datasets_builder.build_segments``) and build
    the task datasets (``e2llm.tasks.build_task_datasets``);
-3. make the language model: a tiny Qwen3-architecture LM with a tokenizer trained here on the
+3. make the language model: a small Qwen3-architecture LM with a tokenizer trained here on the
    instruction corpus, given its language by a short text-only pre-training on that corpus —
    a stand-in for a pretrained Qwen3 (real runs select ``e2llm-4b``/``-8b``/``-14b``);
 4. run stage 1, 2 and 3 with ``e2llm.training.config.run_training``, exactly as ``e2llm train``
@@ -30,6 +30,7 @@ import yaml
 
 @dataclass(frozen=True)
 class DemoSizes:
+    preset: str  # model size (``PRESETS``): built in code, tokenizer and LM trained here
     n_subjects: int
     clip_seconds: float
     n_train: int  # instruction samples (stage 2); stage 3 uses n_sft of them
@@ -46,12 +47,12 @@ class DemoSizes:
 
 DEMO_SIZES = {
     "full": DemoSizes(
-        n_subjects=4, clip_seconds=20.0, n_train=2400, n_sft=1200, n_multi=120, n_esr=42, n_test_ied=None,
+        preset="small", n_subjects=4, clip_seconds=20.0, n_train=2400, n_sft=1200, n_multi=120, n_esr=42, n_test_ied=None,
         vocab_size=1200, lm_epochs=2.0, stage1_epochs=40, align_epochs=1.0, sft_epochs=1.0,
     ),
     # the reduced run of the test suite: the same code path, smaller sizes
     "small": DemoSizes(
-        n_subjects=2, clip_seconds=10.0, n_train=160, n_sft=80, n_multi=12, n_esr=6, n_test_ied=14,
+        preset="tiny", n_subjects=2, clip_seconds=10.0, n_train=160, n_sft=80, n_multi=12, n_esr=6, n_test_ied=14,
         vocab_size=600, lm_epochs=1.0, stage1_epochs=4, align_epochs=1.0, sft_epochs=1.0,
     ),
 }  # fmt: skip
@@ -62,13 +63,13 @@ def _step(n: int, text: str) -> None:
 
 
 def _run_config(out: Path, sizes: DemoSizes, seed: int) -> dict:
-    """The tiny run config: the paper's stages and optimisers, CPU-sized."""
+    """The demo's run config: the paper's stages and optimisers, CPU-sized."""
     cpu = {"use_cpu": True, "seed": seed, "dataloader_num_workers": 0, "logging_steps": 10, "disable_tqdm": False}
     sft_common = {**cpu, "bf16": False, "activation_checkpointing": False, "per_device_train_batch_size": 16,
                   "save_strategy": "steps", "save_steps": 50, "save_total_limit": 1}  # fmt: skip
     return {
         "run": {
-            "preset": "tiny",
+            "preset": sizes.preset,
             "output_dir": str(out / "run"),
             "segments_dir": str(out / "data" / "segments"),
             "tasks_dir": str(out / "data" / "tasks"),
@@ -120,7 +121,7 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
     tasks = load_from_disk(str(tasks_dir))
     print(format_counts(task_counts({s: tasks[s] for s in tasks})))
 
-    _step(3, "the language model: tokenizer trained here + tiny Qwen3-architecture LM, text-only pre-training "
+    _step(3, f"the language model: tokenizer trained here + a '{sizes.preset}' Qwen3-architecture LM, text-only pre-training "
              "(a stand-in for a pretrained Qwen3)")  # fmt: skip
     text_model = out / "text-model"
     if not (text_model / "e2llm_stage.json").is_file():
@@ -128,12 +129,12 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
         plain = [m["content"] if isinstance(m["content"], str) else "".join(p["text"] or "" for p in m["content"]) for c in conversations for m in c]
         tokenizer = train_tokenizer(plain, vocab_size=sizes.vocab_size)
         render = lambda conv: tokenizer.apply_chat_template(conv, chat_template=CHAT_TEMPLATE, tokenize=False)  # noqa: E731
-        pretrain_text_model(chat_corpus(conversations, render), tokenizer, text_model, num_train_epochs=sizes.lm_epochs, seed=seed)
+        pretrain_text_model(chat_corpus(conversations, render), tokenizer, text_model, preset=sizes.preset, num_train_epochs=sizes.lm_epochs, seed=seed)
     print(f"  {text_model}")
 
     _step(4, "training: stage 1 (encoder), stage 2 (projector), stage 3 (projector + LoRA), as `e2llm train`")
     config_path = out / "run.yaml"
-    config_path.write_text("# written by e2llm demo: the tiny run config\n" + yaml.safe_dump(_run_config(out, sizes, seed), sort_keys=False))
+    config_path.write_text("# written by e2llm demo: a CPU-sized run config\n" + yaml.safe_dump(_run_config(out, sizes, seed), sort_keys=False))
     stages = run_training(config_path)
 
     _step(5, "evaluation of all five tasks (greedy generation, parsing, metrics, report)")
@@ -155,7 +156,7 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
     print(fresh.stdout, end="")
 
     _step(7, "summary")
-    runs = [("E2LLM (tiny, synthetic)", metrics)]
+    runs = [(f"E2LLM ({sizes.preset}, synthetic)", metrics)]
     print(ied_table(runs))
     print()
     print(tasks_table(runs))

@@ -74,3 +74,33 @@ def write_toy_segments(path, n_train_per_emotion: int = 6, n_test_per_emotion: i
 @pytest.fixture(scope="session")
 def toy_segments_dir(tmp_path_factory):
     return write_toy_segments(tmp_path_factory.mktemp("toy") / "segments")
+
+
+# -- EEG data pipeline (e2llm.eeg, e2llm.datasets_builder): SYNTHETIC SEED-VII-layout data ------
+
+
+@pytest.fixture(scope="session")
+def eeg_small_synthetic(tmp_path_factory):
+    """A small synthetic SEED-VII folder (2 subjects × 80 clips of 10 s; SYNTHETIC)."""
+    from e2llm.eeg import write_synthetic_seed_vii
+
+    return write_synthetic_seed_vii(tmp_path_factory.mktemp("eeg") / "synthetic", n_subjects=2, clip_seconds=10.0, seed=5)
+
+
+@pytest.fixture(scope="session")
+def eeg_small_segments(eeg_small_synthetic, tmp_path_factory):
+    """The segments dataset (paper split) of ``eeg_small_synthetic``: a BuildResult."""
+    from e2llm.datasets_builder import build_segments
+
+    return build_segments(eeg_small_synthetic, tmp_path_factory.mktemp("eeg") / "segments", progress=False)
+
+
+@pytest.fixture(scope="session")
+def eeg_demo_size_segments(tmp_path_factory):
+    """Synthetic SEED-VII at the demo's size (4 subjects × 80 clips of 20 s), built with the paper split."""
+    from e2llm.datasets_builder import build_segments
+    from e2llm.eeg import write_synthetic_seed_vii
+
+    root = tmp_path_factory.mktemp("eeg_demo")
+    raw = write_synthetic_seed_vii(root / "synthetic", n_subjects=4, clip_seconds=20.0, seed=0)
+    return build_segments(raw, root / "segments", progress=False)

@@ -402,7 +402,13 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         assert answer == rules.format_matching(numbers), (emotions, scen_emotions, answer)
         sids = pools.draw_many(emotions)
         listing = ", ".join(f"{k}) {next(scenarios[e])}" for k, e in enumerate(scen_emotions, start=1))
-        lines = _segment_lines(rng, emotions, True) if cot else []
+        lines = []
+        if cot:  # describe the segments, read each situation's emotion, then match
+            lines = _segment_lines(rng, emotions, True)
+            lines.append("; ".join(f"situation {k} suggests {templates.EMOTION_NOUNS[e]}"
+                                   for k, e in enumerate(scen_emotions, start=1)).capitalize() + ".")
+            lines.append("; ".join(f"segment ({o}) shows {templates.EMOTION_NOUNS[e]}, like situation {k}"
+                                   for o, e, k in zip("abc", emotions, numbers)).capitalize() + ".")
         reply = "\n".join(lines + [rules.conclusion("eim", answer)])
         messages = [_user(rng.choice(templates.EIM_QUESTIONS), sids, scenarios=listing), _assistant(reply)]
         out.append(_sample(index.name, "eim", i, messages, answer, sids, emotions, cot))

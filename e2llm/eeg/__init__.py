@@ -1,0 +1,60 @@
+"""The signal side of E2LLM: channels, the paper's preprocessing, readers and synthetic data.
+
+MNE-based; nothing here is part of the model a Hub repository carries.
+"""
+
+from .channels import CHANNEL_ALIASES, SEED_VII_CHANNELS, ChannelMatch, match_channels
+from .preprocessing import (
+    LabeledSpan,
+    PreprocessedEEG,
+    PreprocessingConfig,
+    RecordingError,
+    Segment,
+    crop_offset,
+    cut_windows,
+    preprocess_raw,
+    segments_from_spans,
+    window_offsets,
+)
+from .readers import (
+    RECORDING_SUFFIXES,
+    SEED_VII_CLIP_EMOTIONS,
+    labels_from_annotations,
+    parse_emotion,
+    read_labels_csv,
+    read_recording,
+    read_seed_vii_labels,
+    seed_vii_clip_spans,
+    seed_vii_mat_clip,
+)
+from .synthetic import SYNTHETIC_MARKER, synthesize_eeg, synthetic_raw, write_synthetic_seed_vii
+
+__all__ = [
+    "CHANNEL_ALIASES",
+    "ChannelMatch",
+    "LabeledSpan",
+    "PreprocessedEEG",
+    "PreprocessingConfig",
+    "RECORDING_SUFFIXES",
+    "RecordingError",
+    "SEED_VII_CHANNELS",
+    "SEED_VII_CLIP_EMOTIONS",
+    "SYNTHETIC_MARKER",
+    "Segment",
+    "crop_offset",
+    "cut_windows",
+    "labels_from_annotations",
+    "match_channels",
+    "parse_emotion",
+    "preprocess_raw",
+    "read_labels_csv",
+    "read_recording",
+    "read_seed_vii_labels",
+    "seed_vii_clip_spans",
+    "seed_vii_mat_clip",
+    "segments_from_spans",
+    "synthesize_eeg",
+    "synthetic_raw",
+    "window_offsets",
+    "write_synthetic_seed_vii",
+]

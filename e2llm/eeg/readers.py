@@ -1,0 +1,570 @@
+"""Reading recordings and their emotion labels.
+
+* :func:`read_recording`: any MNE-readable EEG file (EDF, BDF, BrainVision ``.vhdr``, EEGLAB
+  ``.set``, FIF, GDF, Neuroscan ``.cnt`` with an explicit ``data_format``), with one-line errors
+  for missing, unknown, unreadable and truncated files, and header identity fields removed.
+* Labels: a CSV (or BIDS-style TSV) of ``onset, duration, label`` or the recording's annotations,
+  as :class:`~e2llm.eeg.preprocessing.LabeledSpan` objects.
+* SEED-VII as distributed: ``EEG_raw/<subject>_<date>_<session>.cnt`` (Neuroscan, 1000 Hz, 62
+  EEG channels plus non-EEG ones, two triggers per clip, replacement trigger files for sessions
+  whose in-file triggers are wrong) and ``EEG_preprocessed/<subject>.mat`` (keys ``'1'``…``'80'``,
+  62 × T at 200 Hz), with the emotions of the 80 clips from
+  ``emotion_label_and_stimuli_order.xlsx`` or, when that file is absent, the dataset's fixed
+  published order (:data:`SEED_VII_CLIP_EMOTIONS`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import mne
+import numpy as np
+
+from ..configuration_e2llm import EMOTIONS
+from .channels import SEED_VII_CHANNELS
+from .preprocessing import LabeledSpan, RecordingError
+
+logger = logging.getLogger(__name__)
+
+# -- emotion names ------------------------------------------------------------------------------
+
+_EMOTION_SYNONYMS = {
+    "happy": "happy", "happiness": "happy", "joy": "happy", "joyful": "happy",
+    "surprise": "surprise", "surprised": "surprise",
+    "neutral": "neutral", "neutrality": "neutral",
+    "disgust": "disgust", "disgusted": "disgust",
+    "fear": "fear", "fearful": "fear", "afraid": "fear",
+    "sad": "sad", "sadness": "sad",
+    "anger": "anger", "angry": "anger",
+}  # fmt: skip
+
+
+def parse_emotion(label, label_map: Mapping[str, str] | None = None) -> str | None:
+    """Canonical emotion name (one of ``EMOTIONS``) for a label, or ``None`` if it names none.
+
+    Case-insensitive; accepts the usual variants ('Happiness', 'angry', 'Sadness', …).
+    ``label_map`` first maps a file's own labels (e.g. ``{'T1': 'happy'}``) to emotion names.
+    """
+    text = str(label).strip()
+    if label_map:
+        mapped = label_map.get(text, label_map.get(text.lower()))
+        if mapped is not None:
+            text = str(mapped).strip()
+    return _EMOTION_SYNONYMS.get(text.lower())
+
+
+# -- any MNE-readable file ----------------------------------------------------------------------
+
+_READERS = {
+    ".edf": ("EDF", mne.io.read_raw_edf),
+    ".bdf": ("BDF", mne.io.read_raw_bdf),
+    ".gdf": ("GDF", mne.io.read_raw_gdf),
+    ".vhdr": ("BrainVision", mne.io.read_raw_brainvision),
+    ".set": ("EEGLAB", mne.io.read_raw_eeglab),
+    ".fif": ("FIF", mne.io.read_raw_fif),
+    ".cnt": ("Neuroscan CNT", mne.io.read_raw_cnt),
+}
+RECORDING_SUFFIXES: tuple[str, ...] = (".edf", ".bdf", ".gdf", ".vhdr", ".set", ".fif", ".fif.gz", ".cnt")
+CNT_FORMATS = ("int16", "int32")
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".fif" if name.endswith((".fif.gz", "_raw.fif", "_eeg.fif")) else path.suffix.lower()
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+def read_recording(
+    path,
+    cnt_format: str | None = None,
+    *,
+    preload: bool = False,
+    anonymize: bool = True,
+    verbose=None,
+) -> mne.io.BaseRaw:
+    """Read an EEG recording with MNE.
+
+    Args:
+        path: an ``.edf``, ``.bdf``, ``.gdf``, ``.vhdr`` (BrainVision), ``.set`` (EEGLAB), ``.fif``
+            or ``.cnt`` (Neuroscan) file.
+        cnt_format: for ``.cnt`` files, the bytes per sample: ``'int16'`` or ``'int32'``. Required:
+            MNE's automatic detection misreads some CNT files (SEED-VII's are ``'int32'``).
+        preload: load the samples now (otherwise they are read on demand).
+        anonymize: drop identity fields of the header (names, birth date, measurement date)
+            from ``raw.info`` (``Raw.anonymize``). The data pipeline never copies header fields
+            into datasets either way.
+        verbose: MNE verbosity (default: errors only).
+
+    Returns:
+        The ``mne.io.BaseRaw``, in volts.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: unknown file type, missing ``cnt_format`` for a CNT file, or a file that MNE
+            cannot read or that is truncated (one line naming the file and the problem).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    suffix = _suffix(path)
+    if suffix not in _READERS:
+        raise ValueError(
+            f"{path}: unknown EEG file type '{path.suffix}' (readable: {', '.join(RECORDING_SUFFIXES)})"
+        )
+    kind, reader = _READERS[suffix]
+    kwargs: dict = {"preload": preload}
+    if suffix == ".cnt":
+        if cnt_format not in CNT_FORMATS:
+            raise ValueError(
+                f"{path}: a Neuroscan CNT file needs cnt_format ('int16' or 'int32', bytes per sample): automatic "
+                f"detection misreads some CNT files (got cnt_format={cnt_format!r})"
+            )
+        kwargs["data_format"] = cnt_format
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: empty file")
+    with mne.utils.use_log_level(verbose if verbose is not None else "error"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            raw = reader(path, **kwargs)
+        except (FileNotFoundError, PermissionError) as err:
+            raise OSError(f"{path}: cannot open a file of this {kind} recording: {_first_line(err)}") from err
+        except Exception as err:  # MNE raises many types for corrupt files
+            raise ValueError(f"{path}: cannot read as {kind}: {_first_line(err)}") from err
+        _check_not_truncated(path, suffix, raw)
+        if preload:
+            try:
+                raw.load_data()
+            except Exception as err:
+                raise ValueError(f"{path}: cannot read the samples of this {kind} file: {_first_line(err)}") from err
+        if anonymize:
+            try:
+                raw.anonymize(daysback=None, keep_his=False)
+            except Exception:  # pragma: no cover - anonymize is best effort on exotic headers
+                raw.set_meas_date(None)
+                raw.info["subject_info"] = None
+    if raw.n_times < 1 or len(raw.ch_names) == 0:
+        raise ValueError(f"{path}: no samples or no channels in this {kind} file")
+    raw._e2llm_source = str(path)  # error messages name this file (not e.g. an EEGLAB .fdt)
+    return raw
+
+
+def _check_not_truncated(path: Path, suffix: str, raw: mne.io.BaseRaw) -> None:
+    """MNE reads truncated EDF/BDF/BrainVision files silently (fewer samples); detect it."""
+    if suffix in (".edf", ".bdf"):
+        with open(path, "rb") as f:
+            head = f.read(256)
+            try:
+                n_records = int(head[236:244].decode("ascii").strip())
+                n_signals = int(head[252:256].decode("ascii").strip())
+            except ValueError:
+                return
+            f.seek(256 + n_signals * 216)
+            samples = f.read(n_signals * 8).decode("ascii", "replace")
+        try:
+            per_record = sum(int(samples[i * 8 : (i + 1) * 8].strip()) for i in range(n_signals))
+        except ValueError:
+            return
+        if n_records > 0:
+            expected = 256 * (n_signals + 1) + n_records * per_record * (2 if suffix == ".edf" else 3)
+            actual = path.stat().st_size
+            if actual < expected:
+                raise ValueError(
+                    f"{path}: truncated {suffix[1:].upper()} file ({actual} bytes; the header announces "
+                    f"{n_records} records, {expected} bytes)"
+                )
+    elif suffix == ".vhdr":
+        data_file = Path(raw.filenames[0]) if raw.filenames and raw.filenames[0] else None
+        text = path.read_text(errors="replace")
+        fmt = re.search(r"^BinaryFormat\s*=\s*(\w+)", text, re.M)
+        points = re.search(r"^DataPoints\s*=\s*(\d+)", text, re.M)
+        width = {"INT_16": 2, "UINT_16": 2, "INT_32": 4, "IEEE_FLOAT_32": 4}.get(fmt.group(1) if fmt else "", 0)
+        if points and raw.n_times < int(points.group(1)):
+            raise ValueError(f"{path}: truncated BrainVision data ({raw.n_times} of {points.group(1)} samples)")
+        if data_file is not None and data_file.is_file() and width:
+            size = data_file.stat().st_size
+            if size % (width * len(raw.ch_names)):
+                raise ValueError(
+                    f"{path}: truncated BrainVision data file {data_file.name} ({size} bytes is not a whole number "
+                    f"of {len(raw.ch_names)}-channel samples)"
+                )
+        if len(raw.annotations) and raw.annotations.onset.max() > raw.times[-1] + 1.0 / raw.info["sfreq"]:
+            raise ValueError(
+                f"{path}: truncated BrainVision data: markers at up to {raw.annotations.onset.max():.1f} s but the "
+                f"data ends at {raw.times[-1]:.1f} s"
+            )
+
+
+# -- labels -------------------------------------------------------------------------------------
+
+
+def read_labels_csv(
+    path,
+    *,
+    recording: str | None = None,
+    label_map: Mapping[str, str] | None = None,
+) -> list[LabeledSpan]:
+    """Read emotion-labelled spans from a CSV (or tab-separated) file.
+
+    Columns (header names case-insensitive): ``onset`` and ``duration`` in seconds from the
+    recording's first sample, and ``label`` (or ``emotion`` / ``trial_type``) naming one of the
+    seven emotions (or a label ``label_map`` maps to one). An optional ``file`` column restricts
+    rows to the recording whose file name (or path relative to the input folder) is
+    ``recording``; optional ``session`` and ``clip`` columns number the spans (default: session
+    1, clips numbered in row order).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: missing columns, non-numeric or negative times, or an unknown label
+            (the message names the file and the row).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: labels file not found")
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    if not text.strip():
+        raise ValueError(f"{path}: empty labels file")
+    dialect = "excel-tab" if ("\t" in text.splitlines()[0] and "," not in text.splitlines()[0]) else "excel"
+    rows = list(csv.DictReader(text.splitlines(), dialect=dialect))
+    header = {(k or "").strip().lower(): k for k in (rows[0].keys() if rows else [])}
+    label_key = next((header[k] for k in ("label", "emotion", "trial_type") if k in header), None)
+    missing = [k for k in ("onset", "duration") if k not in header] + (["label"] if label_key is None else [])
+    if missing:
+        raise ValueError(f"{path}: labels file lacks column(s) {', '.join(missing)} (needs onset, duration, label)")
+    spans: list[LabeledSpan] = []
+    for i, row in enumerate(rows, start=2):
+        if "file" in header and recording is not None:
+            name = (row[header["file"]] or "").strip()
+            if name not in (recording, Path(recording).name):
+                continue
+        try:
+            onset = float(row[header["onset"]])
+            duration = float(row[header["duration"]])
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{path}: row {i}: onset {row[header['onset']]!r} / duration {row[header['duration']]!r} are not numbers"
+            ) from None
+        if not (np.isfinite(onset) and np.isfinite(duration)) or onset < 0 or duration <= 0:
+            raise ValueError(f"{path}: row {i}: onset must be ≥ 0 and duration > 0 (got {onset}, {duration})")
+        emotion = parse_emotion(row[label_key], label_map)
+        if emotion is None:
+            raise ValueError(
+                f"{path}: row {i}: unknown emotion label {row[label_key]!r} (expected one of {', '.join(EMOTIONS)}"
+                f"{' or a label in label_map' if label_map else ''})"
+            )
+        try:
+            session = int(row[header["session"]]) if "session" in header and row[header["session"]] else 1
+            clip = int(row[header["clip"]]) if "clip" in header and row[header["clip"]] else len(spans) + 1
+        except ValueError:
+            raise ValueError(f"{path}: row {i}: session and clip must be whole numbers") from None
+        spans.append(LabeledSpan(onset, duration, emotion, clip, session))
+    return spans
+
+
+def labels_from_annotations(raw: mne.io.BaseRaw, label_map: Mapping[str, str] | None = None) -> list[LabeledSpan]:
+    """Emotion-labelled spans from a recording's annotations.
+
+    Annotations whose description names an emotion (directly or through ``label_map``) become
+    spans; others (triggers, 'BAD_…', 'boundary') are ignored. An annotation of zero duration is
+    a marker: its emotion lasts until the next emotion marker or the end of the recording.
+    Spans are numbered as clips 1, 2, … in time order.
+    """
+    ann = raw.annotations
+    shift = raw.first_time if ann.orig_time is not None else 0.0  # onsets are relative to meas_date then
+    items = []
+    for onset, duration, desc in zip(ann.onset, ann.duration, ann.description):
+        emotion = parse_emotion(desc, label_map)
+        if emotion is not None:
+            items.append((float(onset) - shift, float(duration), emotion))
+    items.sort()
+    end = raw.n_times / raw.info["sfreq"]
+    spans = []
+    for k, (start, duration, emotion) in enumerate(items):
+        if duration <= 0:
+            stop = items[k + 1][0] if k + 1 < len(items) else end
+            duration = stop - start
+        spans.append(LabeledSpan(max(start, 0.0), duration, emotion, k + 1, 1))
+    return spans
+
+
+# -- SEED-VII -----------------------------------------------------------------------------------
+
+SEED_VII_LABELS_FILE = "emotion_label_and_stimuli_order.xlsx"
+SEED_VII_CHANNEL_FILE = "Channel Order.xlsx"
+
+# Emotions of SEED-VII's 80 clips, in clip order (clips 1–20 are session 1, 21–40 session 2, …).
+# This is the dataset's fixed stimulus order as given in its emotion_label_and_stimuli_order.xlsx
+# (and reproduced by public SEED-VII loaders): each session elicits five of the seven emotions,
+# four clips each, in a palindromic order A B C D E E D C B A repeated twice, so that valence
+# changes gradually. Session 1: happy, neutral, disgust, sad, anger; session 2: anger, sad,
+# fear, neutral, surprise; session 3: happy, surprise, disgust, fear, anger; session 4: disgust,
+# sad, fear, surprise, happy. Over the 80 clips that is 12 per emotion and 8 neutral, as the
+# dataset description states. Used when the xlsx file is absent.
+_SEED_VII_SESSION_ORDERS = (
+    ("happy", "neutral", "disgust", "sad", "anger"),
+    ("anger", "sad", "fear", "neutral", "surprise"),
+    ("happy", "surprise", "disgust", "fear", "anger"),
+    ("disgust", "sad", "fear", "surprise", "happy"),
+)
+SEED_VII_CLIP_EMOTIONS: tuple[str, ...] = tuple(
+    emotion for order in _SEED_VII_SESSION_ORDERS for emotion in (order + order[::-1]) * 2
+)
+SEED_VII_CLIPS_PER_SESSION = 20
+
+# Sessions whose in-file triggers are wrong; SEED-VII ships replacement trigger files
+# (save_info/<stem>_trigger_info.csv, rows "<1 start | 2 end>,<date> <HH:MM:SS.ffffff>") for them.
+# The wall-clock time at which those recordings started converts the timestamps to offsets.
+SEED_VII_REPLACEMENT_TRIGGERS: dict[str, str] = {"9_20221111_3": "14:01:27", "14_20221015_1": "14:25:34"}
+
+_CNT_NAME = re.compile(r"^(?P<subject>\d+)_(?P<date>\d{8})_(?P<session>\d+)$")
+
+
+def parse_seed_vii_cnt_name(path) -> tuple[str, int]:
+    """``(subject, session)`` from a SEED-VII raw file name ``<subject>_<date>_<session>.cnt``."""
+    match = _CNT_NAME.match(Path(path).stem)
+    if not match:
+        raise ValueError(f"{path}: not a SEED-VII raw file name (expected <subject>_<YYYYMMDD>_<session>.cnt)")
+    session = int(match["session"])
+    if not 1 <= session <= 4:
+        raise ValueError(f"{path}: SEED-VII sessions are 1–4, got {session}")
+    return str(int(match["subject"])), session
+
+
+def read_seed_vii_labels(input_dir) -> tuple[tuple[str, ...], str]:
+    """Emotions of SEED-VII's 80 clips.
+
+    Reads ``<input_dir>/emotion_label_and_stimuli_order.xlsx`` (rows holding 20 emotion names
+    each, one row per session, in session order), or uses :data:`SEED_VII_CLIP_EMOTIONS` when the
+    file is absent.
+
+    Returns:
+        ``(emotions, origin)``: 80 names from ``EMOTIONS``, and ``'xlsx'`` or ``'published order'``.
+
+    Raises:
+        ValueError: the file exists but is not a SEED-VII labels table (unreadable, not 4 rows of
+            20 emotions, or an unknown emotion name; the message names the cell).
+    """
+    path = Path(input_dir) / SEED_VII_LABELS_FILE
+    if not path.exists():
+        logger.info("%s absent: using SEED-VII's published clip order", path)
+        return SEED_VII_CLIP_EMOTIONS, "published order"
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:
+        raise ValueError(f"{path}: cannot read as an Excel workbook: {_first_line(err)}") from err
+    try:
+        sessions: list[list[str]] = []
+        for r, row in enumerate(book.active.iter_rows(values_only=True), start=1):
+            cells = [(c, v) for c, v in enumerate(row[1:], start=2) if v is not None and str(v).strip()]
+            parsed = [parse_emotion(v) for _, v in cells]
+            if not cells or sum(p is not None for p in parsed) < len(cells) / 2:
+                continue  # a stimulus-name / header row
+            for (c, v), p in zip(cells, parsed):
+                if p is None:
+                    cell = openpyxl.utils.get_column_letter(c) + str(r)
+                    raise ValueError(f"{path}: cell {cell}: unknown emotion {v!r} (expected one of {', '.join(EMOTIONS)})")
+            if len(parsed) != SEED_VII_CLIPS_PER_SESSION:
+                raise ValueError(f"{path}: row {r} has {len(parsed)} emotions; expected {SEED_VII_CLIPS_PER_SESSION}")
+            sessions.append(parsed)
+    finally:
+        book.close()
+    if len(sessions) != 4:
+        raise ValueError(f"{path}: expected 4 rows of 20 emotion names (one per session), found {len(sessions)}")
+    return tuple(e for row in sessions for e in row), "xlsx"
+
+
+def read_seed_vii_channel_order(input_dir) -> tuple[str, ...]:
+    """The 62 channel names of ``EEG_preprocessed`` arrays: from ``Channel Order.xlsx`` if present."""
+    path = Path(input_dir) / SEED_VII_CHANNEL_FILE
+    if not path.exists():
+        return SEED_VII_CHANNELS
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        names = [str(row[0]).strip() for row in book.active.iter_rows(values_only=True) if row and row[0]]
+        book.close()
+    except Exception as err:
+        raise ValueError(f"{path}: cannot read as an Excel workbook: {_first_line(err)}") from err
+    if len(names) != 62:
+        raise ValueError(f"{path}: expected 62 channel names in the first column, found {len(names)}")
+    return tuple(names)
+
+
+def read_trigger_csv(path, recording_start: dt.time) -> np.ndarray:
+    """Onsets (s from the recording start) from a SEED-VII ``<stem>_trigger_info.csv``.
+
+    Each row is ``<code>,<date> <HH:MM:SS[.ffffff]>``; ``recording_start`` is the wall-clock time
+    at which the recording began.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: trigger file not found")
+    start = dt.datetime.combine(dt.date(2000, 1, 1), recording_start)
+    onsets = []
+    for i, row in enumerate(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()), start=1):
+        if not row or not row[0].strip() or not any(ch.isdigit() for ch in row[-1]):
+            continue
+        stamp = row[-1].strip().split(" ")[-1]
+        for fmt in ("%H:%M:%S.%f", "%H:%M:%S"):
+            try:
+                t = dt.datetime.strptime(stamp, fmt).time()
+                break
+            except ValueError:
+                t = None
+        if t is None:
+            raise ValueError(f"{path}: row {i}: cannot read the time {row[-1]!r}")
+        onsets.append((dt.datetime.combine(dt.date(2000, 1, 1), t) - start).total_seconds())
+    return np.asarray(onsets, dtype=float)
+
+
+def seed_vii_clip_spans(
+    raw: mne.io.BaseRaw,
+    stem: str,
+    *,
+    trigger_file=None,
+    source: str | None = None,
+) -> tuple[list[tuple[float, float]], str]:
+    """Start and end (s) of the 20 clips of a SEED-VII session recording.
+
+    The recording carries two triggers per clip (start, end). For sessions listed in
+    :data:`SEED_VII_REPLACEMENT_TRIGGERS`, or whose file does not hold 40 triggers, the
+    replacement ``<stem>_trigger_info.csv`` is used instead (``trigger_file``).
+
+    Returns:
+        ``(spans, origin)``: 20 ``(start, end)`` pairs, and ``'annotations'`` or the trigger file name.
+
+    Raises:
+        RecordingError: neither source gives 40 triggers in increasing time order.
+    """
+    source = source or stem
+    ann = raw.annotations
+    keep = [not d.upper().startswith(("BAD", "EDGE", "BOUNDARY")) for d in ann.description]
+    onsets = np.asarray(ann.onset)[keep] - (raw.first_time if ann.orig_time is not None else 0.0)
+    n_needed = 2 * SEED_VII_CLIPS_PER_SESSION
+    use_file = stem in SEED_VII_REPLACEMENT_TRIGGERS or len(onsets) != n_needed
+    origin = "annotations"
+    if use_file:
+        if trigger_file is None or not Path(trigger_file).is_file():
+            why = (
+                "its in-file triggers are known to be wrong"
+                if stem in SEED_VII_REPLACEMENT_TRIGGERS
+                else f"it holds {len(onsets)} triggers, not {n_needed} (2 per clip)"
+            )
+            raise RecordingError(f"{source}: {why}, and no replacement save_info/{stem}_trigger_info.csv was found")
+        if stem in SEED_VII_REPLACEMENT_TRIGGERS:
+            start = dt.time.fromisoformat(SEED_VII_REPLACEMENT_TRIGGERS[stem])
+        elif raw.info["meas_date"] is not None:
+            start = raw.info["meas_date"].time()
+        else:
+            raise RecordingError(f"{source}: the recording's start time is unknown, so {trigger_file} cannot be aligned")
+        onsets = read_trigger_csv(trigger_file, start)
+        origin = Path(trigger_file).name
+    if len(onsets) != n_needed or np.any(np.diff(onsets) <= 0) or onsets[0] < 0:
+        raise RecordingError(
+            f"{source}: expected {n_needed} increasing trigger times (start and end of 20 clips) from {origin}, "
+            f"got {len(onsets)}"
+        )
+    end = raw.n_times / raw.info["sfreq"]
+    if onsets[-1] > end + 1.0:
+        raise RecordingError(f"{source}: triggers run to {onsets[-1]:.0f} s but the recording ends at {end:.0f} s")
+    return [(float(a), float(b)) for a, b in onsets.reshape(-1, 2)], origin
+
+
+def list_mat_variables(path) -> dict[str, tuple[int, ...]]:
+    """Names and shapes of the arrays in a MATLAB file (v5/v7 or v7.3/HDF5), without loading them."""
+    import scipy.io
+
+    path = Path(path)
+    try:
+        return {name: tuple(shape) for name, shape, _ in scipy.io.whosmat(path)}
+    except NotImplementedError:  # v7.3
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            return {k: tuple(reversed(f[k].shape)) for k in f.keys() if hasattr(f[k], "shape")}
+    except Exception as err:
+        raise ValueError(f"{path}: cannot read as a MATLAB file: {_first_line(err)}") from err
+
+
+def read_mat_array(path, name: str) -> np.ndarray:
+    """One array from a MATLAB file (only that array is read), as float64."""
+    import scipy.io
+
+    path = Path(path)
+    try:
+        try:
+            data = scipy.io.loadmat(path, variable_names=[name])
+        except NotImplementedError:
+            import h5py
+
+            with h5py.File(path, "r") as f:
+                return np.asarray(f[name], dtype=np.float64).T
+        if name not in data:
+            raise ValueError(f"{path}: no array named {name!r}")
+        return np.asarray(data[name], dtype=np.float64)
+    except ValueError:
+        raise
+    except Exception as err:
+        raise ValueError(f"{path}: cannot read array {name!r}: {_first_line(err)}") from err
+
+
+def seed_vii_mat_clip(
+    path,
+    clip: int,
+    *,
+    channel_names: Sequence[str] = SEED_VII_CHANNELS,
+    sfreq: float = 200.0,
+    unit: float = 1e-6,
+) -> mne.io.RawArray:
+    """One clip of ``EEG_preprocessed/<subject>.mat`` as a ``RawArray`` in volts.
+
+    Args:
+        clip: 1–80 (the key of the array in the file).
+        channel_names: names of the 62 rows (SEED-VII's ``Channel Order.xlsx``).
+        sfreq: sampling rate of the arrays (200 Hz in SEED-VII).
+        unit: volts per stored unit (SEED-VII's preprocessed arrays are in µV: 1e-6).
+
+    Raises:
+        RecordingError: the array is missing or not 62 × T.
+    """
+    x = read_mat_array(path, str(clip))
+    if x.ndim != 2 or x.shape[0] != len(channel_names):
+        if x.ndim == 2 and x.shape[1] == len(channel_names):
+            x = x.T
+        else:
+            raise RecordingError(f"{path}: clip {clip} has shape {x.shape}; expected ({len(channel_names)}, T)")
+    info = mne.create_info(list(channel_names), sfreq, "eeg")
+    return mne.io.RawArray(x * unit, info, verbose="error")
+
+
+__all__ = [
+    "CNT_FORMATS",
+    "RECORDING_SUFFIXES",
+    "SEED_VII_CLIP_EMOTIONS",
+    "SEED_VII_LABELS_FILE",
+    "SEED_VII_REPLACEMENT_TRIGGERS",
+    "labels_from_annotations",
+    "list_mat_variables",
+    "parse_emotion",
+    "parse_seed_vii_cnt_name",
+    "read_labels_csv",
+    "read_mat_array",
+    "read_recording",
+    "read_seed_vii_channel_order",
+    "read_seed_vii_labels",
+    "read_trigger_csv",
+    "seed_vii_clip_spans",
+    "seed_vii_mat_clip",
+]

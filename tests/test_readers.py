@@ -1,0 +1,238 @@
+"""Readers: any-format recordings (real files), labels, SEED-VII labels and triggers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import mne
+import numpy as np
+import pytest
+
+from e2llm.configuration_e2llm import EEGPT_CHANNELS, EMOTIONS
+from e2llm.eeg import RecordingError, match_channels, read_recording
+from e2llm.eeg.readers import (
+    SEED_VII_CLIP_EMOTIONS,
+    labels_from_annotations,
+    parse_emotion,
+    parse_seed_vii_cnt_name,
+    read_labels_csv,
+    read_seed_vii_labels,
+    seed_vii_clip_spans,
+    seed_vii_mat_clip,
+)
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-eeg"
+needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real EEG test files not found at {REAL}")
+mne.set_log_level("ERROR")
+
+
+@needs_real
+@pytest.mark.parametrize(
+    "rel, kwargs, n_channels, sfreq, seconds, n_eegpt",
+    [
+        ("antio/CA_208/test_CA_208_start_stop.vhdr", {}, 88, 1000.0, 11.087, 57),  # 59 of SEED's 62; no CPz
+        ("EDF/test_edf_overlapping_annotations.edf", {}, 64, 128.0, 124.0, 58),  # BCI2000 names 'Fc5.'
+        ("BDF/multiple_annotation_chans.bdf", {}, 19, 125.0, 247.0, 10),
+        ("EEGLAB/test_raw_chanloc.set", {}, 61, 128.0, 3.008, 57),
+        ("CNT/test_CNT_events_mne_JWoess_clipped.cnt", {"cnt_format": "int32"}, 2, 1000.0, 90.0, 2),
+    ],
+)
+def test_reads_real_files_of_every_format(rel, kwargs, n_channels, sfreq, seconds, n_eegpt):
+    raw = read_recording(REAL / rel, **kwargs)
+    assert len(raw.ch_names) == n_channels and raw.info["sfreq"] == sfreq
+    assert raw.n_times / sfreq == pytest.approx(seconds, abs=0.01)
+    assert int(match_channels(raw.ch_names).present.sum()) == n_eegpt
+    x = raw.get_data(picks=[raw.ch_names.index(n) for n in match_channels(raw.ch_names).source_names if n])
+    assert np.isfinite(x).all() and np.median(x.std(axis=1)) < 1e-3  # volts, EEG-sized
+
+
+@needs_real
+def test_cnt_needs_an_explicit_data_format():
+    path = REAL / "CNT" / "scan41_short.cnt"
+    with pytest.raises(ValueError, match=r"scan41_short\.cnt: a Neuroscan CNT file needs cnt_format"):
+        read_recording(path)
+    raw16 = read_recording(path, cnt_format="int16")
+    raw32 = read_recording(path, cnt_format="int32")
+    # int16 is this file's format: 7.7 s of EEG-sized values; int32 reads half the samples, in volts
+    assert raw16.n_times == 3070 and raw16.info["sfreq"] == 400.0
+    assert np.median(raw16.get_data().std(axis=1)) < 1e-4
+    assert raw32.n_times == 1535 and np.median(raw32.get_data().std(axis=1)) > 0.1
+
+
+@needs_real
+def test_header_identity_is_removed():
+    raw = read_recording(REAL / "BDF" / "multiple_annotation_chans.bdf")  # header names subject OPSA614
+    info = raw.info
+    assert "OPSA614" not in repr(info.get("subject_info")) and info["meas_date"].year != 2019
+
+
+def _copy(src: Path, dst_dir: Path) -> Path:
+    dst = dst_dir / src.name
+    shutil.copy(src, dst)
+    dst.chmod(0o644)
+    return dst
+
+
+@needs_real
+@pytest.mark.parametrize("rel, data_rel", [
+    ("EDF/test_edf_overlapping_annotations.edf", None),
+    ("BDF/multiple_annotation_chans.bdf", None),
+    ("antio/CA_208/test_CA_208_start_stop.vhdr", "antio/CA_208/test_CA_208_start_stop.eeg"),
+])  # fmt: skip
+def test_truncated_files_are_detected(tmp_path, rel, data_rel):
+    """MNE reads these formats silently when cut short; read_recording says they are truncated."""
+    src = REAL / rel
+    path = _copy(src, tmp_path)
+    if data_rel:  # BrainVision: header, markers and data file
+        for companion in src.parent.glob(src.stem + ".*"):
+            _copy(companion, tmp_path)
+    data_file = tmp_path / Path(data_rel or rel).name
+    with open(data_file, "r+b") as f:
+        f.truncate(int(data_file.stat().st_size * 0.6) + 1)
+    with pytest.raises(ValueError, match=rf"{path.name}: truncated"):
+        read_recording(path)
+
+
+def test_missing_unknown_empty_and_corrupt_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        read_recording(tmp_path / "absent.edf")
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(ValueError, match=r"notes\.txt: unknown EEG file type '\.txt'"):
+        read_recording(tmp_path / "notes.txt")
+    (tmp_path / "empty.edf").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty\.edf: empty file"):
+        read_recording(tmp_path / "empty.edf")
+    (tmp_path / "junk.edf").write_bytes(b"0" * 300 + b"garbage" * 50)
+    with pytest.raises(ValueError, match=r"junk\.edf: cannot read as EDF"):
+        read_recording(tmp_path / "junk.edf")
+
+
+def test_parse_emotion_and_label_map():
+    assert [parse_emotion(x) for x in ("Happy", "happiness", "SADNESS", "angry", "Neutral", "fearful")] == [
+        "happy", "happy", "sad", "anger", "neutral", "fear"]  # fmt: skip
+    assert parse_emotion("T1") is None and parse_emotion("T1", {"T1": "Surprise"}) == "surprise"
+
+
+def test_labels_csv(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("file,onset,duration,label\na.edf,0,30,Happy\na.edf,40,25.5,sadness\nb.edf,0,20,fear\n")
+    spans = read_labels_csv(path, recording="a.edf")
+    assert [(s.onset, s.duration, s.emotion, s.clip) for s in spans] == [(0.0, 30.0, "happy", 1), (40.0, 25.5, "sad", 2)]
+    assert [s.emotion for s in read_labels_csv(path, recording="sub/b.edf")] == ["fear"]
+    tsv = tmp_path / "rec_events.tsv"
+    tsv.write_text("onset\tduration\ttrial_type\n5\t12\tanger\n")
+    assert read_labels_csv(tsv)[0].emotion == "anger"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("onset,duration,label\n0,30,happy\n30,30,bored\n")
+    with pytest.raises(ValueError, match=r"bad\.csv: row 3: unknown emotion label 'bored'"):
+        read_labels_csv(bad)
+    bad.write_text("onset,label\n0,happy\n")
+    with pytest.raises(ValueError, match=r"bad\.csv: labels file lacks column\(s\) duration"):
+        read_labels_csv(bad)
+    bad.write_text("onset,duration,label\nsoon,30,happy\n")
+    with pytest.raises(ValueError, match="row 2: onset 'soon'"):
+        read_labels_csv(bad)
+    with pytest.raises(FileNotFoundError, match="labels file not found"):
+        read_labels_csv(tmp_path / "nope.csv")
+
+
+def test_labels_from_annotations():
+    raw = mne.io.RawArray(np.zeros((1, 100 * 100)), mne.create_info(["CZ"], 100.0, "eeg"))
+    raw.set_annotations(mne.Annotations([5, 20, 50, 70], [10, 0, 0, 2], ["happy", "Sadness", "BAD_x", "fear"]))
+    spans = labels_from_annotations(raw)
+    assert [(s.onset, s.duration, s.emotion, s.clip) for s in spans] == [
+        (5.0, 10.0, "happy", 1), (20.0, 50.0, "sad", 2), (70.0, 2.0, "fear", 3)]  # fmt: skip
+    # a marker (zero duration) lasts until the next emotion marker
+    raw.set_annotations(mne.Annotations([0, 1], [4.2, 4.2], ["T0", "T1"]))
+    assert labels_from_annotations(raw) == []
+    assert [s.emotion for s in labels_from_annotations(raw, {"T0": "neutral", "T1": "happy"})] == ["neutral", "happy"]
+
+
+def test_seed_vii_published_order():
+    assert len(SEED_VII_CLIP_EMOTIONS) == 80
+    counts = {e: SEED_VII_CLIP_EMOTIONS.count(e) for e in EMOTIONS}
+    assert counts == {"happy": 12, "surprise": 12, "neutral": 8, "disgust": 12, "fear": 12, "sad": 12, "anger": 12}
+    for s in range(4):
+        session = SEED_VII_CLIP_EMOTIONS[20 * s : 20 * s + 20]
+        assert len(set(session)) == 5 and all(session.count(e) == 4 for e in set(session))
+    assert SEED_VII_CLIP_EMOTIONS[:5] == ("happy", "neutral", "disgust", "sad", "anger")
+
+
+def _write_labels_xlsx(path: Path, rows):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+
+
+def test_seed_vii_labels_file(tmp_path):
+    assert read_seed_vii_labels(tmp_path) == (SEED_VII_CLIP_EMOTIONS, "published order")  # file absent
+    rows = []
+    for s in range(4):
+        rows.append([f"Session {s + 1}"] + list(range(20 * s + 1, 20 * s + 21)))
+        rows.append(["Emotion"] + [e.capitalize() for e in SEED_VII_CLIP_EMOTIONS[20 * s : 20 * s + 20]])
+    f = tmp_path / "emotion_label_and_stimuli_order.xlsx"
+    _write_labels_xlsx(f, rows)
+    assert read_seed_vii_labels(tmp_path) == (SEED_VII_CLIP_EMOTIONS, "xlsx")
+    rows[3][5] = "Boredom"
+    _write_labels_xlsx(f, rows)
+    with pytest.raises(ValueError, match=r"emotion_label_and_stimuli_order\.xlsx: cell F4: unknown emotion 'Boredom'"):
+        read_seed_vii_labels(tmp_path)
+    rows[3][5] = "Fear"
+    _write_labels_xlsx(f, rows[:4])
+    with pytest.raises(ValueError, match="expected 4 rows of 20 emotion names"):
+        read_seed_vii_labels(tmp_path)
+    f.write_bytes(b"not an excel file")
+    with pytest.raises(ValueError, match="cannot read as an Excel workbook"):
+        read_seed_vii_labels(tmp_path)
+
+
+def test_seed_vii_file_names():
+    assert parse_seed_vii_cnt_name("EEG_raw/3_20221010_2.cnt") == ("3", 2)
+    with pytest.raises(ValueError, match="not a SEED-VII raw file name"):
+        parse_seed_vii_cnt_name("subject3.cnt")
+
+
+def test_seed_vii_triggers_in_file_or_from_replacement_file(tmp_path):
+    sfreq, n = 100.0, 100 * 1000
+    raw = mne.io.RawArray(np.zeros((1, n)), mne.create_info(["CZ"], sfreq, "eeg"))
+    raw.set_meas_date(mne.utils._stamp_to_dt((1_700_000_000, 0)))  # 2023-11-14 22:13:20 UTC
+    onsets = np.arange(40) * 20.0 + 10.0
+    raw.set_annotations(mne.Annotations(onsets, 0.0, ["1", "2"] * 20, orig_time=raw.info["meas_date"]))
+    spans, origin = seed_vii_clip_spans(raw, "3_20221010_2")
+    assert origin == "annotations" and len(spans) == 20 and spans[0] == (10.0, 30.0) and spans[-1] == (770.0, 790.0)
+
+    # wrong number of in-file triggers: the replacement file is used, aligned on the start time
+    raw.set_annotations(mne.Annotations(onsets[:39], 0.0, ["1"] * 39, orig_time=raw.info["meas_date"]))
+    with pytest.raises(RecordingError, match="holds 39 triggers, not 40"):
+        seed_vii_clip_spans(raw, "3_20221010_2")
+    csv = tmp_path / "3_20221010_2_trigger_info.csv"
+    csv.write_text("".join(f"{1 + k % 2},2023-11-14 22:{13 + (20 + 15 * k) // 60:02d}:{(20 + 15 * k) % 60:02d}.500000\n" for k in range(40)))
+    spans, origin = seed_vii_clip_spans(raw, "3_20221010_2", trigger_file=csv)
+    assert origin == csv.name and spans[0] == (0.5, 15.5) and len(spans) == 20
+
+    # sessions known to carry wrong in-file triggers always use the replacement, with the known start time
+    raw.set_annotations(mne.Annotations(onsets, 0.0, ["1", "2"] * 20, orig_time=raw.info["meas_date"]))
+    with pytest.raises(RecordingError, match="known to be wrong"):
+        seed_vii_clip_spans(raw, "9_20221111_3")
+    known = tmp_path / "9_20221111_3_trigger_info.csv"
+    known.write_text("".join(f"{1 + k % 2},2022-11-11 14:{2 + k // 6:02d}:{(k % 6) * 10:02d}.000000\n" for k in range(40)))
+    spans, _ = seed_vii_clip_spans(raw, "9_20221111_3", trigger_file=known)
+    assert spans[0] == (33.0, 43.0)  # 14:02:00 - 14:01:27
+
+
+def test_seed_vii_mat_clip(tmp_path):
+    import scipy.io
+
+    scipy.io.savemat(tmp_path / "1.mat", {"1": np.ones((62, 400), np.float32) * 5.0, "2": np.ones((10, 400))})
+    raw = seed_vii_mat_clip(tmp_path / "1.mat", 1)
+    assert raw.info["sfreq"] == 200.0 and len(raw.ch_names) == 62 and raw.ch_names[57] == "CB1"
+    assert np.allclose(raw.get_data(), 5e-6)  # µV → V
+    with pytest.raises(RecordingError, match="clip 2 has shape"):
+        seed_vii_mat_clip(tmp_path / "1.mat", 2)
+    with pytest.raises(ValueError, match="no array named '3'"):
+        seed_vii_mat_clip(tmp_path / "1.mat", 3)
+    assert set(EEGPT_CHANNELS) < {c.upper() for c in raw.ch_names}
