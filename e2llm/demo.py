@@ -4,7 +4,9 @@
 2. preprocess it into the segments dataset (``e2llm.datasets_builder.build_segments``) and build
    the task datasets (``e2llm.tasks.build_task_datasets``);
 3. make the language model: a small Qwen3-architecture LM with a tokenizer trained here on the
-   instruction corpus, given its language by a short text-only pre-training on that corpus —
+   instruction corpus, given its language by a short text-only pre-training on that corpus (and on
+   two-turn dialogues about the training side's situations, a little of the general ability a
+   pretrained LLM brings to zero-shot scenario reasoning; never the ESR scenarios) —
    a stand-in for a pretrained Qwen3 (real runs select ``e2llm-4b``/``-8b``/``-14b``);
 4. run stage 1, 2 and 3 with ``e2llm.training.config.run_training``, exactly as ``e2llm train``
    does, from a tiny run config written to ``OUT/run.yaml``;
@@ -47,8 +49,8 @@ class DemoSizes:
 
 DEMO_SIZES = {
     "full": DemoSizes(
-        preset="small", n_subjects=4, clip_seconds=20.0, n_train=2400, n_sft=1200, n_multi=120, n_esr=42, n_test_ied=None,
-        vocab_size=1200, lm_epochs=2.0, stage1_epochs=40, align_epochs=1.0, sft_epochs=1.0,
+        preset="small", n_subjects=4, clip_seconds=30.0, n_train=2400, n_sft=1200, n_multi=120, n_esr=42, n_test_ied=None,
+        vocab_size=1200, lm_epochs=5.0, stage1_epochs=40, align_epochs=3.0, sft_epochs=2.0,
     ),
     # the reduced run of the test suite: the same code path, smaller sizes
     "small": DemoSizes(
@@ -79,9 +81,9 @@ def _run_config(out: Path, sizes: DemoSizes, seed: int) -> dict:
         "stage1": {**cpu, "num_train_epochs": sizes.stage1_epochs, "per_device_train_batch_size": 64,
                    "learning_rate": 2e-3, "eval_strategy": "no", "save_strategy": "epoch", "save_total_limit": 1},
         "align": {**sft_common, "max_train_samples": sizes.n_train, "num_train_epochs": sizes.align_epochs,
-                  "learning_rate": 2e-3},
+                  "learning_rate": 5e-3},
         "sft": {**sft_common, "max_train_samples": sizes.n_sft, "num_train_epochs": sizes.sft_epochs,
-                "learning_rate": 1e-3, "lora_r": 16, "lora_alpha": 32},
+                "learning_rate": 2e-3, "lora_r": 16, "lora_alpha": 32},
     }  # fmt: skip
 
 
@@ -97,7 +99,7 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
     from .tasks import build_task_datasets, format_counts, task_counts
     from .tokenization import train_tokenizer
     from .training.config import run_training
-    from .training.language_model import chat_corpus, pretrain_text_model
+    from .training.language_model import chat_corpus, pretrain_text_model, situation_dialogues
 
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -129,7 +131,8 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
         plain = [m["content"] if isinstance(m["content"], str) else "".join(p["text"] or "" for p in m["content"]) for c in conversations for m in c]
         tokenizer = train_tokenizer(plain, vocab_size=sizes.vocab_size)
         render = lambda conv: tokenizer.apply_chat_template(conv, chat_template=CHAT_TEMPLATE, tokenize=False)  # noqa: E731
-        pretrain_text_model(chat_corpus(conversations, render), tokenizer, text_model, preset=sizes.preset, num_train_epochs=sizes.lm_epochs, seed=seed)
+        corpus = chat_corpus(conversations, render) + [render(d) for d in situation_dialogues(len(conversations) // 4, seed)]
+        pretrain_text_model(corpus, tokenizer, text_model, preset=sizes.preset, num_train_epochs=sizes.lm_epochs, seed=seed)
     print(f"  {text_model}")
 
     _step(4, "training: stage 1 (encoder), stage 2 (projector), stage 3 (projector + LoRA), as `e2llm train`")

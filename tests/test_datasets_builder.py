@@ -313,7 +313,7 @@ def _bad_input(kind: str, root: Path):
         x = good.copy()
         x[5, 300:400] = np.nan
         _fif(d / "rec_raw.fif", x)
-        return d, {}, (ValueError, r"rec_raw\.fif.*AF4 contain NaN")
+        return d, {}, (ValueError, r"rec_raw\.fif: channel\(s\) F7 contain NaN")
     if kind == "flat":
         x = good.copy()
         x[7] = 0.0
@@ -382,3 +382,46 @@ def test_cli_prepare(eeg_small_synthetic, tmp_path, capsys):
     assert main(["prepare", str(tmp_path / "empty"), "--out", str(tmp_path / "o2"), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("e2llm prepare: error:") and "no EEG recordings found" in err and "\n" not in err
+
+
+def test_seed_vii_raw_layout(tmp_path, monkeypatch):
+    """SEED-VII as distributed: EEG_raw/<subject>_<date>_<session>.cnt read with cnt_format 'int32' (MNE
+    cannot write CNT, so the reader is replaced by one returning a recording with the same channels
+    and triggers), clips from the in-file triggers or, for a session known to have wrong ones, from
+    save_info/<stem>_trigger_info.csv; emotions from the published order (no xlsx here)."""
+    from e2llm.datasets_builder import sources
+    from e2llm.eeg import SEED_VII_CHANNELS
+
+    src = tmp_path / "SEED-VII"
+    (src / "EEG_raw").mkdir(parents=True)
+    (src / "save_info").mkdir()
+    for name in ("3_20221010_2.cnt", "9_20221111_3.cnt"):
+        (src / "EEG_raw" / name).write_bytes(b"stand-in")
+    # replacement triggers for 9_20221111_3 (recording started 14:01:27): clip k at 33 + 22 k s, 21 s long
+    stamps = []
+    for k in range(20):
+        for offset in (33 + 22 * k, 54 + 22 * k):
+            stamps.append(f"{1 + len(stamps) % 2},2022-11-11 14:{1 + (27 + offset) // 60:02d}:{(27 + offset) % 60:02d}.000000")
+    (src / "save_info" / "9_20221111_3_trigger_info.csv").write_text("\n".join(stamps) + "\n")
+    calls = []
+
+    def fake_read_recording(path, cnt_format=None, **kwargs):
+        calls.append((Path(path).name, cnt_format))
+        rng = np.random.default_rng(len(calls))
+        names = list(SEED_VII_CHANNELS) + ["M1", "M2", "HEO", "VEO"]
+        raw = mne.io.RawArray(rng.standard_normal((66, 480 * 200)) * 20e-6, mne.create_info(names, 200.0, "eeg"))
+        raw.set_meas_date(mne.utils._stamp_to_dt((1_668_175_287, 0)))  # 2022-11-11 14:01:27 UTC
+        onsets = np.ravel([(10.0 + 16 * k, 21.0 + 16 * k) for k in range(20)])  # in-file: clip k at 10 + 16 k s
+        raw.set_annotations(mne.Annotations(onsets, 0.0, ["1", "2"] * 20, orig_time=raw.info["meas_date"]))
+        return raw
+
+    monkeypatch.setattr(sources, "read_recording", fake_read_recording)
+    result = build_segments(src, tmp_path / "out", progress=False)
+    assert sorted(calls) == [("3_20221010_2.cnt", "int32"), ("9_20221111_3.cnt", "int32")]
+    rows = [r for ds in result.dataset.values() for r in ds.remove_columns(["eeg", "channel_mask"]).to_list()]
+    assert len(rows) == 20 + 40  # in-file triggers: 11 s clips (1 segment); replacement file: 21 s clips (2)
+    sub3 = sorted((r["clip"], r["session"], EMOTIONS[r["emotion"]]) for r in rows if r["subject"] == "3")
+    assert sub3 == [(20 + k, 2, SEED_VII_CLIP_EMOTIONS[19 + k]) for k in range(1, 21)]
+    assert {r["id"] for r in rows if r["subject"] == "9"} == {f"sub09-s3-c{40 + k:02d}-g0{g}" for k in range(1, 21) for g in (0, 1)}
+    assert result.summary["labels"] == "published order" and result.summary["input_format"] == "seed-vii"
+    assert result.summary["channels_filled"]["by_channel"] == {}

@@ -60,10 +60,11 @@ def test_signals_are_eeg_like():
     assert alpha[occ].mean() > 2 * alpha[front].mean()  # posterior alpha
     # 1/f background: more power at 2-4 Hz than at 20-24 Hz, in every channel
     assert (_band_power(x, 200.0, 2, 4) > _band_power(x, 200.0, 20, 24)).all()
-    # blinks are frontal; mains noise at 50 Hz only when asked for
-    fp = names.index("FP1")
-    assert np.abs(x[fp]).max() > 3 * np.abs(x[names.index("OZ")]).max()
+    # blinks: frontal, 80-200 µV; mains noise at 50 Hz only when asked for (same draws otherwise)
     quiet = synthesize_eeg(60 * 200, 200.0, "neutral", subject, np.random.default_rng(1), blinks=False, line_noise=False)
+    blinks = synthesize_eeg(60 * 200, 200.0, "neutral", subject, np.random.default_rng(1), blinks=True, line_noise=False)
+    blink = np.abs(blinks - quiet).max(axis=1)
+    assert 60 < blink[names.index("FP1")] < 400 and blink[names.index("FP1")] > 20 * blink[names.index("OZ")]
     noisy = synthesize_eeg(60 * 200, 200.0, "neutral", subject, np.random.default_rng(1), blinks=False, line_noise=True)
     ratio = lambda z: _band_power(z, 200.0, 49.9, 50.1).mean() / _band_power(z, 200.0, 45, 49).mean()  # noqa: E731
     assert ratio(noisy) > 20 * ratio(quiet)

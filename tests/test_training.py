@@ -218,8 +218,10 @@ def test_resume_after_kill(pipeline, toy_tasks_dir, toy_text_model, tmp_path):
 
 def test_two_process_ddp(pipeline, toy_tasks_dir, toy_text_model, tmp_path):
     out = tmp_path / "stage3-ddp"
-    cmd = ["accelerate", "launch", "--num_processes", "2", "--cpu", "--num_machines", "1", "--mixed_precision", "no",
-           "--dynamo_backend", "no",
+    # accelerate's `--cpu` alone starts one process (several need an MPI hostfile); `--multi_gpu` with
+    # `--use_cpu true` for the script starts two processes that train as DDP over gloo on the CPU
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no",
            *_sft_command("sft", out, toy_tasks_dir, toy_text_model, str(pipeline / "stage2"),
                          "--num_train_epochs", "1", "--per_device_train_batch_size", "4", "--save_strategy", "no")]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -266,3 +268,18 @@ def test_bad_config_is_a_clear_error(tmp_path):
     config.write_text("run: {preset: tiny, ablation: no_stage4}\n")
     with pytest.raises(ValueError, match="ablation must be one of"):
         load_run_config(config)
+
+
+def test_stand_in_lm_dialogues_never_contain_esr_scenarios():
+    from e2llm.tasks import esr_scenarios
+    from e2llm.tasks.templates import ESR_SCENARIOS, ESR_T2_QUESTIONS
+    from e2llm.training.language_model import situation_dialogues
+
+    dialogues = situation_dialogues(400, seed=1)
+    text = "\n".join(m["content"] for d in dialogues for m in d)
+    assert len(dialogues) == 400 and all(d[-1]["content"].splitlines()[-1].startswith("Answer: (") for d in dialogues)
+    for _, scenario, cue in esr_scenarios():
+        assert scenario not in text and cue not in text
+    fragments = {t.split("{")[0].strip() for entries in ESR_SCENARIOS.values() for t, _, _ in entries}
+    assert not any(f and f in text for f in fragments)
+    assert not any(q.replace("{scenario}", "").strip()[:30] in text for q in ESR_T2_QUESTIONS)

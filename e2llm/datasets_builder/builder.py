@@ -40,7 +40,7 @@ import numpy as np
 from ..configuration_e2llm import EEGPT_CHANNELS, EMOTIONS
 from ..eeg.preprocessing import PreprocessingConfig
 from .lookup import DATASET_FORMAT, SUMMARY_FILE, load_segments, read_summary
-from .sources import FORMATS, RecordingTask, detect_format, discover, is_synthetic, process_task
+from .sources import FORMATS, detect_format, discover, is_synthetic, process_task
 from .splits import PAPER_TEST_FRACTION, SPLITS, assign_test
 
 logger = logging.getLogger(__name__)
@@ -161,7 +161,8 @@ def _run_tasks(tasks, config, shard_dir: Path, skip_bad: bool, n_jobs: int, prog
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            with ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context("spawn")) as pool:
+            pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context("spawn"))
+            try:
                 futures = {
                     pool.submit(process_task, task, config, str(shard_dir / f"{i:05d}"), skip_bad): i
                     for i, task in enumerate(tasks)
@@ -169,6 +170,8 @@ def _run_tasks(tasks, config, shard_dir: Path, skip_bad: bool, n_jobs: int, prog
                 for future in as_completed(futures):
                     results[futures[future]] = future.result()
                     bar.update()
+            finally:  # on an error, do not wait for the recordings not yet started
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         bar.close()
     return results  # type: ignore[return-value]

@@ -40,7 +40,7 @@ import logging
 import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
 import mne
@@ -85,9 +85,9 @@ class PreprocessingConfig:
         crop_seed: seed of the random crops.
         window_step_seconds: step of sliding windows, s.
         reference: ``"average"`` (global average over the channels present) or ``None``.
-        missing_channels: ``"zero"``: absent channels are zero-filled and marked False in the
-            channel mask (the encoder ignores them; the build summary lists them); ``"raise"``:
-            a recording lacking any channel is an error.
+        missing_channels: ``"zero"``: absent channels (and channels the file marks bad) are
+            zero-filled and marked False in the channel mask (the encoder ignores them; the build
+            summary lists them); ``"raise"``: a recording lacking any channel is an error.
         min_channels: a recording needs at least this many of ``channels``.
         flat_channels: ``"raise"``: a flat (constant) channel is an error; ``"zero"``: treat it
             as missing.
@@ -351,7 +351,8 @@ def _fused_filter_resample(
         # pads x) and add back what the filter passes of the mean, H(0) × mean.
         mean = x.mean(axis=-1, keepdims=True)
         b = buf[: len(rows)]
-        _fill_padded(b, x, mean, pad_left, pad_right)
+        with np.errstate(invalid="ignore"):  # inf - inf: reported as non-finite below
+            _fill_padded(b, x, mean, pad_left, pad_right)
         flat[rows] = np.abs(b[:, pad_left : pad_left + x.shape[-1]]).max(axis=1) < _FLAT_STD_V
         del x
         spectrum = sp_fft.rfft(b, axis=-1, workers=workers, overwrite_x=True)

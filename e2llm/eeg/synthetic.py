@@ -31,10 +31,17 @@ Emotion signature (:data:`EMOTION_SIGNATURES`): each emotion multiplies the ampl
 e.g. *happy*: less left-frontal alpha (frontal asymmetry) and more temporal gamma; *sad*: more
 occipital alpha, less right-frontal alpha and central beta; *fear*: more parietal beta, less
 occipital alpha; *neutral* is the baseline. Between-subject variability: per-subject channel
-gains, per-subject band/region power offsets, an alpha peak frequency, a gain on the signature
-(0.6–1.3) and a random perturbation of every signature entry; each clip adds its own jitter.
-The signature is therefore learnable but not trivial: a band-power + logistic-regression probe
-on held-out segments (``tests/test_synthetic.py``) lands between chance and perfection.
+gains, per-subject band/region power offsets (SD 0.15 in log amplitude), an alpha peak frequency,
+a log-normal gain on the signature (SD 0.15) and a random perturbation of every signature entry
+(SD 0.1); each clip adds its own jitter (SD 0.12 per band and region) and each recording a random
+gain per channel (SD 0.5 in log amplitude: absolute power is a poor cue, spectral shape a good one).
+
+Calibration (demo size: 4 subjects × 80 clips of 20 s, paper split, 4 s windows): a log
+band-power + logistic-regression probe reaches a balanced accuracy of about 0.85–0.93 (5-fold
+cross-validation over seeds 0–2; ``tests/test_synthetic.py`` checks 0.6–0.95 on the held-out
+segments), and a tiny EEGPT-style encoder (the ``tiny`` preset) trained from scratch for 40
+epochs on a CPU about 0.5–0.55 (chance is 1/7). Weaker signatures bring the probe lower but leave
+the tiny encoder near 0.4.
 """
 
 from __future__ import annotations
@@ -76,15 +83,15 @@ _BAND_BASE: dict[str, tuple[float, dict[str, float]]] = {
 }
 # Log-amplitude effect of each emotion on (band, region) pairs; neutral is the baseline.
 EMOTION_SIGNATURES: dict[str, dict[tuple[str, str], float]] = {
-    "happy": {("alpha", "frontal_left"): -0.7, ("gamma", "temporal_left"): 0.63, ("gamma", "temporal_right"): 0.63,
-              ("beta", "frontal_mid"): 0.28},
-    "surprise": {("theta", "frontal_mid"): 0.7, ("alpha", "occipital"): -0.5, ("gamma", "frontal_mid"): 0.56},
+    "happy": {("alpha", "frontal_left"): -1.4, ("gamma", "temporal_left"): 1.26, ("gamma", "temporal_right"): 1.26,
+              ("beta", "frontal_mid"): 0.56},
+    "surprise": {("theta", "frontal_mid"): 1.4, ("alpha", "occipital"): -0.98, ("gamma", "frontal_mid"): 1.12},
     "neutral": {},
-    "disgust": {("theta", "central"): 0.63, ("gamma", "temporal_right"): 0.7, ("alpha", "frontal_right"): -0.5},
-    "fear": {("beta", "parietal"): 0.7, ("alpha", "occipital"): -0.7, ("gamma", "parietal"): 0.42},
-    "sad": {("alpha", "occipital"): 0.7, ("alpha", "frontal_right"): -0.56, ("beta", "central"): -0.56},
-    "anger": {("beta", "frontal_left"): 0.63, ("beta", "frontal_right"): 0.63, ("alpha", "frontal_left"): -0.56,
-              ("theta", "temporal_left"): 0.42},
+    "disgust": {("theta", "central"): 1.26, ("gamma", "temporal_right"): 1.4, ("alpha", "frontal_right"): -0.98},
+    "fear": {("beta", "parietal"): 1.4, ("alpha", "occipital"): -1.4, ("gamma", "parietal"): 0.84},
+    "sad": {("alpha", "occipital"): 1.4, ("alpha", "frontal_right"): -1.12, ("beta", "central"): -1.12},
+    "anger": {("beta", "frontal_left"): 1.26, ("beta", "frontal_right"): 1.26, ("alpha", "frontal_left"): -1.12,
+              ("theta", "temporal_left"): 0.84},
 }  # fmt: skip
 
 _SHARED = 0.7  # fraction of each rhythm's amplitude shared within a region
@@ -204,7 +211,7 @@ def synthesize_eeg(
     line_freq: float = 50.0,
     strength: float = 1.0,
     clip_jitter: float = 0.12,
-    channel_jitter: float = 0.3,
+    channel_jitter: float = 0.5,
 ) -> np.ndarray:
     """Synthetic EEG in µV, float32, shape (n_channels, n_times).
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from datasets import Dataset
 from transformers import AutoConfig, AutoModelForCausalLM, DataCollatorForLanguageModeling, Trainer, TrainingArguments
 
-from ..configuration_e2llm import EEG_END_TOKEN, EEG_START_TOKEN, EEG_TOKEN, PRESETS
+from ..configuration_e2llm import EEG_END_TOKEN, EEG_START_TOKEN, EEG_TOKEN, EMOTIONS, PRESETS
 from .stages import _write_marker, artifact_exists
 
 
@@ -21,6 +21,48 @@ def chat_corpus(conversations, chat_template_renderer) -> list[str]:
     """Render conversations as text; each EEG marker becomes ``<eeg_start><eeg_end>`` (no
     placeholders: the text model never sees EEG)."""
     return [chat_template_renderer(list(c)).replace(EEG_TOKEN, EEG_START_TOKEN + EEG_END_TOKEN) for c in conversations]
+
+
+# Phrasings of the general dialogues below; deliberately unlike the ESR questions of e2llm.tasks.
+_DIALOGUE_T1 = (
+    "Three people: a) {a}, b) {b}, c) {c}. Describe how each of them feels.",
+    "How do these people feel? a) {a}; b) {b}; c) {c}.",
+)
+_DIALOGUE_T2 = (
+    "And someone in this situation: {s}. Which of the three (a, b or c) feels most alike? Explain.",
+    "Think of {s}. Whose feeling (a, b or c) is closest to that? Say why.",
+)
+
+
+def situation_dialogues(n: int, seed: int = 0) -> list[list[dict]]:
+    """Text-only two-turn dialogues for the stand-in LM's pre-training.
+
+    They give the tiny LM a little of what a pretrained Qwen3 brings to zero-shot scenario
+    reasoning: following a second turn, reading the emotion a situation suggests, and picking the
+    option whose described feeling matches. Built only from the training side's EIM situation bank
+    and emotion descriptions (``e2llm.tasks.templates``) — never from the ESR bank, whose
+    scenarios stay unseen.
+    """
+    import random
+
+    from ..tasks.templates import DESCRIPTIONS, EIM_SCENARIOS, EMOTION_NOUNS
+
+    rng = random.Random(f"e2llm-dialogues:{seed}")
+    dialogues = []
+    for _ in range(n):
+        emotions = rng.sample(EMOTIONS, 3)
+        k = rng.randrange(3)
+        people = [rng.choice(EIM_SCENARIOS[e]) for e in emotions]
+        probe = rng.choice([s for s in EIM_SCENARIOS[emotions[k]] if s != people[k]])
+        t1 = rng.choice(_DIALOGUE_T1).format(a=people[0], b=people[1], c=people[2])
+        a1 = "\n".join(f"Segment ({o}): {rng.choice(DESCRIPTIONS[e])}" for o, e in zip("abc", emotions))
+        noun = EMOTION_NOUNS[emotions[k]]
+        a2 = f"That situation suggests {noun}. Segment ({'abc'[k]}) shows {noun}.\nAnswer: ({'abc'[k]})"
+        dialogues.append([
+            {"role": "user", "content": t1}, {"role": "assistant", "content": a1},
+            {"role": "user", "content": rng.choice(_DIALOGUE_T2).format(s=probe)}, {"role": "assistant", "content": a2},
+        ])  # fmt: skip
+    return dialogues
 
 
 def pretrain_text_model(
