@@ -373,7 +373,7 @@ def build_segments(
             },
             "recordings": {"found": len(tasks), "used": len(tasks) - len(skipped), "skipped": skipped},
             "channels_filled": {
-                "by_channel": dict(sorted(filled_counts.items(), key=lambda kv: EEGPT_CHANNELS.index(kv[0]))),
+                "by_channel": dict(sorted(filled_counts.items(), key=lambda kv: config.channels.index(kv[0]))),
                 "by_recording": filled_by_recording,
             },
             "build_seconds": round(time.time() - started, 1),

@@ -105,6 +105,7 @@ def pretrain_text_model(
         save_strategy="no",
         report_to="none",
         seed=seed,
+        train_sampling_strategy="group_by_length",  # batches of similar lengths: less padding
         disable_tqdm=False,
     )
     trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False))
