@@ -22,6 +22,7 @@ import torch
 from transformers import GenerationConfig
 
 from ..configuration_e2llm import EEG_END_TOKEN, EEG_PAD_TOKEN, EEG_START_TOKEN, EEG_TOKEN
+from ..tasks.builders import segment_ids_of
 
 
 def chat_messages(messages: Sequence[dict]) -> list[dict]:
@@ -47,20 +48,6 @@ def chat_messages(messages: Sequence[dict]) -> list[dict]:
                 raise ValueError(f"unknown content part type {part.get('type')!r}")
         out.append({"role": message["role"], "content": parts})
     return out
-
-
-def segment_ids_of(messages: Sequence[dict]) -> list[str]:
-    """The ``segment_id`` of every EEG part of stored ``messages``, in order of appearance."""
-    ids = []
-    for message in messages:
-        if isinstance(message["content"], str):
-            continue
-        for part in message["content"]:
-            if part.get("type") == "eeg":
-                if part.get("segment_id") is None:
-                    raise ValueError("an EEG content part has no segment_id")
-                ids.append(part["segment_id"])
-    return ids
 
 
 def count_eeg_parts(conversation: Sequence[dict]) -> int:

@@ -25,6 +25,7 @@ from .builders import (
     message_text,
     prompt_messages,
     reference_answer,
+    segment_ids_of,
     task_counts,
 )
 from .parsing import (
@@ -69,5 +70,6 @@ __all__ = [
     "parse_option",
     "prompt_messages",
     "reference_answer",
+    "segment_ids_of",
     "task_counts",
 ]

@@ -497,6 +497,20 @@ def esr_turns(sample: dict) -> tuple[list[dict], dict]:
     return [sample["messages"][0]], sample["messages"][2]
 
 
+def segment_ids_of(messages: Sequence[dict]) -> list[str]:
+    """The ``segment_id`` of every EEG part of stored ``messages``, in order of appearance."""
+    ids = []
+    for message in messages:
+        if isinstance(message["content"], str):
+            continue
+        for part in message["content"]:
+            if part.get("type") == "eeg":
+                if part.get("segment_id") is None:
+                    raise ValueError("an EEG content part has no segment_id")
+                ids.append(part["segment_id"])
+    return ids
+
+
 def message_text(message: dict) -> str:
     """The text parts of one message, joined (EEG parts left out)."""
     return "".join(p["text"] or "" for p in message["content"] if p["type"] == "text")

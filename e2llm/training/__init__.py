@@ -1,6 +1,6 @@
 """Training: collators, encoder-output cache, the three stages and the run orchestration."""
 
-from .collators import E2LLMDataCollator, EEGClassificationCollator, EncoderOutputCache, eeg_segment_ids
+from .collators import E2LLMDataCollator, EEGClassificationCollator, EncoderOutputCache
 from .stages import (
     E2LLMArguments,
     Stage1Arguments,
@@ -18,7 +18,6 @@ __all__ = [
     "EncoderOutputCache",
     "Stage1Arguments",
     "artifact_exists",
-    "eeg_segment_ids",
     "freeze_for_stage",
     "parameter_table",
     "train_encoder",

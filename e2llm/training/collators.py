@@ -16,21 +16,10 @@ import torch
 from tqdm.auto import tqdm
 
 from ..processing_e2llm import E2LLMProcessor
-from ..tasks import message_text
+from ..tasks import message_text, segment_ids_of
 
 IGNORE_INDEX = -100
 END_OF_TURN = "<|im_end|>"
-
-
-def eeg_segment_ids(messages: Sequence[dict]) -> list[str]:
-    """Segment ids of the EEG parts of ``messages``, in order of appearance."""
-    return [
-        part["segment_id"]
-        for message in messages
-        if not isinstance(message["content"], str)
-        for part in message["content"]
-        if part.get("type") == "eeg"
-    ]
 
 
 class EncoderOutputCache:
@@ -103,7 +92,7 @@ class E2LLMDataCollator:
                 answer_ids = answer_ids[: self.max_length - len(prompt_ids)]
             sequences.append(prompt_ids + answer_ids)
             labels.append([IGNORE_INDEX] * len(prompt_ids) + answer_ids)
-            segment_ids.extend(eeg_segment_ids(messages[:-1]))
+            segment_ids.extend(segment_ids_of(messages[:-1]))
 
         length = max(len(s) for s in sequences)
         pad = tokenizer.pad_token_id
