@@ -45,15 +45,13 @@ def write_toy_segments(path, n_train_per_emotion: int = 6, n_test_per_emotion: i
     """A SYNTHETIC segments dataset in the pipeline's schema, written with ``save_to_disk``: each
     emotion is a sinusoid at its own frequency (4 + 3·k Hz) on all channels, plus noise. Small and
     trivially learnable — for plumbing tests of training and evaluation, not for accuracy claims."""
-    from datasets import Array2D, ClassLabel, Dataset, DatasetDict, DatasetInfo, Features, Sequence, Value
+    from datasets import Dataset, DatasetDict, DatasetInfo
+
+    from e2llm.datasets_builder import segment_features
 
     rng = np.random.default_rng(seed)
     t = np.arange(1024) / 256
-    features = Features({
-        "id": Value("string"), "eeg": Array2D((58, 1024), "float32"), "channel_mask": Sequence(Value("bool"), length=58),
-        "emotion": ClassLabel(names=list(EMOTIONS)), "subject": Value("string"), "session": Value("int32"),
-        "clip": Value("int32"), "segment": Value("int32"), "source": Value("string"),
-    })  # fmt: skip
+    features = segment_features()  # the pipeline's schema
     splits = {}
     for split, n in (("train", n_train_per_emotion), ("test", n_test_per_emotion)):
         rows = []

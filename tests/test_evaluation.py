@@ -61,13 +61,11 @@ def tiny(tiny_tokenizer):
 def make_segments(path, n_train_per=1, n_test_per=4, seed=0):
     """A segments DatasetDict with the schema of ``e2llm prepare``: synthetic, random EEG noise."""
     import datasets
-    from datasets import Array2D, ClassLabel, Dataset, DatasetDict, DatasetInfo, Features, List, Value
+    from datasets import Dataset, DatasetDict, DatasetInfo
 
-    features = Features({
-        "id": Value("string"), "eeg": Array2D((58, 1024), "float32"), "channel_mask": List(Value("bool")),
-        "emotion": ClassLabel(names=list(EMOTIONS)), "subject": Value("string"), "session": Value("int32"),
-        "clip": Value("int32"), "segment": Value("int32"), "source": Value("string"),
-    })  # fmt: skip
+    from e2llm.datasets_builder import segment_features
+
+    features = segment_features()  # the pipeline's schema
     rng = np.random.default_rng(seed)
 
     def split(name, n_per):

@@ -41,13 +41,11 @@ SMALL = dict(n_train=840, n_train_sft=240, n_multi=150, n_esr=167)
 def make_segments(path, n_train_per=10, n_test_per=5, emotions=EMOTIONS, seed=0):
     """A segments DatasetDict with the schema of ``e2llm prepare`` (synthetic), saved to ``path``."""
     import datasets
-    from datasets import Array2D, ClassLabel, Dataset, DatasetDict, DatasetInfo, Features, List, Value
+    from datasets import Dataset, DatasetDict, DatasetInfo
 
-    features = Features({
-        "id": Value("string"), "eeg": Array2D((58, 1024), "float32"), "channel_mask": List(Value("bool")),
-        "emotion": ClassLabel(names=list(EMOTIONS)), "subject": Value("string"), "session": Value("int32"),
-        "clip": Value("int32"), "segment": Value("int32"), "source": Value("string"),
-    })  # fmt: skip
+    from e2llm.datasets_builder import segment_features
+
+    features = segment_features()  # the pipeline's schema
     rng = np.random.default_rng(seed)
 
     def split(name, n_per):
