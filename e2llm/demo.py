@@ -54,7 +54,7 @@ class DemoSizes:
 DEMO_SIZES = {
     "full": DemoSizes(
         preset="small", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=2400, n_sft=1200, n_multi=120, n_esr=42, n_test_ied=None,
-        vocab_size=1200, lm_epochs=5.0, stage1_epochs=40, align_epochs=3.0, sft_epochs=2.0,
+        vocab_size=1200, lm_epochs=6.0, stage1_epochs=40, align_epochs=4.0, sft_epochs=2.0,
     ),
     # the reduced run of the test suite: the same code path, smaller sizes
     "small": DemoSizes(
