@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -272,14 +273,43 @@ def test_bad_config_is_a_clear_error(tmp_path):
 
 def test_stand_in_lm_dialogues_never_contain_esr_scenarios():
     from e2llm.tasks import esr_scenarios
-    from e2llm.tasks.templates import ESR_SCENARIOS, ESR_T2_QUESTIONS
+    from e2llm.tasks.templates import ESR_SCENARIOS, ESR_T1_QUESTIONS, ESR_T2_QUESTIONS
     from e2llm.training.language_model import situation_dialogues
 
     dialogues = situation_dialogues(400, seed=1)
-    text = "\n".join(m["content"] for d in dialogues for m in d)
-    assert len(dialogues) == 400 and all(d[-1]["content"].splitlines()[-1].startswith("Answer: (") for d in dialogues)
+    text = "\n".join(m["content"] for d in dialogues for m in d["messages"])
+    assert len(dialogues) == 400
+    for d in dialogues:  # the answer names the option whose emotion the situation suggests
+        answer = d["messages"][-1]["content"]
+        option = answer.splitlines()[-1].removeprefix("Answer: (").rstrip(")")
+        lines = dict(line.split(": ", 1) for line in d["messages"][1]["content"].splitlines())
+        assert lines[f"Segment ({option})"].split(".")[0] in answer.splitlines()[0]
+        assert len(d["emotions"]) == d["messages"][0]["content"].count("<eeg>") in (0, 3)
+    assert 150 < sum(bool(d["emotions"]) for d in dialogues) < 250
     for _, scenario, cue in esr_scenarios():
         assert scenario not in text and cue not in text
     fragments = {t.split("{")[0].strip() for entries in ESR_SCENARIOS.values() for t, _, _ in entries}
     assert not any(f and f in text for f in fragments)
     assert not any(q.replace("{scenario}", "").strip()[:30] in text for q in ESR_T2_QUESTIONS)
+    t1_fragments = [f.strip(" .,:") for q in ESR_T1_QUESTIONS for f in re.split(r"[a-c]\) \{e\d\}", q)]
+    assert not any(f in text for f in t1_fragments if len(f) > 12)
+
+
+def test_stand_in_lm_corpus_fills_each_eeg_span_with_its_emotion():
+    from e2llm.configuration_e2llm import EEG_END_TOKEN, EEG_START_TOKEN, EEG_TOKEN
+    from e2llm.training.language_model import chat_corpus
+
+    render = lambda conv: "|".join(m["content"] for m in conv)  # noqa: E731
+    conversations = [
+        [{"role": "user", "content": f"a) {EEG_TOKEN} b) {EEG_TOKEN}?"}, {"role": "assistant", "content": "Segment (a): sad"}],
+        [{"role": "user", "content": f"{EEG_TOKEN} feels?"}, {"role": "assistant", "content": "happy"}],
+    ]
+    empty = chat_corpus(conversations, render)
+    assert empty[0] == f"a) {EEG_START_TOKEN}{EEG_END_TOKEN} b) {EEG_START_TOKEN}{EEG_END_TOKEN}?|Segment (a): sad"
+    filled = chat_corpus(conversations, render, [["sad", "fear"], ["happy"]], span_tokens=3)
+    assert filled[0] == (f"a) {EEG_START_TOKEN}sad sad sad{EEG_END_TOKEN} b) {EEG_START_TOKEN}fear fear fear{EEG_END_TOKEN}?"
+                         "|Segment (a): sad")  # fmt: skip
+    assert filled[1] == f"{EEG_START_TOKEN}happy happy happy{EEG_END_TOKEN} feels?|happy"
+    with pytest.raises(ValueError, match="conversation 1: 1 <eeg> markers but 2 emotions"):
+        chat_corpus(conversations, render, [["sad", "fear"], ["happy", "sad"]])
+

@@ -47,6 +47,22 @@ Balance is over tasks (``n_train`` split evenly over the four training tasks, ``
 EPC, ESS, EIM) and over emotions (each emotion's share of the segment slots of a task ≈ 1/7); the
 ``train_sft`` subset is stratified by (answer, set of emotions) within each task, so it keeps the
 balance of ``train``.
+
+Chain of thought (``cot=True``)
+-------------------------------
+The reasoning is written one small step at a time, each step reading what an earlier line
+states, so that a model can follow it rather than guess the conclusion:
+
+- every segment line names the emotion first, then describes it
+  (``Segment (b): sadness. The EEG pattern is consistent with …``; EPC: ``Individual 2: …``);
+- EPC: a sentence comparing the two happiness levels, then ``Answer: yes|no|equal``;
+- ESS: ``Which show fear? (a) yes, (b) yes, (c) no.``, then ``Only segment (c) does not show
+  fear.`` (or ``shows``), then ``Answer: (c)``;
+- EIM: each situation restated with its emotion (``Situation 1, <text>: fear.``), the emotions
+  by situation number (``So fear is situation 1, …``), each segment's emotion and situation
+  (``Segment (a) shows disgust, situation 3; …``), then ``Matching: a→3, b→2, c→1``;
+- ESR (reference only, never trained on): T1 the segment lines, T2 the cue the scenario hints at
+  and the segment that fits, then ``Answer: (b)``.
 """
 
 from __future__ import annotations
@@ -251,7 +267,9 @@ def _describe(rng: random.Random, emotion: str) -> str:
 
 def _segment_lines(rng, emotions: Sequence[str], cot: bool) -> list[str]:
     if cot:
-        return [f"Segment ({o}): {_describe(rng, e)}" for o, e in zip(OPTIONS, emotions)]
+        # the emotion first, then its description: each later step of a chain of thought can read
+        # a segment's emotion from one place
+        return [f"Segment ({o}): {templates.EMOTION_NOUNS[e]}. {_describe(rng, e)}" for o, e in zip(OPTIONS, emotions)]
     return [f"Segment ({o}): {e}" for o, e in zip(OPTIONS, emotions)]
 
 
@@ -324,8 +342,8 @@ def build_epc(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         question = rng.choice(templates.EPC_QUESTIONS) + rng.choice(templates.EPC_ANSWER_HINTS)
         lines = []
         if cot:
-            lines = [f"Individual 1: {_describe(rng, emotions[0])}", f"Individual 2: {_describe(rng, emotions[1])}",
-                     _EPC_REASON[answer]]
+            lines = [f"Individual {k}: {templates.EMOTION_NOUNS[e]}. {_describe(rng, e)}" for k, e in enumerate(emotions, start=1)]
+            lines.append(_EPC_REASON[answer])
         reply = "\n".join(lines + [rules.conclusion("epc", answer)])
         messages = [_user(question, sids), _assistant(reply)]
         out.append(_sample(index.name, "epc", i, messages, answer, sids, emotions, cot))
@@ -371,8 +389,9 @@ def build_ess(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         if cot:
             noun = templates.EMOTION_NOUNS[x]
             lines = _segment_lines(rng, emotions, True)
+            lines.append(f"Which show {noun}? " + ", ".join(f"({o}) {'yes' if e == x else 'no'}" for o, e in zip(OPTIONS, emotions)) + ".")
             lines.append(f"Only segment ({answer}) shows {noun}." if polarity == "most"
-                         else f"Segment ({answer}) is the only one that does not show {noun}.")
+                         else f"Only segment ({answer}) does not show {noun}.")
         reply = "\n".join(lines + [rules.conclusion("ess", answer)])
         messages = [_user(rng.choice(templates.ESS_QUESTIONS), sids, sup=sup), _assistant(reply)]
         out.append(_sample(index.name, "ess", i, messages, answer, sids, emotions, cot))
@@ -401,14 +420,16 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         answer = rules.eim_answer(emotions, scen_emotions)
         assert answer == rules.format_matching(numbers), (emotions, scen_emotions, answer)
         sids = pools.draw_many(emotions)
-        listing = ", ".join(f"{k}) {next(scenarios[e])}" for k, e in enumerate(scen_emotions, start=1))
+        texts = [next(scenarios[e]) for e in scen_emotions]
+        listing = ", ".join(f"{k}) {text}" for k, text in enumerate(texts, start=1))
         lines = []
-        if cot:  # describe the segments, read each situation's emotion, then match
+        if cot:  # describe the segments, read each situation's emotion, then match: one step at a time
+            nouns = {e: templates.EMOTION_NOUNS[e] for e in emotions}
             lines = _segment_lines(rng, emotions, True)
-            lines.append("; ".join(f"situation {k} suggests {templates.EMOTION_NOUNS[e]}"
-                                   for k, e in enumerate(scen_emotions, start=1)).capitalize() + ".")
-            lines.append("; ".join(f"segment ({o}) shows {templates.EMOTION_NOUNS[e]}, like situation {k}"
-                                   for o, e, k in zip("abc", emotions, numbers)).capitalize() + ".")
+            lines += [f"Situation {k}, {text}: {nouns[e]}." for k, (text, e) in enumerate(zip(texts, scen_emotions), start=1)]
+            lines.append("So " + ", ".join(f"{nouns[e]} is situation {k}" for k, e in enumerate(scen_emotions, start=1)) + ".")
+            lines.append("; ".join(f"segment ({o}) shows {nouns[e]}, situation {k}"
+                                   for o, e, k in zip(OPTIONS, emotions, numbers)).capitalize() + ".")
         reply = "\n".join(lines + [rules.conclusion("eim", answer)])
         messages = [_user(rng.choice(templates.EIM_QUESTIONS), sids, scenarios=listing), _assistant(reply)]
         out.append(_sample(index.name, "eim", i, messages, answer, sids, emotions, cot))

@@ -17,31 +17,62 @@ from ..configuration_e2llm import EEG_END_TOKEN, EEG_START_TOKEN, EEG_TOKEN, EMO
 from .stages import _write_marker, artifact_exists
 
 
-def chat_corpus(conversations, chat_template_renderer) -> list[str]:
-    """Render conversations as text; each EEG marker becomes ``<eeg_start><eeg_end>`` (no
-    placeholders: the text model never sees EEG)."""
-    return [chat_template_renderer(list(c)).replace(EEG_TOKEN, EEG_START_TOKEN + EEG_END_TOKEN) for c in conversations]
+def chat_corpus(conversations, chat_template_renderer, emotions=None, span_tokens: int = 16) -> list[str]:
+    """Render conversations as text for the stand-in LM's pre-training.
+
+    Without ``emotions`` each EEG marker becomes an empty ``<eeg_start><eeg_end>``. With
+    ``emotions`` (one list per conversation, the emotion of each ``<eeg>`` in order) each span is
+    filled with its emotion's name, ``span_tokens`` times: ``<eeg_start>sad sad … sad<eeg_end>``.
+    The LM then learns to read what a span holds and carry it into the answer ("Segment (b): …"
+    describes the span after "b)"), the in-context reading a pretrained Qwen3 brings; stage 2 then
+    trains the projector to make the EEG say what the word said. Only training-split labels are
+    used, and the EEG itself never reaches this LM.
+    """
+    texts = []
+    for i, conversation in enumerate(conversations):
+        parts = chat_template_renderer(list(conversation)).split(EEG_TOKEN)
+        if emotions is None:
+            spans = [EEG_START_TOKEN + EEG_END_TOKEN] * (len(parts) - 1)
+        else:
+            if len(emotions[i]) != len(parts) - 1:
+                raise ValueError(f"conversation {i}: {len(parts) - 1} <eeg> markers but {len(emotions[i])} emotions")
+            spans = [EEG_START_TOKEN + " ".join([e] * span_tokens) + EEG_END_TOKEN for e in emotions[i]]
+        texts.append(parts[0] + "".join(span + part for span, part in zip(spans, parts[1:])))
+    return texts
 
 
 # Phrasings of the general dialogues below; deliberately unlike the ESR questions of e2llm.tasks.
-_DIALOGUE_T1 = (
-    "Three people: a) {a}, b) {b}, c) {c}. Describe how each of them feels.",
+_DIALOGUE_T1_PEOPLE = (
+    "Three people: a) {a}, b) {b}, c) {c}. How does each of them feel?",
     "How do these people feel? a) {a}; b) {b}; c) {c}.",
+    "a) {a}. b) {b}. c) {c}. Say what each person feels.",
+    "Think about three people, a) {a}, b) {b} and c) {c}. What is each one feeling?",
+)
+_DIALOGUE_T1_RECORDINGS = (
+    "Three recordings: a) {a}, b) {b}, c) {c}. What does each one show?",
+    "What feeling does each of these show? a) {a}; b) {b}; c) {c}.",
+    "Recordings a) {a}, b) {b} and c) {c}: tell me the feeling in each.",
 )
 _DIALOGUE_T2 = (
     "And someone in this situation: {s}. Which of the three (a, b or c) feels most alike? Explain.",
     "Think of {s}. Whose feeling (a, b or c) is closest to that? Say why.",
+    "Picture {s}. Which one, a, b or c, would fit that person? Tell me why.",
+    "Now imagine {s}. Pick a, b or c for that feeling, with a reason.",
+    "What about {s}? Which of a, b and c matches it, and why?",
+    "Suppose it is {s}. Who of the three feels the same way: a, b or c? Give a reason.",
 )
 
 
-def situation_dialogues(n: int, seed: int = 0) -> list[list[dict]]:
-    """Text-only two-turn dialogues for the stand-in LM's pre-training.
+def situation_dialogues(n: int, seed: int = 0) -> list[dict]:
+    """Two-turn dialogues for the stand-in LM's pre-training, as ``{"messages", "emotions"}``.
 
-    They give the tiny LM a little of what a pretrained Qwen3 brings to zero-shot scenario
-    reasoning: following a second turn, reading the emotion a situation suggests, and picking the
-    option whose described feeling matches. Built only from the training side's EIM situation bank
-    and emotion descriptions (``e2llm.tasks.templates``) — never from the ESR bank, whose
-    scenarios stay unseen.
+    They give the small LM a little of the general ability a pretrained Qwen3 brings to
+    zero-shot scenario reasoning: answering a second turn about the first, reading the emotion a
+    situation suggests, and picking the option whose feeling matches. The first turn lists three
+    people by a situation (text) or, in half of them, three recordings (``<eeg>`` markers, whose
+    ``emotions`` :func:`chat_corpus` writes into the spans). Built only from the training side's EIM
+    situation bank and emotion descriptions (``e2llm.tasks.templates``) with phrasings of their
+    own — never from the ESR bank or the ESR questions, which stay unseen.
     """
     import random
 
@@ -49,19 +80,25 @@ def situation_dialogues(n: int, seed: int = 0) -> list[list[dict]]:
 
     rng = random.Random(f"e2llm-dialogues:{seed}")
     dialogues = []
-    for _ in range(n):
+    for i in range(n):
         emotions = rng.sample(EMOTIONS, 3)
         k = rng.randrange(3)
-        people = [rng.choice(EIM_SCENARIOS[e]) for e in emotions]
-        probe = rng.choice([s for s in EIM_SCENARIOS[emotions[k]] if s != people[k]])
-        t1 = rng.choice(_DIALOGUE_T1).format(a=people[0], b=people[1], c=people[2])
-        a1 = "\n".join(f"Segment ({o}): {rng.choice(DESCRIPTIONS[e])}" for o, e in zip("abc", emotions))
+        recordings = i % 2 == 1
+        if recordings:
+            t1 = rng.choice(_DIALOGUE_T1_RECORDINGS).format(a=EEG_TOKEN, b=EEG_TOKEN, c=EEG_TOKEN)
+            probe = rng.choice(EIM_SCENARIOS[emotions[k]])
+        else:
+            people = [rng.choice(EIM_SCENARIOS[e]) for e in emotions]
+            t1 = rng.choice(_DIALOGUE_T1_PEOPLE).format(a=people[0], b=people[1], c=people[2])
+            probe = rng.choice([s for s in EIM_SCENARIOS[emotions[k]] if s != people[k]])
+        a1 = "\n".join(f"Segment ({o}): {EMOTION_NOUNS[e]}. {rng.choice(DESCRIPTIONS[e])}" for o, e in zip("abc", emotions))
         noun = EMOTION_NOUNS[emotions[k]]
         a2 = f"That situation suggests {noun}. Segment ({'abc'[k]}) shows {noun}.\nAnswer: ({'abc'[k]})"
-        dialogues.append([
+        messages = [
             {"role": "user", "content": t1}, {"role": "assistant", "content": a1},
             {"role": "user", "content": rng.choice(_DIALOGUE_T2).format(s=probe)}, {"role": "assistant", "content": a2},
-        ])  # fmt: skip
+        ]  # fmt: skip
+        dialogues.append({"messages": messages, "emotions": emotions if recordings else []})
     return dialogues
 
 
