@@ -97,6 +97,7 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
     """Run the demo into ``out_dir``; returns the evaluation metrics."""
     from datasets import load_from_disk
 
+    from .configuration_e2llm import PRESETS, E2LLMEEGConfig
     from .datasets_builder import build_segments, format_summary
     from .eeg import write_synthetic_seed_vii
     from .evaluation import evaluate_model
@@ -139,8 +140,9 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
         tokenizer = train_tokenizer(plain, vocab_size=sizes.vocab_size)
         render = lambda conv: tokenizer.apply_chat_template(conv, chat_template=CHAT_TEMPLATE, tokenize=False)  # noqa: E731
         dialogues = situation_dialogues(len(conversations) // 4, seed)
+        span_tokens = E2LLMEEGConfig(**PRESETS[sizes.preset]["eeg"]).num_time_patches  # EEG embeddings per segment
         corpus = chat_corpus(conversations + [d["messages"] for d in dialogues], render,
-                             list(tasks["train"]["emotions"]) + [d["emotions"] for d in dialogues])
+                             list(tasks["train"]["emotions"]) + [d["emotions"] for d in dialogues], span_tokens)
         pretrain_text_model(corpus, tokenizer, text_model, preset=sizes.preset, num_train_epochs=sizes.lm_epochs, seed=seed)
     print(f"  {text_model}")
 
