@@ -265,7 +265,8 @@ def _describe(rng: random.Random, emotion: str) -> str:
     return rng.choice(templates.DESCRIPTIONS[emotion])
 
 
-def _segment_lines(rng, emotions: Sequence[str], cot: bool) -> list[str]:
+def segment_lines(rng, emotions: Sequence[str], cot: bool) -> list[str]:
+    """``Segment (a): …`` lines for options a, b, c (the T1 answer of ESR, the start of ESS/EIM)."""
     if cot:
         # the emotion first, then its description: each later step of a chain of thought can read
         # a segment's emotion from one place
@@ -388,7 +389,7 @@ def build_ess(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         lines = []
         if cot:
             noun = templates.EMOTION_NOUNS[x]
-            lines = _segment_lines(rng, emotions, True)
+            lines = segment_lines(rng, emotions, True)
             lines.append(f"Which show {noun}? " + ", ".join(f"({o}) {'yes' if e == x else 'no'}" for o, e in zip(OPTIONS, emotions)) + ".")
             lines.append(f"Only segment ({answer}) shows {noun}." if polarity == "most"
                          else f"Only segment ({answer}) does not show {noun}.")
@@ -425,7 +426,7 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         lines = []
         if cot:  # describe the segments, read each situation's emotion, then match: one step at a time
             nouns = {e: templates.EMOTION_NOUNS[e] for e in emotions}
-            lines = _segment_lines(rng, emotions, True)
+            lines = segment_lines(rng, emotions, True)
             lines += [f"Situation {k}, {text}: {nouns[e]}." for k, (text, e) in enumerate(zip(texts, scen_emotions), start=1)]
             lines.append("So " + ", ".join(f"{nouns[e]} is situation {k}" for k, e in enumerate(scen_emotions, start=1)) + ".")
             lines.append("; ".join(f"segment ({o}) shows {nouns[e]}, situation {k}"
@@ -474,7 +475,7 @@ def build_esr(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         answer = rules.esr_answer(emotions, target)
         assert answer == OPTIONS[pos], (emotions, target, answer)
         sids = pools.draw_many(emotions)
-        t1 = "\n".join(_segment_lines(rng, emotions, cot))
+        t1 = "\n".join(segment_lines(rng, emotions, cot))
         lines = []
         if cot:
             others = [f"({o}), which shows {templates.EMOTION_NOUNS[e]}"

@@ -76,7 +76,8 @@ def situation_dialogues(n: int, seed: int = 0) -> list[dict]:
     """
     import random
 
-    from ..tasks.templates import DESCRIPTIONS, EIM_SCENARIOS, EMOTION_NOUNS
+    from ..tasks.builders import segment_lines
+    from ..tasks.templates import EIM_SCENARIOS, EMOTION_NOUNS
 
     rng = random.Random(f"e2llm-dialogues:{seed}")
     dialogues = []
@@ -91,7 +92,7 @@ def situation_dialogues(n: int, seed: int = 0) -> list[dict]:
             people = [rng.choice(EIM_SCENARIOS[e]) for e in emotions]
             t1 = rng.choice(_DIALOGUE_T1_PEOPLE).format(a=people[0], b=people[1], c=people[2])
             probe = rng.choice([s for s in EIM_SCENARIOS[emotions[k]] if s != people[k]])
-        a1 = "\n".join(f"Segment ({o}): {EMOTION_NOUNS[e]}. {rng.choice(DESCRIPTIONS[e])}" for o, e in zip("abc", emotions))
+        a1 = "\n".join(segment_lines(rng, emotions, cot=True))
         noun = EMOTION_NOUNS[emotions[k]]
         a2 = f"That situation suggests {noun}. Segment ({'abc'[k]}) shows {noun}.\nAnswer: ({'abc'[k]})"
         messages = [
