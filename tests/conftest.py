@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 from e2llm.configuration_e2llm import EMOTIONS
+
+# The real recordings of ../shared/data/real-eeg (see its README), beside the repository.
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-eeg"
+needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real EEG test files not found at {REAL}")
 
 TOKENIZER_CORPUS = [
     f"The EEG signals indicate a state of {e}, seen in the rhythm of the recording. Emotion: {e}" for e in EMOTIONS

@@ -39,9 +39,8 @@ from e2llm.eeg import (
     seed_vii_mat_clip,
     write_synthetic_seed_vii,
 )
+from conftest import REAL, needs_real
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-eeg"
-needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real EEG test files not found at {REAL}")
 mne.set_log_level("ERROR")
 
 

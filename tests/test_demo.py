@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from e2llm.cli import main as cli
+from conftest import REAL, needs_real
 
 REPO = Path(__file__).resolve().parents[1]
-REAL = REPO.parent / "shared" / "data" / "real-eeg"
-needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="real EEG test files (../shared/data/real-eeg) are absent")
 
 
 @pytest.fixture(scope="module")

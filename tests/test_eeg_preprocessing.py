@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import mne
 import numpy as np
 import pytest
@@ -21,10 +19,9 @@ from e2llm.eeg import (
     segments_from_spans,
     synthetic_raw,
 )
+from conftest import REAL, needs_real
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-eeg"
 BRAINVISION = REAL / "antio" / "CA_208" / "test_CA_208_start_stop.vhdr"
-needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real EEG test files not found at {REAL}")
 
 mne.set_log_level("ERROR")
 

@@ -21,9 +21,8 @@ from e2llm.eeg.readers import (
     seed_vii_clip_spans,
     seed_vii_mat_clip,
 )
+from conftest import REAL, needs_real
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-eeg"
-needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real EEG test files not found at {REAL}")
 mne.set_log_level("ERROR")
 
 
