@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from e2llm.training.config import parse_stage_arguments
-from e2llm.training.stages import train_sft
+from e2llm.training.stages import end_distributed, train_sft
 
 
 def main(argv=None):
@@ -21,7 +21,10 @@ def main(argv=None):
     known, rest = pre.parse_known_args(argv)
     script_args, sft_config = parse_stage_arguments(known.stage, rest)
     script_args.stage = known.stage
-    train_sft(script_args, sft_config)
+    try:
+        train_sft(script_args, sft_config)
+    finally:
+        end_distributed()
 
 
 if __name__ == "__main__":

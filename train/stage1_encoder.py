@@ -11,12 +11,15 @@ Options: ``Stage1Arguments`` and ``transformers.TrainingArguments`` fields, from
 import sys
 
 from e2llm.training.config import parse_stage_arguments
-from e2llm.training.stages import train_encoder
+from e2llm.training.stages import end_distributed, train_encoder
 
 
 def main(argv=None):
     script_args, training_args = parse_stage_arguments("stage1", argv)
-    train_encoder(script_args, training_args)
+    try:
+        train_encoder(script_args, training_args)
+    finally:
+        end_distributed()
 
 
 if __name__ == "__main__":

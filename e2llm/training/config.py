@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
-from .stages import E2LLMArguments, Stage1Arguments, artifact_exists, train_encoder, train_sft
+from .stages import E2LLMArguments, Stage1Arguments, artifact_exists, end_distributed, train_encoder, train_sft
 
 STAGE_DIRS = {"stage1": "stage1", "align": "stage2", "sft": "stage3"}
 ABLATIONS = ("none", "no_stage1", "no_stage2", "no_stage3")
@@ -128,12 +128,15 @@ def run_training(config_path: str | Path, argv_per_stage: dict[str, list[str]] |
     if skip:
         print(f"[{skip}] skipped ({ablation})")
     done = {}
-    for stage in stages:
-        script_args, training_args = parsed[stage]
-        if artifact_exists(training_args.output_dir):
-            print(f"[{stage}] {training_args.output_dir} exists; skipping")
-        else:
-            print(f"[{stage}] training → {training_args.output_dir}")
-            (train_encoder if stage == "stage1" else train_sft)(script_args, training_args)
-        done[stage] = training_args.output_dir
+    try:
+        for stage in stages:
+            script_args, training_args = parsed[stage]
+            if artifact_exists(training_args.output_dir):
+                print(f"[{stage}] {training_args.output_dir} exists; skipping")
+            else:
+                print(f"[{stage}] training → {training_args.output_dir}")
+                (train_encoder if stage == "stage1" else train_sft)(script_args, training_args)
+            done[stage] = training_args.output_dir
+    finally:
+        end_distributed()
     return done

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from accelerate import PartialState
 from datasets import load_from_disk
 from transformers import AutoTokenizer, Trainer, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
@@ -211,7 +212,16 @@ def train_encoder(args: Stage1Arguments, training_args: TrainingArguments) -> st
     if trainer.is_world_process_zero():
         trainer.save_model(training_args.output_dir)
         _write_marker(Path(training_args.output_dir), "stage1", metrics=metrics, arguments=asdict(args), **_run_info(trainer, resumed_from))
+    trainer.accelerator.wait_for_everyone()  # no process returns before the artifact is complete
     return training_args.output_dir
+
+
+def end_distributed() -> None:
+    """Tear down the process group (gloo/NCCL) of an ``accelerate launch`` run before the
+    interpreter exits; a process that exits with the group alive can abort in the C++ runtime
+    ("terminate called without an active exception"). Nothing to do in a single process."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 # -- stages 2 and 3 ----------------------------------------------------------------------------
@@ -257,10 +267,12 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     if args.stage == "sft" and base_dir is None:
         # stage 3 without stage 2 starts from a model assembled here: keep it as the adapter's base
         base_dir = str(out / "adapter-base")
-        if not artifact_exists(base_dir):
+        state = PartialState()
+        if state.is_main_process and not artifact_exists(base_dir):
             model.save_pretrained(base_dir)
             processor.save_pretrained(base_dir)
             _write_marker(Path(base_dir), "stage3-base")
+        state.wait_for_everyone()  # every process starts once the base is complete
     freeze_for_stage(model, args.stage)
     cache = None
     if args.cache_encoder_outputs:
@@ -306,4 +318,5 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
         processor.save_pretrained(out)
         _write_marker(out, {"align": "stage2", "sft": "stage3"}[args.stage], base=base_dir, arguments=asdict(args),
                       **_run_info(trainer, resumed_from))  # fmt: skip
+    trainer.accelerator.wait_for_everyone()  # no process returns before the artifact is complete
     return str(out)
