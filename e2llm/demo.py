@@ -97,16 +97,13 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
     """Run the demo into ``out_dir``; returns the evaluation metrics."""
     from datasets import load_from_disk
 
-    from .configuration_e2llm import PRESETS, E2LLMEEGConfig
     from .datasets_builder import build_segments, format_summary
     from .eeg import write_synthetic_seed_vii
     from .evaluation import evaluate_model
     from .evaluation.report import ied_table, tasks_table
-    from .processing_e2llm import CHAT_TEMPLATE
     from .tasks import build_task_datasets, format_counts, task_counts
-    from .tokenization import train_tokenizer
     from .training.config import run_training
-    from .training.language_model import chat_corpus, pretrain_text_model, situation_dialogues
+    from .training.language_model import make_standin_lm
 
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -134,16 +131,8 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
     _step(3, f"the language model: tokenizer trained here + a '{sizes.preset}' Qwen3-architecture LM, text-only pre-training "
              "(a stand-in for a pretrained Qwen3)")  # fmt: skip
     text_model = out / "text-model"
-    if not (text_model / "e2llm_stage.json").is_file():
-        conversations = list(tasks["train"]["messages"])
-        plain = [m["content"] if isinstance(m["content"], str) else "".join(p["text"] or "" for p in m["content"]) for c in conversations for m in c]
-        tokenizer = train_tokenizer(plain, vocab_size=sizes.vocab_size)
-        render = lambda conv: tokenizer.apply_chat_template(conv, chat_template=CHAT_TEMPLATE, tokenize=False)  # noqa: E731
-        dialogues = situation_dialogues(len(conversations) // 4, seed)
-        span_tokens = E2LLMEEGConfig(**PRESETS[sizes.preset]["eeg"]).num_time_patches  # EEG embeddings per segment
-        corpus = chat_corpus(conversations + [d["messages"] for d in dialogues], render,
-                             list(tasks["train"]["emotions"]) + [d["emotions"] for d in dialogues], span_tokens)
-        pretrain_text_model(corpus, tokenizer, text_model, preset=sizes.preset, num_train_epochs=sizes.lm_epochs, seed=seed)
+    make_standin_lm(tasks["train"], text_model, preset=sizes.preset, vocab_size=sizes.vocab_size,
+                    num_train_epochs=sizes.lm_epochs, seed=seed)  # fmt: skip
     print(f"  {text_model}")
 
     _step(4, "training: stage 1 (encoder), stage 2 (projector), stage 3 (projector + LoRA), as `e2llm train`")

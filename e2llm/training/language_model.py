@@ -153,3 +153,42 @@ def pretrain_text_model(
     tokenizer.save_pretrained(out_dir)
     _write_marker(out_dir, "text-model", loss=trainer.state.log_history[-1])
     return str(out_dir)
+
+
+def make_standin_lm(
+    samples,
+    out_dir: str | Path,
+    *,
+    preset: str = "small",
+    vocab_size: int = 1200,
+    num_train_epochs: float = 1.0,
+    learning_rate: float = 3e-3,
+    seed: int = 0,
+) -> str:
+    """The stand-in LM as ``e2llm demo`` makes it: a tokenizer trained on ``samples`` (task rows
+    with ``messages`` and ``emotions``), then :func:`pretrain_text_model` on their rendered
+    conversations plus ``len(samples) // 4`` :func:`situation_dialogues`, every EEG span filled
+    with its emotion word as many times as the preset's encoder gives tokens per segment.
+    Skipped if ``out_dir`` is already complete; returns it."""
+    from ..configuration_e2llm import E2LLMEEGConfig
+    from ..processing_e2llm import CHAT_TEMPLATE
+    from ..tokenization import train_tokenizer
+
+    out_dir = Path(out_dir)
+    if artifact_exists(out_dir):
+        return str(out_dir)
+    conversations = [list(s["messages"]) for s in samples]
+    plain = [m["content"] if isinstance(m["content"], str) else "".join(p["text"] or "" for p in m["content"])
+             for c in conversations for m in c]  # fmt: skip
+    tokenizer = train_tokenizer(plain, vocab_size=vocab_size)
+    dialogues = situation_dialogues(len(conversations) // 4, seed)
+    span_tokens = E2LLMEEGConfig(**PRESETS[preset]["eeg"]).num_time_patches  # EEG embeddings per segment
+    corpus = chat_corpus(
+        conversations + [d["messages"] for d in dialogues],
+        lambda conv: tokenizer.apply_chat_template(conv, chat_template=CHAT_TEMPLATE, tokenize=False),
+        [list(s["emotions"]) for s in samples] + [d["emotions"] for d in dialogues],
+        span_tokens,
+    )
+    return pretrain_text_model(corpus, tokenizer, out_dir, preset=preset, num_train_epochs=num_train_epochs,
+                               learning_rate=learning_rate, seed=seed)  # fmt: skip
+
