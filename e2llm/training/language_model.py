@@ -191,4 +191,3 @@ def make_standin_lm(
     )
     return pretrain_text_model(corpus, tokenizer, out_dir, preset=preset, num_train_epochs=num_train_epochs,
                                learning_rate=learning_rate, seed=seed)  # fmt: skip
-
