@@ -33,7 +33,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from e2llm.configuration_e2llm import EMOTIONS, PRESETS, E2LLMEEGConfig
 from e2llm.evaluation import random_baseline
 from e2llm.processing_e2llm import CHAT_TEMPLATE
-from e2llm.tasks import build_task_samples, esr_turns, parse_answer, prompt_messages
+from e2llm.tasks import build_task_samples, esr_turns, message_text, parse_answer, prompt_messages
 from e2llm.tasks.builders import SegmentIndex
 from e2llm.tasks.parsing import parse_emotion
 from e2llm.training.language_model import chat_corpus, make_standin_lm
@@ -70,7 +70,7 @@ def ess_steps(rows: list[dict], generations: list[str]) -> Counter:
             continue
         steps["samples"] += 1
         target = parse_emotion(yes_no.group(1))
-        question = " ".join(part["text"] or "" for part in row["messages"][0]["content"])
+        question = message_text(row["messages"][0])
         k = "abc".index(row["answer"])
         others = [e for i, e in enumerate(row["emotions"]) if i != k]
         steps["target"] += target == (others[0] if "least" in question else row["emotions"][k])

@@ -172,15 +172,14 @@ def make_standin_lm(
     Skipped if ``out_dir`` is already complete; returns it."""
     from ..configuration_e2llm import E2LLMEEGConfig
     from ..processing_e2llm import CHAT_TEMPLATE
+    from ..tasks import message_text
     from ..tokenization import train_tokenizer
 
     out_dir = Path(out_dir)
     if artifact_exists(out_dir):
         return str(out_dir)
     conversations = [list(s["messages"]) for s in samples]
-    plain = [m["content"] if isinstance(m["content"], str) else "".join(p["text"] or "" for p in m["content"])
-             for c in conversations for m in c]  # fmt: skip
-    tokenizer = train_tokenizer(plain, vocab_size=vocab_size)
+    tokenizer = train_tokenizer([message_text(m) for c in conversations for m in c], vocab_size=vocab_size)
     dialogues = situation_dialogues(len(conversations) // 4, seed)
     span_tokens = E2LLMEEGConfig(**PRESETS[preset]["eeg"]).num_time_patches  # EEG embeddings per segment
     corpus = chat_corpus(
