@@ -8,15 +8,16 @@ the same way. The segment lines are then (almost) free, so what is measured is t
 them: the ceiling of what stages 2 and 3 can reach with this LM.
 
 Prints, per task: accuracy, invalid answers and the random baseline; for ESS, how often each step
-of the chain of thought agrees with what the lines before it state (the target named after
-"Which show", the yes/no line given the segment lines, the "Only segment" line given the yes/no
-line, the answer given the "Only segment" line).
+of the chain of thought agrees with what the lines before it state (the target named in the
+"Looking for" line, each segment's verdict given its emotion and that target, the one segment
+marked "is the one" given the verdicts and the question's polarity, the answer given the mark).
 
 Training data: ``--n-train`` samples split evenly over IED, EPC, ESS, EIM (as the demo's
-``train`` split; default 2400), ``--epochs`` passes over them (default 8, the demo's), or with
-``--unique`` as many distinct samples in one pass (same compute). Test data: ``--n-test`` samples
+``train`` split; default 2400), ``--epochs`` passes over them in batches of ``--batch-size``
+(defaults 6 and 8, the demo's), or with ``--unique`` as many distinct samples in one pass (same
+compute). Test data: ``--n-test`` samples
 per task from a separate label pool. Everything here is SYNTHETIC (labels drawn by the builders).
-Run: ``python bench/standin_reasoning.py --out /tmp/probe [--epochs 8] [--unique] [--n-test 40]``.
+Run: ``python bench/standin_reasoning.py --out /tmp/probe [--epochs 6] [--batch-size 8] [--unique] [--n-test 40]``.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from e2llm.tasks.builders import SegmentIndex
 from e2llm.tasks.parsing import parse_emotion
 from e2llm.training.language_model import chat_corpus, make_standin_lm
 
-YES_NO = re.compile(r"Which show (.+?)\? \(a\) (yes|no), \(b\) (yes|no), \(c\) (yes|no)\.")
-ONLY = re.compile(r"Only segment \(([abc])\) (shows|does not show)")
+LOOKING = re.compile(r"Looking for .+?: the segment that (shows|does not show) (.+?)\.\n")
+VERDICT = re.compile(r"^Segment \(([abc])\): (.+?)\. .*It (shows|does not show) (.+?)(?:, so \(([abc])\) is the one)?\.$", re.M)
 ANSWER = re.compile(r"Answer: \(([abc])\)")
 
 
@@ -64,22 +65,21 @@ def ess_steps(rows: list[dict], generations: list[str]) -> Counter:
     """Per ESS sample, whether each step agrees with the lines before it (counts of agreements)."""
     steps = Counter()
     for row, text in zip(rows, generations, strict=True):
-        lines = [parse_emotion(line.split(":", 1)[1]) for line in text.split("\n") if line.startswith("Segment (")][:3]
-        yes_no, only, answer = YES_NO.search(text), ONLY.search(text), ANSWER.search(text)
-        if not yes_no:
+        looking, verdicts, answer = LOOKING.search(text), VERDICT.findall(text), ANSWER.search(text)
+        if not looking or len(verdicts) != 3:
             continue
         steps["samples"] += 1
-        target = parse_emotion(yes_no.group(1))
-        question = message_text(row["messages"][0])
+        target = parse_emotion(looking.group(2))
         k = "abc".index(row["answer"])
+        least = looking.group(1) == "does not show"
         others = [e for i, e in enumerate(row["emotions"]) if i != k]
-        steps["target"] += target == (others[0] if "least" in question else row["emotions"][k])
-        said = [yes_no.group(i) == "yes" for i in (2, 3, 4)]
-        steps["yes/no line"] += said == [e == target for e in lines]
-        if only:
-            picked = [i for i, v in enumerate(said) if v == (only.group(2) == "shows")]
-            steps["only line"] += picked == ["abc".index(only.group(1))]
-            steps["answer line"] += bool(answer) and answer.group(1) == only.group(1)
+        steps["target"] += target == (others[0] if least else row["emotions"][k])
+        shows = [v[2] == "shows" for v in verdicts]
+        steps["verdicts"] += shows == [parse_emotion(v[1]) == target for v in verdicts]
+        marked = [v[0] for v in verdicts if v[4]]
+        steps["marked one"] += len(marked) == 1 and [s != least for s in shows].count(True) == 1 \
+            and shows["abc".index(marked[0])] != least
+        steps["answer line"] += bool(answer) and marked == [answer.group(1)]
     return steps
 
 
@@ -88,9 +88,10 @@ def main(argv=None):
     p.add_argument("--out", required=True, help="directory for the LM (reused if complete)")
     p.add_argument("--preset", default="small", choices=["small", "tiny"])
     p.add_argument("--n-train", type=int, default=2400)
-    p.add_argument("--epochs", type=float, default=8.0)
+    p.add_argument("--epochs", type=float, default=6.0)
     p.add_argument("--unique", action="store_true", help="n_train × epochs distinct samples, one pass")
     p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--vocab-size", type=int, default=1200)
     p.add_argument("--n-test", type=int, default=40, help="test samples per task")
     p.add_argument("--seed", type=int, default=0)
@@ -104,7 +105,7 @@ def main(argv=None):
     started = time.time()
     lm_dir = Path(args.out) / "text-model"
     make_standin_lm(samples["train"], lm_dir, preset=args.preset, vocab_size=args.vocab_size, num_train_epochs=passes,
-                    learning_rate=args.lr, seed=args.seed)  # fmt: skip
+                    learning_rate=args.lr, batch_size=args.batch_size, seed=args.seed)  # fmt: skip
     print(f"stand-in LM: {n_train} samples × {passes:g} pass(es), {time.time() - started:.0f} s → {lm_dir}")
 
     tokenizer = AutoTokenizer.from_pretrained(lm_dir)

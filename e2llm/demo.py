@@ -44,6 +44,7 @@ class DemoSizes:
     n_test_ied: int | None
     vocab_size: int
     lm_epochs: float
+    lm_batch_size: int
     stage1_epochs: int
     align_epochs: float
     sft_epochs: float
@@ -56,12 +57,12 @@ class DemoSizes:
 DEMO_SIZES = {
     "full": DemoSizes(
         preset="small", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=2400, n_sft=1200, n_multi=120, n_esr=42, n_test_ied=None,
-        vocab_size=1200, lm_epochs=8.0, stage1_epochs=40, align_epochs=1.0, sft_epochs=2.0,
+        vocab_size=1200, lm_epochs=6.0, lm_batch_size=8, stage1_epochs=40, align_epochs=1.0, sft_epochs=2.0,
     ),
     # the reduced run of the test suite: the same code path, smaller sizes
     "small": DemoSizes(
         preset="tiny", strength=2.0, n_subjects=2, clip_seconds=10.0, n_train=160, n_sft=80, n_multi=12, n_esr=6, n_test_ied=14,
-        vocab_size=600, lm_epochs=1.0, stage1_epochs=4, align_epochs=1.0, sft_epochs=1.0,
+        vocab_size=600, lm_epochs=1.0, lm_batch_size=8, stage1_epochs=4, align_epochs=1.0, sft_epochs=1.0,
     ),
 }  # fmt: skip
 
@@ -132,7 +133,7 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
              "(a stand-in for a pretrained Qwen3)")  # fmt: skip
     text_model = out / "text-model"
     make_standin_lm(tasks["train"], text_model, preset=sizes.preset, vocab_size=sizes.vocab_size,
-                    num_train_epochs=sizes.lm_epochs, seed=seed)  # fmt: skip
+                    num_train_epochs=sizes.lm_epochs, batch_size=sizes.lm_batch_size, seed=seed)  # fmt: skip
     print(f"  {text_model}")
 
     _step(4, "training: stage 1 (encoder), stage 2 (projector), stage 3 (projector + LoRA), as `e2llm train`")

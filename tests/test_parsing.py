@@ -48,7 +48,8 @@ CASES = [
     ("epc", "Individual 1: The EEG signals indicate anger.", INVALID),  # truncated, no conclusion
     ("epc", "", INVALID),
     # -- ESS ---------------------------------------------------------------------------------------
-    ("ess", "Segment (a): sad.\nSegment (b): fear.\nSegment (c): calm.\nOnly segment (b) shows fear.\nAnswer: (b)", "b"),
+    ("ess", "Segment (a): sad.\nSegment (b): fear. It shows fear, so (b) is the one.\nSegment (c): calm.\nAnswer: (b)", "b"),
+    ("ess", "Segment (a): sad. It does not show fear.\nSegment (b): fear. It shows fear, so (b) is the one.", "b"),  # no answer line
     ("ess", "Answer: B", "b"),
     ("ess", "**Answer:** (C)", "c"),
     ("ess", "The answer is segment c because it shows sadness.", "c"),
@@ -64,6 +65,8 @@ CASES = [
     ("ess", "", INVALID),
     # -- ESR (the T2 generation) -------------------------------------------------------------------
     ("esr", "The scene hints at grief. This fits segment (b), which shows sadness, better than (a) or (c).\nAnswer: (b)", "b"),
+    ("esr", "The scene hints at grief: it suggests sadness.\nSegment (a): fear. It does not show sadness.\n"
+            "Segment (b): sadness. It shows sadness, so (b) is the one.\nSegment (c): happiness. It does not show sadness.", "b"),
     ("esr", "This fits segment (c), which shows fear.", "c"),
     ("esr", "<think>a or c…</think>Answer: (a)", "a"),
     ("esr", "All three could fit.", INVALID),

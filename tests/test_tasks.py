@@ -32,6 +32,7 @@ from e2llm.tasks import (
     task_counts,
 )
 from e2llm.tasks import templates
+from e2llm.tasks.builders import TASKS_FORMAT_VERSION
 
 COLUMNS = ["id", "task", "messages", "answer", "segment_ids", "cot", "emotions"]
 SPLITS = ["train", "train_sft", "test_ied", "test_multi", "test_esr"]
@@ -227,9 +228,38 @@ def test_cot_answers_describe_then_conclude(rows):
             assert s["cot"] is True
             assert len(lines) >= 2 and lines[-1].startswith(("Emotion: ", "Answer: ", "Matching: "))
             n_desc = sum(bool(re.match(r"(Segment \([abc]\)|Individual [12]): \S", line)) for line in lines)
-            assert n_desc == {"ied": 0, "epc": 2, "ess": 3, "eim": 3, "esr": 0}[s["task"]]
+            assert n_desc == {"ied": 0, "epc": 2, "ess": 3, "eim": 3, "esr": 3}[s["task"]]
             for line in lines:
                 assert len(line.split()) <= 60
+
+
+def test_cot_verdicts_agree_with_the_answer(rows):
+    """ESS/ESR: one verdict per segment, true of its emotion, and only the answer marked as the
+    one; EIM: per situation one "yes", on the segment the matching gives that situation."""
+    checked = Counter()
+    for samples in rows.values():
+        for s in samples:
+            text = reference_answer(s)
+            if s["task"] in ("ess", "esr"):
+                verdicts = re.findall(r"^Segment \(([abc])\): (.+?)\. .*It (shows|does not show) (.+?)(, so \(\1\) is the one)?\.$",
+                                      text, flags=re.M)
+                assert [v[0] for v in verdicts] == ["a", "b", "c"], text
+                for (o, noun, verdict, target, chosen), emotion in zip(verdicts, s["emotions"]):
+                    assert noun == templates.EMOTION_NOUNS[emotion]
+                    assert (verdict == "shows") == (noun == target)
+                    assert bool(chosen) == (o == s["answer"]), text
+            elif s["task"] == "eim":
+                numbers = {letter: int(k) for letter, k in re.findall(r"\b([abc])(\d)", s["answer"])}
+                situations = re.findall(r"^Situation (\d) suggests .+$", text, flags=re.M)
+                assert situations == ["1", "2", "3"], text
+                for line in text.split("\n"):
+                    if line.startswith("Situation "):
+                        k = int(line.split()[1])
+                        assert re.findall(r"\(([abc])\) [^:]+: yes, \1→(\d)\.", line) == [(o, str(k)) for o, n in numbers.items() if n == k]
+            else:
+                continue
+            checked[s["task"]] += 1
+    assert checked["ess"] and checked["eim"] and checked["esr"]
 
 
 # -- split hygiene and ESR held out ---------------------------------------------------------------
@@ -344,7 +374,7 @@ def test_deterministic_for_a_seed(segments_dir):
 
 def test_saved_info_and_synthetic_flag(built, segments_dir):
     dd, info, out = built
-    assert info["seed"] == 3 and info["cot"] is True and info["synthetic"] is True and info["version"] == 1
+    assert info["seed"] == 3 and info["cot"] is True and info["synthetic"] is True and info["version"] == TASKS_FORMAT_VERSION == 2
     assert info["segments_dir"] == str(Path(segments_dir).resolve()) and os.path.isabs(info["segments_dir"])
     assert info["counts"]["samples"]["train"] == {"ied": 210, "epc": 210, "ess": 210, "eim": 210}
     assert sum(info["counts"]["emotions"]["test_ied"]["ied"].values()) == 35

@@ -50,7 +50,7 @@ def toy_text_model(toy_tasks_dir, tmp_path_factory):
     render = lambda conv: tokenizer.apply_chat_template(conv, chat_template=CHAT_TEMPLATE, tokenize=False)  # noqa: E731
     corpus = chat_corpus(tasks["train"]["messages"], render)
     out = tmp_path_factory.mktemp("lm") / "text-model"
-    pretrain_text_model(corpus, tokenizer, out, num_train_epochs=2, batch_size=16)
+    pretrain_text_model(corpus, tokenizer, out, num_train_epochs=6, batch_size=8)
     return str(out)
 
 
@@ -74,7 +74,7 @@ def pipeline(toy_segments_dir, toy_tasks_dir, toy_text_model, tmp_path_factory):
     train_sft(*s2)
     s3 = parse_stage_arguments("sft", [
         "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--init_from", str(root / "stage2"), "--output_dir", str(root / "stage3"),
-        "--max_steps", "12", "--learning_rate", "5e-3", "--lora_r", "8", "--lora_alpha", "16", *SFT_COMMON,
+        "--max_train_samples", "16", "--num_train_epochs", "12", "--learning_rate", "2e-2", "--lora_r", "8", "--lora_alpha", "16", *SFT_COMMON,
     ], config={})  # fmt: skip
     train_sft(*s3)
     return root
@@ -95,12 +95,27 @@ def test_each_stage_writes_a_complete_artifact(pipeline):
     assert metrics["eval_balanced_accuracy"] > 2 / 7  # the toy signal is easy: well above chance (1/7)
 
 
-def test_losses_fall(pipeline):
+def test_losses_fall(pipeline, toy_tasks_dir, toy_segments_dir):
     for stage in ("stage1", "stage2", "stage3"):
         losses = _losses(_marker(pipeline / stage)["log_history"])
         assert len(losses) >= 4, stage
+    for stage in ("stage1", "stage2"):  # logged per step: the last quarter below the first
+        losses = _losses(_marker(pipeline / stage)["log_history"])
         k = max(2, len(losses) // 4)
         assert sum(losses[-k:]) / k < sum(losses[:k]) / k, (stage, losses)
+    # stage 3 (LoRA on q/k of the toy LM: small steps, batch-to-batch spread larger than the
+    # trend): the loss on its own 16 training samples, before (stage 2's model) and after
+    from datasets import load_from_disk
+
+    from e2llm.datasets_builder import SegmentLookup, load_segments
+
+    rows = load_from_disk(toy_tasks_dir)["train_sft"].select(range(16))
+    rows = [rows[i] for i in range(len(rows))]
+    processor = e2llm.E2LLMProcessor.from_pretrained(pipeline / "stage2")
+    batch = E2LLMDataCollator(processor, SegmentLookup(load_segments(toy_segments_dir)))(rows)
+    with torch.no_grad():
+        before, after = (AutoModel.from_pretrained(pipeline / s).eval()(**batch).loss.item() for s in ("stage2", "stage3"))
+    assert after < before, (before, after)
 
 
 def _state(path):

@@ -50,19 +50,25 @@ balance of ``train``.
 
 Chain of thought (``cot=True``)
 -------------------------------
-The reasoning is written one small step at a time, each step reading what an earlier line
-states, so that a model can follow it rather than guess the conclusion:
+The reasoning is written one small step at a time, each step reading only what the lines just
+before it state (the option's own emotion, a target named once at the start, the one option
+marked as chosen), so that a model can follow it rather than guess the conclusion. A step that
+must first find an option's emotion further up and then compare it in the same token
+(``Which show fear? (a) yes, (b) no, …`` after the segment lines) stays near chance for the
+CPU demo's small LM, while the same comparison made on the option's own line is learned within
+minutes (``bench/standin_reasoning.py`` measures it):
 
 - every segment line names the emotion first, then describes it
   (``Segment (b): sadness. The EEG pattern is consistent with …``; EPC: ``Individual 2: …``);
 - EPC: a sentence comparing the two happiness levels, then ``Answer: yes|no|equal``;
-- ESS: ``Which show fear? (a) yes, (b) yes, (c) no.``, then ``Only segment (c) does not show
-  fear.`` (or ``shows``), then ``Answer: (c)``;
-- EIM: each situation restated with its emotion (``Situation 1, <text>: fear.``), the emotions
-  by situation number (``So fear is situation 1, …``), each segment's emotion and situation
-  (``Segment (a) shows disgust, situation 3; …``), then ``Matching: a→3, b→2, c→1``;
+- ESS: the target first (``Looking for the least fearful: the segment that does not show
+  fear.``), each segment line ending in its verdict (``It shows fear.`` / ``It does not show
+  fear, so (c) is the one.``), then ``Answer: (c)``;
+- EIM: the segment lines, then per situation its emotion and a verdict on each segment
+  (``Situation 1 suggests fear. (a) disgust: no. (b) a neutral state: no. (c) fear: yes,
+  c→1.``), then ``Matching: a→3, b→2, c→1``;
 - ESR (reference only, never trained on): T1 the segment lines, T2 the cue the scenario hints at
-  and the segment that fits, then ``Answer: (b)``.
+  and the emotion it suggests, each segment with its verdict as in ESS, then ``Answer: (b)``.
 """
 
 from __future__ import annotations
@@ -83,7 +89,7 @@ from ..configuration_e2llm import EMOTIONS
 from . import rules, templates
 from .rules import EPC_ANSWERS, HAPPINESS, MULTI_TASKS, NEGATIVE_EMOTIONS, OPTIONS, TASKS, TRAIN_TASKS
 
-TASKS_FORMAT_VERSION = 1
+TASKS_FORMAT_VERSION = 2  # 2: ESS, EIM and ESR chains of thought with a verdict on each option
 SYNTHETIC_PREFIX = "SYNTHETIC DATA — "
 SPLITS: tuple[str, ...] = ("train", "train_sft", "test_ied", "test_multi", "test_esr")
 INFO_FILE = "tasks_info.json"
@@ -274,6 +280,21 @@ def segment_lines(rng, emotions: Sequence[str], cot: bool) -> list[str]:
     return [f"Segment ({o}): {e}" for o, e in zip(OPTIONS, emotions)]
 
 
+def check_line(option: str, emotion: str, target: str, chosen: bool) -> str:
+    """The verdict on one option for a target emotion: ``It shows fear.`` / ``It does not show
+    fear.``, plus ``, so (b) is the one.`` on the chosen option (ESS, and the T2 answer of ESR)."""
+    noun = templates.EMOTION_NOUNS[target]
+    verdict = f"It shows {noun}" if emotion == target else f"It does not show {noun}"
+    return verdict + (f", so ({option}) is the one." if chosen else ".")
+
+
+def scenario_checks(emotions: Sequence[str], target: str) -> list[str]:
+    """``Segment (a): happiness. It does not show fear.`` for each option: the reasoning of an
+    answer that picks the segment whose emotion a scenario suggests (ESR's second turn)."""
+    return [f"Segment ({o}): {templates.EMOTION_NOUNS[e]}. {check_line(o, e, target, e == target)}"
+            for o, e in zip(OPTIONS, emotions)]  # fmt: skip
+
+
 # -- the five builders -----------------------------------------------------------------------------
 
 
@@ -387,12 +408,12 @@ def build_ess(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         sids = pools.draw_many(emotions)
         sup = rng.choice((templates.ESS_MOST if polarity == "most" else templates.ESS_LEAST)[x])
         lines = []
-        if cot:
+        if cot:  # the target first, then each segment with its verdict
             noun = templates.EMOTION_NOUNS[x]
-            lines = segment_lines(rng, emotions, True)
-            lines.append(f"Which show {noun}? " + ", ".join(f"({o}) {'yes' if e == x else 'no'}" for o, e in zip(OPTIONS, emotions)) + ".")
-            lines.append(f"Only segment ({answer}) shows {noun}." if polarity == "most"
-                         else f"Only segment ({answer}) does not show {noun}.")
+            wanted = "shows" if polarity == "most" else "does not show"
+            lines = [f"Looking for {sup}: the segment that {wanted} {noun}."]
+            lines += [f"{line} {check_line(o, e, x, o == answer)}"
+                      for line, o, e in zip(segment_lines(rng, emotions, True), OPTIONS, emotions)]  # fmt: skip
         reply = "\n".join(lines + [rules.conclusion("ess", answer)])
         messages = [_user(rng.choice(templates.ESS_QUESTIONS), sids, sup=sup), _assistant(reply)]
         out.append(_sample(index.name, "ess", i, messages, answer, sids, emotions, cot))
@@ -424,13 +445,12 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         texts = [next(scenarios[e]) for e in scen_emotions]
         listing = ", ".join(f"{k}) {text}" for k, text in enumerate(texts, start=1))
         lines = []
-        if cot:  # describe the segments, read each situation's emotion, then match: one step at a time
-            nouns = {e: templates.EMOTION_NOUNS[e] for e in emotions}
+        if cot:  # describe the segments; then per situation its emotion and a verdict on each segment
+            nouns = templates.EMOTION_NOUNS
             lines = segment_lines(rng, emotions, True)
-            lines += [f"Situation {k}, {text}: {nouns[e]}." for k, (text, e) in enumerate(zip(texts, scen_emotions), start=1)]
-            lines.append("So " + ", ".join(f"{nouns[e]} is situation {k}" for k, e in enumerate(scen_emotions, start=1)) + ".")
-            lines.append("; ".join(f"segment ({o}) shows {nouns[e]}, situation {k}"
-                                   for o, e, k in zip(OPTIONS, emotions, numbers)).capitalize() + ".")
+            for k, s in enumerate(scen_emotions, start=1):
+                checks = " ".join(f"({o}) {nouns[e]}: " + (f"yes, {o}→{k}." if e == s else "no.") for o, e in zip(OPTIONS, emotions))
+                lines.append(f"Situation {k} suggests {nouns[s]}. {checks}")
         reply = "\n".join(lines + [rules.conclusion("eim", answer)])
         messages = [_user(rng.choice(templates.EIM_QUESTIONS), sids, scenarios=listing), _assistant(reply)]
         out.append(_sample(index.name, "eim", i, messages, answer, sids, emotions, cot))
@@ -478,10 +498,8 @@ def build_esr(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         t1 = "\n".join(segment_lines(rng, emotions, cot))
         lines = []
         if cot:
-            others = [f"({o}), which shows {templates.EMOTION_NOUNS[e]}"
-                      for o, e in zip(OPTIONS, emotions) if o != answer]
-            lines = [f"The scene hints at {cue}. This fits segment ({answer}), which shows "
-                     f"{templates.EMOTION_NOUNS[target]}, better than {others[0]}, or {others[1]}."]
+            lines = [f"The scene hints at {cue}: it suggests {templates.EMOTION_NOUNS[target]}."]
+            lines += scenario_checks(emotions, target)
         t2 = "\n".join(lines + [rules.conclusion("esr", answer)])
         messages = [
             _user(rng.choice(templates.ESR_T1_QUESTIONS), sids),

@@ -59,6 +59,7 @@ _OPTION_CUES = (
                r"\s+(?:best\s+)?(?:the\s+)?" + _LETTER),
     re.compile(r"(?:segment|option|choice|eeg|individual)\s*\(?\s*([abc])\b\)?\s*"
                r"(?:is\s+(?:the\s+)?(?:best|correct|right|most|answer|\w+est\b)|fits|matches|best)"),
+    re.compile(r"\(\s*([abc])\s*\)\s+is\s+the\s+one\b"),  # "so (b) is the one" (the ESS/ESR chain of thought)
 )
 _MENTION = re.compile(r"\(\s*([abc])\s*\)|(?:segment|option)\s*\(?\s*([abc])\b")
 _BARE_OPTION = re.compile(r"^\s*\(?\s*([abc])\s*\)?\s*[.!]?\s*$")
@@ -131,7 +132,7 @@ def parse_option(text: str) -> str:
     :data:`INVALID`.
 
     The last cue ("Answer: (b)", "answer is segment b", "I choose (c)", "segment (a) fits best",
-    "answer: the second") decides; otherwise a bare "b" / "(b)" reply, or the one option that is
+    "so (a) is the one", "answer: the second") decides; otherwise a bare "b" / "(b)" reply, or the one option that is
     mentioned as "(x)" / "segment x" when exactly one is.
     """
     text = _clean(text)

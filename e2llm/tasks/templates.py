@@ -16,7 +16,7 @@ from __future__ import annotations
 
 # -- emotion words ---------------------------------------------------------------------------------
 
-# A noun phrase per emotion, used in reasoning sentences ("Only segment (b) shows sadness.").
+# A noun phrase per emotion, used in reasoning sentences ("It does not show sadness.").
 EMOTION_NOUNS: dict[str, str] = {
     "happy": "happiness",
     "surprise": "surprise",

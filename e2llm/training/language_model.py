@@ -76,7 +76,7 @@ def situation_dialogues(n: int, seed: int = 0) -> list[dict]:
     """
     import random
 
-    from ..tasks.builders import segment_lines
+    from ..tasks.builders import scenario_checks, segment_lines
     from ..tasks.templates import EIM_SCENARIOS, EMOTION_NOUNS
 
     rng = random.Random(f"e2llm-dialogues:{seed}")
@@ -93,8 +93,8 @@ def situation_dialogues(n: int, seed: int = 0) -> list[dict]:
             t1 = rng.choice(_DIALOGUE_T1_PEOPLE).format(a=people[0], b=people[1], c=people[2])
             probe = rng.choice([s for s in EIM_SCENARIOS[emotions[k]] if s != people[k]])
         a1 = "\n".join(segment_lines(rng, emotions, cot=True))
-        noun = EMOTION_NOUNS[emotions[k]]
-        a2 = f"That situation suggests {noun}. Segment ({'abc'[k]}) shows {noun}.\nAnswer: ({'abc'[k]})"
+        a2 = "\n".join([f"That situation suggests {EMOTION_NOUNS[emotions[k]]}.", *scenario_checks(emotions, emotions[k]),
+                        f"Answer: ({'abc'[k]})"])  # fmt: skip
         messages = [
             {"role": "user", "content": t1}, {"role": "assistant", "content": a1},
             {"role": "user", "content": rng.choice(_DIALOGUE_T2).format(s=probe)}, {"role": "assistant", "content": a2},
@@ -163,6 +163,7 @@ def make_standin_lm(
     vocab_size: int = 1200,
     num_train_epochs: float = 1.0,
     learning_rate: float = 3e-3,
+    batch_size: int = 8,
     seed: int = 0,
 ) -> str:
     """The stand-in LM as ``e2llm demo`` makes it: a tokenizer trained on ``samples`` (task rows
@@ -189,4 +190,4 @@ def make_standin_lm(
         span_tokens,
     )
     return pretrain_text_model(corpus, tokenizer, out_dir, preset=preset, num_train_epochs=num_train_epochs,
-                               learning_rate=learning_rate, seed=seed)  # fmt: skip
+                               learning_rate=learning_rate, batch_size=batch_size, seed=seed)  # fmt: skip
