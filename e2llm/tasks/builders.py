@@ -56,7 +56,8 @@ marked as chosen), so that a model can follow it rather than guess the conclusio
 must first find an option's emotion further up and then compare it in the same token
 (``Which show fear? (a) yes, (b) no, …`` after the segment lines) stays near chance for the
 CPU demo's small LM, while the same comparison made on the option's own line is learned within
-minutes (``bench/standin_reasoning.py`` measures it):
+minutes (``bench/cot_layout.py``: 85 % against 28 % of held-out ESS questions after the same
+87 s of training):
 
 - every segment line names the emotion first, then describes it
   (``Segment (b): sadness. The EEG pattern is consistent with …``; EPC: ``Individual 2: …``);
@@ -448,9 +449,10 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         if cot:  # describe the segments; then per situation its emotion and a verdict on each segment
             nouns = templates.EMOTION_NOUNS
             lines = segment_lines(rng, emotions, True)
-            for k, s in enumerate(scen_emotions, start=1):
-                checks = " ".join(f"({o}) {nouns[e]}: " + (f"yes, {o}→{k}." if e == s else "no.") for o, e in zip(OPTIONS, emotions))
-                lines.append(f"Situation {k} suggests {nouns[s]}. {checks}")
+            for k, suggested in enumerate(scen_emotions, start=1):
+                checks = " ".join(f"({o}) {nouns[e]}: " + (f"yes, {o}→{k}." if e == suggested else "no.")
+                                  for o, e in zip(OPTIONS, emotions))  # fmt: skip
+                lines.append(f"Situation {k} suggests {nouns[suggested]}. {checks}")
         reply = "\n".join(lines + [rules.conclusion("eim", answer)])
         messages = [_user(rng.choice(templates.EIM_QUESTIONS), sids, scenarios=listing), _assistant(reply)]
         out.append(_sample(index.name, "eim", i, messages, answer, sids, emotions, cot))

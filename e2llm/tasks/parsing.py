@@ -132,8 +132,8 @@ def parse_option(text: str) -> str:
     :data:`INVALID`.
 
     The last cue ("Answer: (b)", "answer is segment b", "I choose (c)", "segment (a) fits best",
-    "so (a) is the one", "answer: the second") decides; otherwise a bare "b" / "(b)" reply, or the one option that is
-    mentioned as "(x)" / "segment x" when exactly one is.
+    "so (a) is the one", "answer: the second") decides; otherwise a bare "b" / "(b)" reply, or the
+    one option that is mentioned as "(x)" / "segment x" when exactly one is.
     """
     text = _clean(text)
     best = None
