@@ -71,9 +71,10 @@ def ess_steps(rows: list[dict], generations: list[str]) -> Counter:
         steps["samples"] += 1
         target = parse_emotion(looking.group(2))
         k = "abc".index(row["answer"])
-        least = looking.group(1) == "does not show"
         others = [e for i, e in enumerate(row["emotions"]) if i != k]
-        steps["target"] += target == (others[0] if least else row["emotions"][k])
+        asked_least = "least" in message_text(row["messages"][0])  # the question, not the model's reading of it
+        steps["target"] += target == (others[0] if asked_least else row["emotions"][k])
+        least = looking.group(1) == "does not show"
         shows = [v[2] == "shows" for v in verdicts]
         steps["verdicts"] += shows == [parse_emotion(v[1]) == target for v in verdicts]
         marked = [v[0] for v in verdicts if v[4]]
