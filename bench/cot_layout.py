@@ -1,19 +1,21 @@
 """Benchmark: how fast the CPU stand-in LM learns ESS with the library's chain of thought, against
 the layout it replaced, on the same samples and the same compute.
 
-The library's ESS reasoning (``e2llm.tasks.builders``) ends each segment line with its verdict
-(``It shows fear.`` / ``It does not show fear, so (c) is the one.``) after naming the target once
-(``Looking for the least fearful: …``): every step reads only the lines just before it. The
-baseline rewrites the same samples into the previous layout, one list of verdicts after the
-segment lines (``Which show fear? (a) yes, (b) yes, (c) no.`` then ``Only segment (c) does not
-show fear.``), where each verdict must first find its segment's emotion further up.
+Both layouts describe the three segments first. The library's ESS reasoning
+(``e2llm.tasks.builders``) then names the target once (``Looking for the least fearful: …``) and
+gives one short line per segment, its emotion then its verdict (``Segment (a): fear. It shows
+fear.`` / ``Segment (c): sadness. It does not show fear, so (c) is the one.``): every step reads
+only the lines just before it. The baseline rewrites the same samples into an earlier layout, one
+list of verdicts after the segment lines (``Which show fear? (a) yes, (b) yes, (c) no.`` then
+``Only segment (c) does not show fear.``), where each verdict must first find its segment's
+emotion further up.
 
 For each layout a fresh stand-in LM (the demo's ``small`` preset, one tokenizer trained on both
 layouts' texts) is pre-trained text-only on ``--n`` ESS samples (one pass, batch 8, each EEG span
-filled with its true emotion word as in ``make_standin_lm``), then answers ``--n-test`` held-out
-ESS questions greedily. Prints each layout's accuracy and seconds, then ``ratio: X`` (library
-layout accuracy over baseline accuracy). Everything here is SYNTHETIC (labels drawn by the
-builders). Measured on a 2-core CPU: see the README.
+filled with its true emotion word and the loss on the answers, as in ``make_standin_lm``), then
+answers ``--n-test`` held-out ESS questions greedily. Prints each layout's accuracy and seconds,
+then ``ratio: X`` (library layout accuracy over baseline accuracy). Everything here is SYNTHETIC
+(labels drawn by the builders). Measured on a 2-core CPU: see the README.
 
     python bench/cot_layout.py [--n 7000] [--n-test 60]
 """
@@ -21,7 +23,6 @@ builders). Measured on a 2-core CPU: see the README.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
 import time
@@ -40,14 +41,11 @@ from e2llm.tasks.templates import EMOTION_NOUNS  # noqa: E402
 from e2llm.tokenization import train_tokenizer  # noqa: E402
 from e2llm.training.language_model import chat_corpus, pretrain_text_model  # noqa: E402
 
-_VERDICT = re.compile(r" It (?:shows|does not show) .*$")
-
-
 def yes_no_layout(sample: dict) -> list[dict]:
     """The sample's conversation with its reasoning rewritten into the previous ESS layout."""
     user, assistant = sample["messages"]
     lines = message_text(assistant).split("\n")
-    looking, segments = lines[0], [_VERDICT.sub("", line) for line in lines[1:4]]
+    segments, looking = lines[:3], lines[3]
     least = "does not show" in looking
     target = sample["emotions"]["abc".index(sample["answer"])]
     if least:
@@ -68,7 +66,7 @@ def main(argv=None):
 
     train = build_ess(label_pool("train", max(600, args.n)), args.n, seed=args.seed)
     test = build_ess(label_pool("test", 200), args.n_test, seed=args.seed)
-    layouts = {"verdict on each line (library)": [list(s["messages"]) for s in train],
+    layouts = {"verdict line per segment (library)": [list(s["messages"]) for s in train],
                "yes/no list (baseline)": [yes_no_layout(s) for s in train]}  # fmt: skip
     tokenizer = train_tokenizer([message_text(m) for c in layouts.values() for conv in c for m in conv], vocab_size=1200)
     span = E2LLMEEGConfig(**PRESETS["small"]["eeg"]).num_time_patches
@@ -82,7 +80,7 @@ def main(argv=None):
         for i, (name, conversations) in enumerate(layouts.items()):
             started = time.time()
             out = pretrain_text_model(chat_corpus(conversations, render, emotions, span), tokenizer, Path(tmp) / str(i),
-                                      preset="small", batch_size=8, seed=args.seed)  # fmt: skip
+                                      preset="small", batch_size=8, assistant_only_loss=True, seed=args.seed)  # fmt: skip
             seconds = time.time() - started
             model = AutoModelForCausalLM.from_pretrained(out).eval()
             replies = generate(model, AutoTokenizer.from_pretrained(out), prompts)

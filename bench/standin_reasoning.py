@@ -40,7 +40,7 @@ from e2llm.tasks.parsing import parse_emotion
 from e2llm.training.language_model import chat_corpus, make_standin_lm
 
 LOOKING = re.compile(r"Looking for .+?: the segment that (shows|does not show) (.+?)\.\n")
-VERDICT = re.compile(r"^Segment \(([abc])\): (.+?)\. .*It (shows|does not show) (.+?)(?:, so \(([abc])\) is the one)?\.$", re.M)
+VERDICT = re.compile(r"^Segment \(([abc])\): (.+?)\. It (shows|does not show) (.+?)(?:, so \(([abc])\) is the one)?\.$", re.M)
 ANSWER = re.compile(r"Answer: \(([abc])\)")
 
 

@@ -65,7 +65,7 @@ CASES = [
     ("ess", "", INVALID),
     # -- ESR (the T2 generation) -------------------------------------------------------------------
     ("esr", "The scene hints at grief. This fits segment (b), which shows sadness, better than (a) or (c).\nAnswer: (b)", "b"),
-    ("esr", "The scene hints at grief: it suggests sadness.\nSegment (a): fear. It does not show sadness.\n"
+    ("esr", "Looking for the feeling of this scene: it hints at grief, so it suggests sadness.\nSegment (a): fear. It does not show sadness.\n"
             "Segment (b): sadness. It shows sadness, so (b) is the one.\nSegment (c): happiness. It does not show sadness.", "b"),
     ("esr", "This fits segment (c), which shows fear.", "c"),
     ("esr", "<think>a or c…</think>Answer: (a)", "a"),
@@ -73,6 +73,8 @@ CASES = [
     # -- EIM ---------------------------------------------------------------------------------------
     ("eim", "Segment (a): anger.\nSegment (b): joy.\nSegment (c): calm.\nMatching: a→2, b→1, c→3", "a2,b1,c3"),
     ("eim", "Matching: a->3, b->2, c->1", "a3,b2,c1"),
+    ("eim", "In short: fear (a), anger (b), sadness (c).\nSituation 1 suggests anger (b), so b→1.\n"  # no Matching line
+            "Situation 2 suggests sadness (c), so c→2.\nSituation 3 suggests fear (a), so a→3.", "a3,b1,c2"),
     ("eim", "**Matching:** (a) → 1, (b) → 3, (c) → 2", "a1,b3,c2"),
     ("eim", "Matching: A→1, B→3, C→2", "a1,b3,c2"),
     ("eim", "a: 2, b: 3, c: 1", "a2,b3,c1"),

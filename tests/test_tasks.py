@@ -227,21 +227,24 @@ def test_cot_answers_describe_then_conclude(rows):
             lines = reference_answer(s).split("\n")
             assert s["cot"] is True
             assert len(lines) >= 2 and lines[-1].startswith(("Emotion: ", "Answer: ", "Matching: "))
-            n_desc = sum(bool(re.match(r"(Segment \([abc]\)|Individual [12]): \S", line)) for line in lines)
-            assert n_desc == {"ied": 0, "epc": 2, "ess": 3, "eim": 3, "esr": 3}[s["task"]]
+            checks = [bool(re.match(r"Segment \([abc]\): [^.]+\. It (shows|does not show) ", line)) for line in lines]
+            n_desc = sum(bool(re.match(r"(Segment \([abc]\)|Individual [12]): \S", line)) for line in lines) - sum(checks)
+            assert n_desc == {"ied": 0, "epc": 2, "ess": 3, "eim": 3, "esr": 0}[s["task"]]  # ESR: its T2
+            assert sum(checks) == {"ess": 3, "esr": 3}.get(s["task"], 0)
             for line in lines:
                 assert len(line.split()) <= 60
 
 
 def test_cot_verdicts_agree_with_the_answer(rows):
     """ESS/ESR: one verdict per segment, true of its emotion, and only the answer marked as the
-    one; EIM: per situation one "yes", on the segment the matching gives that situation."""
+    one; EIM: the summary lists the segments' emotions, and each situation names the emotion and
+    segment the matching gives it."""
     checked = Counter()
     for samples in rows.values():
         for s in samples:
             text = reference_answer(s)
             if s["task"] in ("ess", "esr"):
-                verdicts = re.findall(r"^Segment \(([abc])\): (.+?)\. .*It (shows|does not show) (.+?)(, so \(\1\) is the one)?\.$",
+                verdicts = re.findall(r"^Segment \(([abc])\): ([^.]+)\. It (shows|does not show) (.+?)(, so \(\1\) is the one)?\.$",
                                       text, flags=re.M)
                 assert [v[0] for v in verdicts] == ["a", "b", "c"], text
                 for (o, noun, verdict, target, chosen), emotion in zip(verdicts, s["emotions"]):
@@ -250,12 +253,12 @@ def test_cot_verdicts_agree_with_the_answer(rows):
                     assert bool(chosen) == (o == s["answer"]), text
             elif s["task"] == "eim":
                 numbers = {letter: int(k) for letter, k in re.findall(r"\b([abc])(\d)", s["answer"])}
-                situations = re.findall(r"^Situation (\d) suggests .+$", text, flags=re.M)
-                assert situations == ["1", "2", "3"], text
-                for line in text.split("\n"):
-                    if line.startswith("Situation "):
-                        k = int(line.split()[1])
-                        assert re.findall(r"\(([abc])\) [^:]+: yes, \1→(\d)\.", line) == [(o, str(k)) for o, n in numbers.items() if n == k]
+                nouns = [templates.EMOTION_NOUNS[e] for e in s["emotions"]]
+                assert re.findall(r"^In short: (.+)\.$", text, flags=re.M) == [f"{nouns[0]} (a), {nouns[1]} (b), {nouns[2]} (c)"]
+                situations = re.findall(r"^Situation (\d) suggests (.+) \(([abc])\), so \3→\1\.$", text, flags=re.M)
+                assert [k for k, _, _ in situations] == ["1", "2", "3"], text
+                for k, noun, o in situations:
+                    assert numbers[o] == int(k) and nouns["abc".index(o)] == noun, text
             else:
                 continue
             checked[s["task"]] += 1
@@ -374,7 +377,7 @@ def test_deterministic_for_a_seed(segments_dir):
 
 def test_saved_info_and_synthetic_flag(built, segments_dir):
     dd, info, out = built
-    assert info["seed"] == 3 and info["cot"] is True and info["synthetic"] is True and info["version"] == TASKS_FORMAT_VERSION == 2
+    assert info["seed"] == 3 and info["cot"] is True and info["synthetic"] is True and info["version"] == TASKS_FORMAT_VERSION == 3
     assert info["segments_dir"] == str(Path(segments_dir).resolve()) and os.path.isabs(info["segments_dir"])
     assert info["counts"]["samples"]["train"] == {"ied": 210, "epc": 210, "ess": 210, "eim": 210}
     assert sum(info["counts"]["emotions"]["test_ied"]["ied"].values()) == 35

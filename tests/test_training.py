@@ -328,3 +328,28 @@ def test_stand_in_lm_corpus_fills_each_eeg_span_with_its_emotion():
     with pytest.raises(ValueError, match="conversation 1: 1 <eeg> markers but 2 emotions"):
         chat_corpus(conversations, render, [["sad", "fear"], ["happy", "sad"]])
 
+
+
+def test_stand_in_lm_loss_is_on_the_assistant_turns_only():
+    from e2llm.configuration_e2llm import EEG_TOKEN
+    from e2llm.processing_e2llm import CHAT_TEMPLATE
+    from e2llm.tokenization import train_tokenizer
+    from e2llm.training.language_model import assistant_labels, chat_corpus
+
+    conversation = [
+        {"role": "user", "content": f"Recordings a) {EEG_TOKEN}, b) {EEG_TOKEN}: how does each feel?"},
+        {"role": "assistant", "content": "Segment (a): fear.\nSegment (b): sadness."},
+        {"role": "user", "content": "Which one is afraid?"},
+        {"role": "assistant", "content": "Answer: (a)"},
+    ]
+    tokenizer = train_tokenizer([m["content"] for m in conversation] * 20, vocab_size=300)
+    render = lambda conv: tokenizer.apply_chat_template(conv, chat_template=CHAT_TEMPLATE, tokenize=False)  # noqa: E731
+    (text,) = chat_corpus([conversation], render, [["fear", "sad"]], span_tokens=4)
+    encoded = tokenizer(text, return_offsets_mapping=True)
+    labels = assistant_labels(text, encoded["input_ids"], encoded["offset_mapping"])
+    assert len(labels) == len(encoded["input_ids"])
+    kept = [i for i in labels if i != -100]
+    assert kept == [i for i, label in zip(encoded["input_ids"], labels) if label == i]  # a label is its own token
+    assert tokenizer.decode(kept) == "Segment (a): fear.\nSegment (b): sadness.<|im_end|>Answer: (a)<|im_end|>"
+    masked = tokenizer.decode([i for i, label in zip(encoded["input_ids"], labels) if label == -100])
+    assert "fear fear fear fear" in masked and "Which one is afraid?" in masked and "Answer" not in masked

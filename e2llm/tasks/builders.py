@@ -50,26 +50,27 @@ balance of ``train``.
 
 Chain of thought (``cot=True``)
 -------------------------------
-The reasoning is written one small step at a time, each step reading only what the lines just
-before it state (the option's own emotion, a target named once at the start, the one option
-marked as chosen), so that a model can follow it rather than guess the conclusion. A step that
-must first find an option's emotion further up and then compare it in the same token
-(``Which show fear? (a) yes, (b) no, …`` after the segment lines) stays near chance for the
-CPU demo's small LM, while the same comparison made on the option's own line is learned within
-minutes (``bench/cot_layout.py``: 85 % against 28 % of held-out ESS questions after the same
-87 s of training):
+The segments are described first, as in the paper ("first describing individual emotional states
+before providing final conclusions"); the reasoning after them goes one small step at a time,
+each step reading what a line just before it states (an option's emotion, a target named once,
+the one option marked as chosen), so that a small model can follow it rather than guess the
+conclusion; the multi-segment tasks share one layout (the target named by a ``Looking for`` line,
+then a short line per option), so each gets the training of all. How far the CPU demo's small LM
+gets with it, and with the layouts it replaced, is measured by ``bench/standin_reasoning.py`` and
+``bench/cot_layout.py`` (figures in the README).
 
 - every segment line names the emotion first, then describes it
   (``Segment (b): sadness. The EEG pattern is consistent with …``; EPC: ``Individual 2: …``);
 - EPC: a sentence comparing the two happiness levels, then ``Answer: yes|no|equal``;
-- ESS: the target first (``Looking for the least fearful: the segment that does not show
-  fear.``), each segment line ending in its verdict (``It shows fear.`` / ``It does not show
-  fear, so (c) is the one.``), then ``Answer: (c)``;
-- EIM: the segment lines, then per situation its emotion and a verdict on each segment
-  (``Situation 1 suggests fear. (a) disgust: no. (b) a neutral state: no. (c) fear: yes,
-  c→1.``), then ``Matching: a→3, b→2, c→1``;
-- ESR (reference only, never trained on): T1 the segment lines, T2 the cue the scenario hints at
-  and the emotion it suggests, each segment with its verdict as in ESS, then ``Answer: (b)``.
+- ESS: the target (``Looking for the least fearful: the segment that does not show fear.``),
+  one short line per segment with its verdict (``Segment (a): fear. It shows fear.`` …
+  ``Segment (c): sadness. It does not show fear, so (c) is the one.``), then ``Answer: (c)``;
+- EIM: each emotion with its letter (``In short: disgust (a), a neutral state (b), fear (c).``),
+  per situation its emotion and that letter (``Situation 1 suggests fear (c), so c→1.``), then
+  ``Matching: a→3, b→2, c→1``;
+- ESR (reference only, never trained on): T1 the segment lines; T2 the emotion the scene suggests
+  (``Looking for the feeling of this scene: it hints at <cue>, so it suggests sadness.``), the
+  verdict lines as in ESS, then ``Answer: (b)``.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ from ..configuration_e2llm import EMOTIONS
 from . import rules, templates
 from .rules import EPC_ANSWERS, HAPPINESS, MULTI_TASKS, NEGATIVE_EMOTIONS, OPTIONS, TASKS, TRAIN_TASKS
 
-TASKS_FORMAT_VERSION = 2  # 2: ESS, EIM and ESR chains of thought with a verdict on each option
+TASKS_FORMAT_VERSION = 3  # 2: a verdict on each option; 3: the segments described first, then the reasoning
 SYNTHETIC_PREFIX = "SYNTHETIC DATA — "
 SPLITS: tuple[str, ...] = ("train", "train_sft", "test_ied", "test_multi", "test_esr")
 INFO_FILE = "tasks_info.json"
@@ -282,18 +283,17 @@ def segment_lines(rng, emotions: Sequence[str], cot: bool) -> list[str]:
 
 
 def check_line(option: str, emotion: str, target: str, chosen: bool) -> str:
-    """The verdict on one option for a target emotion: ``It shows fear.`` / ``It does not show
-    fear.``, plus ``, so (b) is the one.`` on the chosen option (ESS, and the T2 answer of ESR)."""
-    noun = templates.EMOTION_NOUNS[target]
-    verdict = f"It shows {noun}" if emotion == target else f"It does not show {noun}"
-    return verdict + (f", so ({option}) is the one." if chosen else ".")
+    """One option checked against a target emotion: ``Segment (a): happiness. It does not show
+    fear.``, plus ``, so (b) is the one.`` on the chosen option."""
+    nouns = templates.EMOTION_NOUNS
+    verdict = f"It shows {nouns[target]}" if emotion == target else f"It does not show {nouns[target]}"
+    return f"Segment ({option}): {nouns[emotion]}. {verdict}" + (f", so ({option}) is the one." if chosen else ".")
 
 
-def scenario_checks(emotions: Sequence[str], target: str) -> list[str]:
-    """``Segment (a): happiness. It does not show fear.`` for each option: the reasoning of an
-    answer that picks the segment whose emotion a scenario suggests (ESR's second turn)."""
-    return [f"Segment ({o}): {templates.EMOTION_NOUNS[e]}. {check_line(o, e, target, e == target)}"
-            for o, e in zip(OPTIONS, emotions)]  # fmt: skip
+def check_lines(emotions: Sequence[str], target: str, answer: str) -> list[str]:
+    """:func:`check_line` for options a, b, c, the ``answer`` chosen: the verdicts of ESS and of
+    ESR's second turn, after the target is named."""
+    return [check_line(o, e, target, o == answer) for o, e in zip(OPTIONS, emotions)]
 
 
 # -- the five builders -----------------------------------------------------------------------------
@@ -409,12 +409,11 @@ def build_ess(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         sids = pools.draw_many(emotions)
         sup = rng.choice((templates.ESS_MOST if polarity == "most" else templates.ESS_LEAST)[x])
         lines = []
-        if cot:  # the target first, then each segment with its verdict
-            noun = templates.EMOTION_NOUNS[x]
+        if cot:  # describe the segments; name the target; a verdict on each segment
             wanted = "shows" if polarity == "most" else "does not show"
-            lines = [f"Looking for {sup}: the segment that {wanted} {noun}."]
-            lines += [f"{line} {check_line(o, e, x, o == answer)}"
-                      for line, o, e in zip(segment_lines(rng, emotions, True), OPTIONS, emotions)]  # fmt: skip
+            lines = segment_lines(rng, emotions, True)
+            lines.append(f"Looking for {sup}: the segment that {wanted} {templates.EMOTION_NOUNS[x]}.")
+            lines += check_lines(emotions, x, answer)
         reply = "\n".join(lines + [rules.conclusion("ess", answer)])
         messages = [_user(rng.choice(templates.ESS_QUESTIONS), sids, sup=sup), _assistant(reply)]
         out.append(_sample(index.name, "ess", i, messages, answer, sids, emotions, cot))
@@ -446,13 +445,13 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         texts = [next(scenarios[e]) for e in scen_emotions]
         listing = ", ".join(f"{k}) {text}" for k, text in enumerate(texts, start=1))
         lines = []
-        if cot:  # describe the segments; then per situation its emotion and a verdict on each segment
+        if cot:  # describe the segments; each emotion with its letter; per situation its emotion and letter
             nouns = templates.EMOTION_NOUNS
             lines = segment_lines(rng, emotions, True)
+            lines.append("In short: " + ", ".join(f"{nouns[e]} ({o})" for o, e in zip(OPTIONS, emotions)) + ".")
             for k, suggested in enumerate(scen_emotions, start=1):
-                checks = " ".join(f"({o}) {nouns[e]}: " + (f"yes, {o}→{k}." if e == suggested else "no.")
-                                  for o, e in zip(OPTIONS, emotions))  # fmt: skip
-                lines.append(f"Situation {k} suggests {nouns[suggested]}. {checks}")
+                o = OPTIONS[emotions.index(suggested)]
+                lines.append(f"Situation {k} suggests {nouns[suggested]} ({o}), so {o}→{k}.")
         reply = "\n".join(lines + [rules.conclusion("eim", answer)])
         messages = [_user(rng.choice(templates.EIM_QUESTIONS), sids, scenarios=listing), _assistant(reply)]
         out.append(_sample(index.name, "eim", i, messages, answer, sids, emotions, cot))
@@ -500,8 +499,8 @@ def build_esr(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         t1 = "\n".join(segment_lines(rng, emotions, cot))
         lines = []
         if cot:
-            lines = [f"The scene hints at {cue}: it suggests {templates.EMOTION_NOUNS[target]}."]
-            lines += scenario_checks(emotions, target)
+            lines = [f"Looking for the feeling of this scene: it hints at {cue}, so it suggests {templates.EMOTION_NOUNS[target]}."]
+            lines += check_lines(emotions, target, answer)
         t2 = "\n".join(lines + [rules.conclusion("esr", answer)])
         messages = [
             _user(rng.choice(templates.ESR_T1_QUESTIONS), sids),
