@@ -41,6 +41,7 @@ from e2llm.tasks.templates import EMOTION_NOUNS  # noqa: E402
 from e2llm.tokenization import train_tokenizer  # noqa: E402
 from e2llm.training.language_model import chat_corpus, pretrain_text_model  # noqa: E402
 
+
 def yes_no_layout(sample: dict) -> list[dict]:
     """The sample's conversation with its reasoning rewritten into the previous ESS layout."""
     user, assistant = sample["messages"]

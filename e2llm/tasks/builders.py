@@ -282,18 +282,16 @@ def segment_lines(rng, emotions: Sequence[str], cot: bool) -> list[str]:
     return [f"Segment ({o}): {e}" for o, e in zip(OPTIONS, emotions)]
 
 
-def check_line(option: str, emotion: str, target: str, chosen: bool) -> str:
-    """One option checked against a target emotion: ``Segment (a): happiness. It does not show
-    fear.``, plus ``, so (b) is the one.`` on the chosen option."""
-    nouns = templates.EMOTION_NOUNS
-    verdict = f"It shows {nouns[target]}" if emotion == target else f"It does not show {nouns[target]}"
-    return f"Segment ({option}): {nouns[emotion]}. {verdict}" + (f", so ({option}) is the one." if chosen else ".")
-
-
 def check_lines(emotions: Sequence[str], target: str, answer: str) -> list[str]:
-    """:func:`check_line` for options a, b, c, the ``answer`` chosen: the verdicts of ESS and of
-    ESR's second turn, after the target is named."""
-    return [check_line(o, e, target, o == answer) for o, e in zip(OPTIONS, emotions)]
+    """Each option checked against a target emotion, ``, so (b) is the one.`` on the ``answer``:
+    ``Segment (a): happiness. It does not show fear.`` — the verdicts of ESS and of ESR's second
+    turn, after the target is named."""
+    nouns = templates.EMOTION_NOUNS
+    lines = []
+    for o, e in zip(OPTIONS, emotions):
+        verdict = f"It shows {nouns[target]}" if e == target else f"It does not show {nouns[target]}"
+        lines.append(f"Segment ({o}): {nouns[e]}. {verdict}" + (f", so ({o}) is the one." if o == answer else "."))
+    return lines
 
 
 # -- the five builders -----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from transformers import (
 )
 
 from ..configuration_e2llm import EEG_END_TOKEN, EEG_START_TOKEN, EEG_TOKEN, EMOTIONS, PRESETS
+from .collators import END_OF_TURN
 from .stages import _write_marker, artifact_exists
 
 
@@ -49,8 +50,7 @@ def chat_corpus(conversations, chat_template_renderer, emotions=None, span_token
     return texts
 
 
-ASSISTANT_START = "<|im_start|>assistant\n"
-TURN_END = "<|im_end|>"
+ASSISTANT_START = "<|im_start|>assistant\n"  # how CHAT_TEMPLATE opens an assistant turn
 
 
 def assistant_labels(text: str, input_ids: list[int], offsets: list[tuple[int, int]]) -> list[int]:
@@ -66,8 +66,8 @@ def assistant_labels(text: str, input_ids: list[int], offsets: list[tuple[int, i
     spans, start = [], text.find(ASSISTANT_START)
     while start >= 0:
         begin = start + len(ASSISTANT_START)
-        end = text.find(TURN_END, begin)
-        end = len(text) if end < 0 else end + len(TURN_END)
+        end = text.find(END_OF_TURN, begin)
+        end = len(text) if end < 0 else end + len(END_OF_TURN)
         spans.append((begin, end))
         start = text.find(ASSISTANT_START, end)
     return [i if any(b <= s0 < e for b, e in spans) and s1 > s0 else -100 for i, (s0, s1) in zip(input_ids, offsets)]
