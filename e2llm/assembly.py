@@ -28,6 +28,15 @@ def build_processor(tokenizer: PreTrainedTokenizerBase, config: E2LLMConfig | No
     return E2LLMProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer, eeg_tokens_per_segment=per_segment)
 
 
+def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
+    """``AutoTokenizer.from_pretrained``, refusing a folder that holds no tokenizer (transformers 5
+    then returns an empty one, and training would silently see no text)."""
+    tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    if len(tokenizer) < 2:
+        raise ValueError(f"{name_or_path}: no tokenizer there (expected tokenizer.json or tokenizer_config.json)")
+    return tokenizer
+
+
 def build_model(
     preset: str,
     tokenizer: PreTrainedTokenizerBase | None = None,
@@ -54,14 +63,15 @@ def build_model(
     if tokenizer is None:
         if text_model is None:
             raise ValueError(f"preset {preset!r} needs a tokenizer (train one with e2llm.tokenization.train_tokenizer)")
-        tokenizer = AutoTokenizer.from_pretrained(text_model)
+        tokenizer = load_tokenizer(text_model)
     processor = build_processor(tokenizer)
-    vocab_size = len(processor.tokenizer)
-    config = preset_config(preset, vocab_size=vocab_size, **processor.token_ids)
-    config.text_config.vocab_size = max(config.text_config.vocab_size, vocab_size)
-
     if isinstance(language_model, str) or (language_model is None and text_model is not None):
         language_model = AutoModelForCausalLM.from_pretrained(language_model or text_model, dtype=dtype or "auto")
+    vocab_size = len(processor.tokenizer)
+    text_config = language_model.config if language_model is not None else None
+    config = preset_config(preset, vocab_size=vocab_size, text_config=text_config, **processor.token_ids)
+    config.text_config.vocab_size = max(config.text_config.vocab_size, vocab_size)
+
     if isinstance(eeg_encoder, str):
         eeg_encoder = E2LLMForEEGClassification.from_pretrained(eeg_encoder).eeg_encoder
     if eeg_encoder is not None:

@@ -7,6 +7,7 @@ and its siblings, so ``save_pretrained`` can ship it as remote code.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import field
 
 from transformers import AutoConfig, PreTrainedConfig
@@ -201,27 +202,31 @@ PRESETS: dict[str, dict] = {
 }
 
 
-def preset_config(name: str, vocab_size: int | None = None, **token_ids) -> E2LLMConfig:
+def preset_config(
+    name: str, vocab_size: int | None = None, text_config: PreTrainedConfig | None = None, **token_ids
+) -> E2LLMConfig:
     """Build an ``E2LLMConfig`` from a named preset.
 
-    Real presets (``e2llm-4b``, ``e2llm-8b``, ``e2llm-14b``) read the text model's config with
-    ``AutoConfig.from_pretrained`` (from the Hub, or from the local cache with
-    ``HF_HUB_OFFLINE=1``). ``small`` and ``tiny`` need ``vocab_size`` (that of the locally trained
-    tokenizer).
+    The text model's config is ``text_config`` when given (that of the LM actually used, e.g. a
+    local copy of Qwen3); otherwise real presets (``e2llm-4b``, ``e2llm-8b``, ``e2llm-14b``) read
+    their Hub model's config with ``AutoConfig.from_pretrained`` (from the Hub, or from the local
+    cache with ``HF_HUB_OFFLINE=1``), and ``small`` and ``tiny`` build theirs in code, which needs
+    ``vocab_size`` (that of the locally trained tokenizer). The preset sets the encoder size.
     ``token_ids`` are ``eeg_token_id``, ``eeg_start_token_id`` and ``eeg_end_token_id``.
     """
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
     preset = PRESETS[name]
-    if "text_model" in preset:
+    eeg_config = E2LLMEEGConfig(**preset.get("eeg", {}))
+    if text_config is not None:
+        text_config = copy.deepcopy(text_config)
+    elif "text_model" in preset:
         text_config = AutoConfig.from_pretrained(preset["text_model"])
-        eeg_config = E2LLMEEGConfig()
     else:
         if vocab_size is None:
             raise ValueError(f"preset {name!r} needs vocab_size (the size of its tokenizer)")
         text_kwargs = dict(preset["text"])
         text_config = AutoConfig.for_model(text_kwargs.pop("model_type"), vocab_size=vocab_size, **text_kwargs)
-        eeg_config = E2LLMEEGConfig(**preset["eeg"])
     return E2LLMConfig(eeg_config=eeg_config, text_config=text_config, **token_ids)
 
 

@@ -508,16 +508,28 @@ class E2LLMForConditionalGeneration(E2LLMPreTrainedModel, GenerationMixin):
         """Assemble a model from a pretrained causal LM (``AutoModelForCausalLM``) and, optionally,
         a trained encoder (e.g. ``E2LLMForEEGClassification.from_pretrained(stage1).eeg_encoder``).
 
-        The LM's vocabulary is grown to the config's ``text_config.vocab_size`` if the tokenizer
-        gained tokens; ``<eeg_start>``/``<eeg_end>`` embeddings start at the mean input embedding.
+        The LM's own modules become the model's decoder and head: the model is laid out on the
+        meta device first, so a multi-billion-parameter LM is neither initialised a second time nor
+        copied (``config.text_config`` becomes the LM's config). Its vocabulary is grown to
+        ``config.text_config.vocab_size`` if the tokenizer gained tokens. ``<eeg_start>``/
+        ``<eeg_end>`` embeddings start at the mean input embedding. The encoder and projector take
+        the LM's dtype.
         """
-        model = cls(config)
-        if language_model is not None:
+        if language_model is None:
+            model = cls(config)
+        else:
             vocab = config.text_config.vocab_size
             if language_model.get_input_embeddings().weight.shape[0] != vocab:
                 language_model.resize_token_embeddings(vocab, mean_resizing=True)
-            model.model.language_model.load_state_dict(language_model.get_decoder().state_dict())
-            model.lm_head.load_state_dict(language_model.get_output_embeddings().state_dict())
+            with torch.device("meta"):
+                model = cls(config)
+            model.model.language_model = language_model.get_decoder()
+            model.lm_head = language_model.get_output_embeddings()
+            model.config.text_config = model.model.language_model.config
+            model.model.multi_modal_projector = E2LLMMultiModalProjector(config)
+            model.model.multi_modal_projector.apply(model._init_weights)
+            model.model.eeg_encoder = E2LLMEEGEncoder(config.eeg_config)
+            model.tie_weights()
         if eeg_encoder is not None:
             model.model.eeg_encoder.load_state_dict(eeg_encoder.state_dict())
         with torch.no_grad():

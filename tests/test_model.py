@@ -139,6 +139,46 @@ def test_chat_template_eeg_parts(tiny_model_and_processor):
     assert int((inputs["input_ids"] == processor.eeg_token_id).sum()) == 16
 
 
+# -- assembling from a pretrained LM ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_assembly_takes_the_pretrained_lm_itself(tiny_tokenizer, tied):
+    """``build_model`` with a pretrained LM (here a random bf16 Qwen3, standing in for a real one):
+    a real preset reads its text config from that LM (no Hub lookup), the decoder and head are the
+    LM's own tensors (no second copy), nothing stays on the meta device, the vocabulary grows for
+    the EEG tokens, and text-only logits are the LM's."""
+    import copy
+
+    from transformers import AutoModelForCausalLM, Qwen3Config
+
+    from e2llm.assembly import build_model
+
+    torch.manual_seed(0)
+    lm_vocab = len(tiny_tokenizer) - 10  # the tokenizer holds tokens the LM has no rows for
+    text_config = Qwen3Config(vocab_size=lm_vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                              num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=tied)  # fmt: skip
+    lm = AutoModelForCausalLM.from_config(text_config, dtype=torch.bfloat16).eval()
+    ids = torch.tensor([[50, 117, 242, 90]])  # ordinary tokens
+    with torch.no_grad():
+        expected = lm(ids).logits
+    embed_ptr = lm.get_input_embeddings().weight.data_ptr()
+    layer_ptr = lm.model.layers[1].mlp.down_proj.weight.data_ptr()
+
+    model, processor = build_model("e2llm-8b", copy.deepcopy(tiny_tokenizer), language_model=lm)
+    model.eval()
+    assert not [n for n, p in [*model.named_parameters(), *model.named_buffers()] if p.is_meta]
+    assert model.config.text_config.hidden_size == 32 and model.config.eeg_config.hidden_size == 512  # EEGPT-large
+    assert model.config.text_config.vocab_size == len(processor.tokenizer) == lm_vocab + 10
+    assert model.model.language_model.layers[1].mlp.down_proj.weight.data_ptr() == layer_ptr
+    assert (model.get_input_embeddings().weight.data_ptr() == embed_ptr) is False  # grown: a new matrix
+    assert (model.lm_head.weight is model.get_input_embeddings().weight) is tied
+    assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits
+    torch.testing.assert_close(logits[..., :lm_vocab], expected, atol=1e-3, rtol=0)  # bf16 head over a wider matrix
+
+
 # -- saving and loading ----------------------------------------------------------------------
 
 

@@ -200,6 +200,47 @@ def test_collator_masks_everything_but_the_answer(pipeline, toy_tasks_dir, toy_s
         assert (batch["labels"][i][batch["attention_mask"][i] == 0] == -100).all()
 
 
+def test_bf16_lm_trains_float32_projector_and_saves_bf16(pipeline, toy_tasks_dir, toy_text_model, tmp_path):
+    """A real LM comes in bf16 (``dtype="auto"``): the trainable projector is trained in float32
+    (bf16 would round most updates away), the frozen LM stays bf16, and the artifact is saved in
+    the LM's dtype again."""
+    from transformers import AutoModelForCausalLM
+
+    from e2llm.assembly import build_model
+    from e2llm.training.stages import freeze_for_stage, upcast_trainable
+
+    bf16_lm = tmp_path / "bf16-lm"
+    AutoModelForCausalLM.from_pretrained(toy_text_model, dtype=torch.bfloat16).save_pretrained(bf16_lm)
+    tokenizer = e2llm.E2LLMProcessor.from_pretrained(pipeline / "stage2").tokenizer
+    with pytest.raises(ValueError, match="bf16-lm: no tokenizer there"):  # a folder without one is refused
+        train_sft(*parse_stage_arguments("align", ["--tasks_dir", toy_tasks_dir, "--text_model", str(bf16_lm),
+                                                   "--output_dir", str(tmp_path / "x"), *COMMON], config={}))  # fmt: skip
+    tokenizer.save_pretrained(bf16_lm)
+    torch.manual_seed(0)
+    model, _ = build_model("tiny", tokenizer, language_model=str(bf16_lm))
+    freeze_for_stage(model, "align")
+    upcast_trainable(model)
+    dtypes = {n: p.dtype for n, p in model.named_parameters()}
+    assert {d for n, d in dtypes.items() if n.startswith("model.multi_modal_projector.")} == {torch.float32}
+    assert {d for n, d in dtypes.items() if not n.startswith("model.multi_modal_projector.")} == {torch.bfloat16}
+
+    out = tmp_path / "stage2-bf16"
+    args = parse_stage_arguments("align", [
+        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--text_model", str(bf16_lm), "--init_from", str(pipeline / "stage1"),
+        "--output_dir", str(out), "--max_steps", "3", "--learning_rate", "1e-2", *COMMON, "--bf16", "true",
+        "--activation_checkpointing", "false", "--per_device_train_batch_size", "4",
+    ], config={})  # fmt: skip
+    torch.manual_seed(0)  # the same projector initialisation as the model above
+    train_sft(*args)
+    saved = AutoModel.from_pretrained(out, dtype="auto")
+    assert {p.dtype for p in saved.parameters()} == {torch.bfloat16}
+    start = model.multi_modal_projector.linear_1.weight.to(torch.bfloat16)
+    moved = (saved.multi_modal_projector.linear_1.weight != start).float().mean()
+    assert 0.5 < moved  # it trained from that initialisation (not a fresh one: compare the LM, below)
+    torch.testing.assert_close(saved.model.language_model.layers[0].mlp.down_proj.weight,
+                               model.model.language_model.layers[0].mlp.down_proj.weight, atol=0, rtol=0)
+
+
 def _sft_command(stage, out, tasks_dir, text_model, init_from, *extra):
     return [
         "train/sft.py", "--stage", stage, "--preset", "tiny", "--tasks_dir", tasks_dir, "--text_model", text_model,

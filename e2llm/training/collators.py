@@ -27,15 +27,20 @@ class EncoderOutputCache:
 
     Stages 2 and 3 keep the encoder frozen (and in eval mode, no dropout), so its output for a
     segment never changes; computing it once removes the encoder from the training step.
-    Memory: segments × N × S × D values (24k segments × 16 × 4 × 512 in bf16 ≈ 1.6 GB).
+    Memory: segments × N × S × D values (24k segments × 16 × 4 × 512 in bf16 ≈ 1.6 GB), kept on
+    the CPU. ``device``: where the encoder runs meanwhile (e.g. the GPU, before the Trainer has
+    moved the model there; it goes back to where it was); default: where it is.
     """
 
-    def __init__(self, encoder, segments, segment_ids: Iterable[str], batch_size: int = 64, dtype=None, progress: bool = True):
+    def __init__(
+        self, encoder, segments, segment_ids: Iterable[str], batch_size: int = 64, dtype=None, progress: bool = True, device=None
+    ):
         ids = list(dict.fromkeys(segment_ids))
-        device = next(encoder.parameters()).device
+        home = next(encoder.parameters()).device
+        device = torch.device(device) if device is not None else home
         dtype = dtype or next(encoder.parameters()).dtype
         was_training = encoder.training
-        encoder.eval()
+        encoder.eval().to(device)
         self._index = {segment_id: i for i, segment_id in enumerate(ids)}
         chunks = []
         with torch.no_grad():
@@ -44,7 +49,7 @@ class EncoderOutputCache:
                 eeg = torch.from_numpy(np.stack([b[0] for b in batch])).to(device)
                 mask = torch.from_numpy(np.stack([b[1] for b in batch])).to(device)
                 chunks.append(encoder(eeg, mask).last_hidden_state.to(dtype).cpu())
-        encoder.train(was_training)
+        encoder.train(was_training).to(home)
         self._states = torch.cat(chunks) if chunks else torch.empty(0)
 
     def __len__(self) -> int:

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from accelerate import PartialState
+from accelerate import DistributedType, PartialState
 from datasets import load_from_disk
-from transformers import AutoTokenizer, Trainer, TrainingArguments
+from transformers import Trainer, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
 
-from ..assembly import build_model
+from ..assembly import build_model, load_tokenizer
 from ..configuration_e2llm import PRESETS, E2LLMEEGConfig
 from ..modeling_e2llm import E2LLMForConditionalGeneration, E2LLMForEEGClassification
 from ..processing_e2llm import E2LLMProcessor
@@ -128,12 +128,26 @@ def freeze_for_stage(model: E2LLMForConditionalGeneration, stage: str) -> None:
     model.model.eeg_encoder.eval()
 
 
+def upcast_trainable(model: torch.nn.Module) -> None:
+    """Trainable parameters of a half-precision model in float32, in place.
+
+    The optimizer then keeps and updates float32 weights (in bf16, updates far below a weight's
+    size round away: bf16 keeps 8 significant bits), while the frozen LM stays in bf16 and the
+    forward runs under the Trainer's autocast. PEFT does the same for LoRA weights
+    (``autocast_adapter_dtype``). Not for FSDP version 1, whose flat parameters need one dtype.
+    """
+    for param in model.parameters():
+        if param.requires_grad and param.dtype in (torch.float16, torch.bfloat16):
+            param.data = param.data.float()
+
+
 def _run_info(trainer, resumed_from: str | None) -> dict:
     return {
         "global_step": trainer.state.global_step,
         "world_size": trainer.args.world_size,
         "resumed_from": resumed_from,
         "log_history": trainer.state.log_history,
+        "peak_gpu_memory_gib": torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None,
     }
 
 
@@ -236,7 +250,7 @@ def _load_or_build(args: E2LLMArguments) -> tuple[E2LLMForConditionalGeneration,
             model = E2LLMForConditionalGeneration.from_pretrained(init)
             return model, E2LLMProcessor.from_pretrained(init), str(init)
     encoder_dir = args.eeg_encoder or (str(init) if init is not None else None)
-    tokenizer = AutoTokenizer.from_pretrained(args.text_model) if args.text_model else None
+    tokenizer = load_tokenizer(args.text_model) if args.text_model else None
     model, processor = build_model(args.preset, tokenizer, language_model=args.text_model, eeg_encoder=encoder_dir)
     return model, processor, None
 
@@ -274,10 +288,13 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
             _write_marker(Path(base_dir), "stage3-base")
         state.wait_for_everyone()  # every process starts once the base is complete
     freeze_for_stage(model, args.stage)
+    dtype = model.dtype
+    if PartialState().distributed_type != DistributedType.FSDP:
+        upcast_trainable(model)
     cache = None
     if args.cache_encoder_outputs:
         ids = [i for row in dataset["segment_ids"] for i in row]
-        cache = EncoderOutputCache(model.model.eeg_encoder, segments, ids, dtype=model.dtype)
+        cache = EncoderOutputCache(model.model.eeg_encoder, segments, ids, dtype=dtype, device=sft_config.device)
 
     peft_config = None
     if args.stage == "sft":
@@ -314,7 +331,7 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
         if args.stage == "sft":
             final.save_pretrained(out / "adapter")
             final = final.merge_and_unload()
-        final.save_pretrained(out)
+        final.to(dtype).save_pretrained(out)
         processor.save_pretrained(out)
         _write_marker(out, {"align": "stage2", "sft": "stage3"}[args.stage], base=base_dir, arguments=asdict(args),
                       **_run_info(trainer, resumed_from))  # fmt: skip
