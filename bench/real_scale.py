@@ -98,11 +98,13 @@ def run_config(preset: str, out: Path, tasks_dir: Path, text_model: Path, steps:
     return path
 
 
-def run_stage(stage: str, config: Path, accelerate_config: Path | None) -> dict:
+def run_stage(stage: str, config: Path, accelerate_config: Path | None, num_processes: int | None = None) -> dict:
     """One stage as a user launches it; returns its wall time and what its marker recorded."""
     script = ["train/stage1_encoder.py"] if stage == "stage1" else ["train/sft.py", "--stage", stage]
     launcher = [sys.executable, "-m", "accelerate.commands.launch"]
-    launcher += ["--config_file", str(accelerate_config)] if accelerate_config else ["--num_processes", "1", "--mixed_precision", "no"]
+    launcher += ["--config_file", str(accelerate_config)] if accelerate_config else ["--mixed_precision", "no"]
+    if num_processes or not accelerate_config:
+        launcher += ["--num_processes", str(num_processes or 1)]
     start = time.perf_counter()
     subprocess.run([*launcher, *script, "--config", str(config)], cwd=REPO, check=True)
     wall = time.perf_counter() - start
@@ -140,6 +142,9 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=10, help="optimizer steps per stage")
     parser.add_argument("--batch-size", type=int, default=8, help="stages 2 and 3, per device")
     parser.add_argument("--eval-limit", type=int, default=4, help="samples per task in the evaluation")
+    parser.add_argument("--accelerate-config", default="train/configs/accelerate/single_gpu.yaml",
+                        help="for the real presets (e.g. train/configs/accelerate/ddp_2gpu.yaml)")
+    parser.add_argument("--num-processes", type=int, default=None, help="overrides the Accelerate config's")
     args = parser.parse_args(argv)
 
     out = Path(args.out).resolve()
@@ -157,12 +162,13 @@ def main(argv=None):
     timings["random LM"] = time.perf_counter() - start
     config = run_config(args.preset, out, tasks_dir, text_model, args.steps, args.batch_size)
     shutil.rmtree(out / "run", ignore_errors=True)
-    accelerate_config = REPO / "train" / "configs" / "accelerate" / "single_gpu.yaml" if real else None
-    stages = {stage: run_stage(stage, config, accelerate_config) for stage in ("stage1", "align", "sft")}
+    accelerate_config = REPO / args.accelerate_config if real else None
+    stages = {stage: run_stage(stage, config, accelerate_config, args.num_processes) for stage in ("stage1", "align", "sft")}
     evaluation = run_evaluation(out / "run" / "stage3", tasks_dir, out / "eval", args.eval_limit)
 
     gib = lambda v: f"{v:.1f}" if v is not None else "-"  # noqa: E731
-    print(f"\nreal-scale path, preset {args.preset} (RANDOM-weight LM of its shape, SYNTHETIC data), {device}")
+    launch = f"{Path(args.accelerate_config).name}" + (f", {args.num_processes} process(es)" if args.num_processes else "") if real else "CPU"
+    print(f"\nreal-scale path, preset {args.preset} (RANDOM-weight LM of its shape, SYNTHETIC data), {device}, {launch}")
     print(f"data {timings['data']:.0f} s, random LM written in {timings['random LM']:.0f} s, torch {torch.__version__}")
     print(f"{'stage':<24}{'steps':>7}{'wall s':>9}{'train s':>9}{'s/step':>9}{'samples/s':>11}{'peak GiB':>10}")
     batch = {stage: yaml.safe_load(config.read_text())[stage]["per_device_train_batch_size"] for stage in stages}

@@ -241,6 +241,18 @@ def test_bf16_lm_trains_float32_projector_and_saves_bf16(pipeline, toy_tasks_dir
                                model.model.language_model.layers[0].mlp.down_proj.weight, atol=0, rtol=0)
 
 
+def test_fsdp_launch_is_refused_with_the_config_to_use(toy_tasks_dir, toy_text_model, tmp_path, monkeypatch):
+    """Under FSDP (version 1) the frozen bf16 LM and the float32 trainable weights cannot share flat
+    parameters (torch: "Must flatten tensors with uniform dtype", seen on a GPU); DDP is the way."""
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
+    args = parse_stage_arguments("align", ["--tasks_dir", toy_tasks_dir, "--text_model", toy_text_model,
+                                           "--output_dir", str(tmp_path / "s2"), *SFT_COMMON], config={})  # fmt: skip
+    with pytest.raises(ValueError, match="do not run under FSDP.*ddp_2gpu.yaml"):
+        train_sft(*args)
+    assert not (tmp_path / "s2").exists()  # nothing written
+    assert (REPO / "train" / "configs" / "accelerate" / "ddp_2gpu.yaml").is_file()
+
+
 def _sft_command(stage, out, tasks_dir, text_model, init_from, *extra):
     return [
         "train/sft.py", "--stage", stage, "--preset", "tiny", "--tasks_dir", tasks_dir, "--text_model", text_model,

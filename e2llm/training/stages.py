@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from accelerate import DistributedType, PartialState
+from accelerate import PartialState
+from accelerate.utils import str_to_bool
 from datasets import load_from_disk
 from transformers import Trainer, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
@@ -134,7 +135,7 @@ def upcast_trainable(model: torch.nn.Module) -> None:
     The optimizer then keeps and updates float32 weights (in bf16, updates far below a weight's
     size round away: bf16 keeps 8 significant bits), while the frozen LM stays in bf16 and the
     forward runs under the Trainer's autocast. PEFT does the same for LoRA weights
-    (``autocast_adapter_dtype``). Not for FSDP version 1, whose flat parameters need one dtype.
+    (``autocast_adapter_dtype``).
     """
     for param in model.parameters():
         if param.requires_grad and param.dtype in (torch.float16, torch.bfloat16):
@@ -265,6 +266,11 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
 
     if args.tasks_dir is None:
         raise ValueError("tasks_dir is required")
+    if str_to_bool(os.environ.get("ACCELERATE_USE_FSDP", "false")) or sft_config.fsdp:
+        raise ValueError(
+            "stages 2 and 3 do not run under FSDP: the LM is frozen, so each GPU holds it whole in bf16 "
+            "(Qwen3-8B peaked at 17.8 GiB); launch with train/configs/accelerate/ddp_2gpu.yaml"
+        )
     split = "train" if args.stage == "align" else "train_sft"
     tasks = load_from_disk(args.tasks_dir)
     if split not in tasks:
@@ -289,8 +295,7 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
         state.wait_for_everyone()  # every process starts once the base is complete
     freeze_for_stage(model, args.stage)
     dtype = model.dtype
-    if PartialState().distributed_type != DistributedType.FSDP:
-        upcast_trainable(model)
+    upcast_trainable(model)
     cache = None
     if args.cache_encoder_outputs:
         ids = [i for row in dataset["segment_ids"] for i in row]
