@@ -268,8 +268,9 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
         raise ValueError("tasks_dir is required")
     if str_to_bool(os.environ.get("ACCELERATE_USE_FSDP", "false")) or sft_config.fsdp:
         raise ValueError(
-            "stages 2 and 3 do not run under FSDP: the LM is frozen, so each GPU holds it whole in bf16 "
-            "(Qwen3-8B peaked at 17.8 GiB); launch with train/configs/accelerate/ddp_2gpu.yaml"
+            "stages 2 and 3 do not run under FSDP (its flat parameters cannot mix the frozen bf16 LM with "
+            "float32 trainable weights); the LM is frozen, so each GPU can hold it whole: launch with "
+            "train/configs/accelerate/ddp_2gpu.yaml"
         )
     split = "train" if args.stage == "align" else "train_sft"
     tasks = load_from_disk(args.tasks_dir)
