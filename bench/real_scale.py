@@ -1,6 +1,7 @@
-"""Benchmark (GPU): the three stages and the evaluation at a real preset's size, through the same
-commands a user runs (``accelerate launch train/stage1_encoder.py|train/sft.py --config …``,
-then ``e2llm evaluate``), from that preset's own run config in ``train/configs/``.
+"""Benchmark (GPU): the three stages and the evaluation at a real preset's size: the stages through
+the commands a user runs (``accelerate launch train/stage1_encoder.py|train/sft.py --config …``,
+from that preset's own run config in ``train/configs/``), then the function behind
+``e2llm evaluate``.
 
 What it is for: checking that the real-scale path runs (bf16, activation checkpointing, LoRA
 r=128, the paper's EEGPT-large encoder, a Qwen3 LM of the real shape) and measuring what a run
