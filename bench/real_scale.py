@@ -61,7 +61,7 @@ def make_random_lm(preset: str, tasks_dir: Path, out: Path) -> Path:
     from datasets import load_from_disk
     from transformers import AutoModelForCausalLM, Qwen3Config
 
-    from e2llm.configuration_e2llm import PRESETS
+    from e2llm.configuration_e2llm import preset_config
     from e2llm.tokenization import train_tokenizer
 
     if (out / "config.json").is_file():
@@ -71,8 +71,7 @@ def make_random_lm(preset: str, tasks_dir: Path, out: Path) -> Path:
     if preset in QWEN3_SHAPES:
         config = Qwen3Config(**QWEN3_COMMON, **QWEN3_SHAPES[preset])
     else:  # tiny, built in code (the CPU dry run)
-        kwargs = {k: v for k, v in PRESETS[preset]["text"].items() if k != "model_type"}
-        config = Qwen3Config(vocab_size=len(tokenizer), **kwargs)
+        config = preset_config(preset, vocab_size=len(tokenizer)).text_config
     device = "cuda" if torch.cuda.is_available() else "cpu"
     dtype = torch.bfloat16 if preset in QWEN3_SHAPES else torch.float32
     with torch.device(device):
@@ -109,8 +108,10 @@ def run_stage(stage: str, config: Path, accelerate_config: Path | None, num_proc
     start = time.perf_counter()
     subprocess.run([*launcher, *script, "--config", str(config)], cwd=REPO, check=True)
     wall = time.perf_counter() - start
+    from e2llm.training.config import STAGE_DIRS
+
     run_dir = Path(yaml.safe_load(config.read_text())["run"]["output_dir"])
-    marker = json.loads((run_dir / {"stage1": "stage1", "align": "stage2", "sft": "stage3"}[stage] / "e2llm_stage.json").read_text())
+    marker = json.loads((run_dir / STAGE_DIRS[stage] / "e2llm_stage.json").read_text())
     summary = next(e for e in reversed(marker["log_history"]) if "train_runtime" in e)
     return {
         "wall_s": wall,
@@ -172,7 +173,8 @@ def main(argv=None):
     print(f"\nreal-scale path, preset {args.preset} (RANDOM-weight LM of its shape, SYNTHETIC data), {device}, {launch}")
     print(f"data {timings['data']:.0f} s, random LM written in {timings['random LM']:.0f} s, torch {torch.__version__}")
     print(f"{'stage':<24}{'steps':>7}{'wall s':>9}{'train s':>9}{'s/step':>9}{'samples/s':>11}{'peak GiB':>10}")
-    batch = {stage: yaml.safe_load(config.read_text())[stage]["per_device_train_batch_size"] for stage in stages}
+    run = yaml.safe_load(config.read_text())
+    batch = {stage: run[stage]["per_device_train_batch_size"] for stage in stages}
     names = {"stage1": f"1 encoder (bs {batch['stage1']})", "align": f"2 projector (bs {batch['align']})",
              "sft": f"3 proj.+LoRA (bs {batch['sft']})"}  # fmt: skip
     for stage, r in stages.items():

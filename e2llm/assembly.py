@@ -51,8 +51,10 @@ def build_model(
         preset: a name in ``PRESETS`` (``e2llm-4b``/``-8b``/``-14b`` use Qwen3 from the Hub or the
             local HF cache; ``tiny`` is built in code).
         tokenizer: the tokenizer; default: the preset's text model's tokenizer (required for tiny).
-        language_model: a pretrained causal LM (object, or id/path for ``AutoModelForCausalLM``);
-            default: the preset's text model; for tiny, a freshly initialised LM.
+        language_model: a pretrained causal LM (object, or id/path for ``AutoModelForCausalLM``),
+            whose config becomes the text config (the preset then sets only the encoder); its
+            modules are taken as they are, not copied. Default: the preset's text model; for tiny,
+            a freshly initialised LM.
         eeg_encoder: a stage-1 directory (``E2LLMForEEGClassification``) or an encoder; default:
             a freshly initialised encoder (the "w/o stage 1" ablation uses a converted EEGPT).
         dtype: weights dtype (e.g. ``torch.bfloat16`` on GPUs).
