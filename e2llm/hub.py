@@ -9,7 +9,10 @@ Training checkpoints and other leftovers in the directory are not uploaded.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+
+from .text_models import describe_text_model
 
 ETHICS = (
     "EEG carries sensitive neurophysiological information that can reveal private mental states beyond the "
@@ -75,7 +78,15 @@ def model_card(model_dir: str | Path, metrics: dict | None = None, repo_id: str 
         pipeline_tag="any-to-any",
     )
     name = repo_id or path.name
-    lm = text.get("_name_or_path") or f"a {text.get('model_type', 'causal')} LM ({text.get('num_hidden_layers')} layers, width {text.get('hidden_size')})"
+    shape = f"{text.get('model_type', 'causal')} architecture, {text.get('num_hidden_layers')} layers, width {text.get('hidden_size')}"
+    info = config.get("text_model_info")
+    lm = f"{describe_text_model(info)}; {shape}" if info else f"a causal LM ({shape})"
+    adapter = path / "adapter" / "adapter_config.json"
+    lora = "q_proj/k_proj"
+    targets = stage.get("lora_target_modules") or (json.loads(adapter.read_text()).get("target_modules") if adapter.is_file() else None)
+    if targets:
+        names = re.findall(r"[a-z]+_proj", targets) if isinstance(targets, str) else list(targets or [])
+        lora = "/".join(dict.fromkeys(names)) or lora
     sections = [
         f"# {name}",
         "",
@@ -93,7 +104,7 @@ def model_card(model_dir: str | Path, metrics: dict | None = None, repo_id: str 
         "",
         "## Training",
         "Three stages: (1) the encoder with a 7-emotion classification head; (2) the projector alone, aligning EEG "
-        "with the frozen LM; (3) the projector with LoRA on the LM's q_proj/k_proj, on chain-of-thought instruction "
+        f"with the frozen LM; (3) the projector with LoRA on the LM's {lora}, on chain-of-thought instruction "
         "data for four tasks (IED, EPC, ESS, EIM); ESR is held out for zero-shot evaluation.",
         "",
         "Training data: " + ("**SYNTHETIC** EEG in SEED-VII's layout (generated, not recorded from people); the metrics "

@@ -5,9 +5,12 @@ Text marks each EEG segment with ``<eeg>``; the processor expands every marker i
 segments into ``eeg_values``. Chat messages use content parts, with ``{"type": "eeg"}`` where a
 segment goes (optionally carrying the array as ``"eeg"``).
 
-The chat template is ChatML, as Qwen3's, without a ``<think>`` block: E2LLM writes its
-chain of thought in the answer itself (describe each segment, then conclude), so Qwen3's thinking
-mode is not used and ``enable_thinking`` has no effect.
+The chat template is the language model's own (its tokenizer's ``chat_template``: SmolLM2's
+ChatML with its default system turn, Qwen3's…), or, for a tokenizer without one, E2LLM's ChatML.
+Content parts are joined into one string per message before rendering (each EEG part written
+``<eeg>``), so any template that renders string contents serves. E2LLM writes its chain of thought
+in the answer itself (describe each segment, then conclude): the generation prompt opens the
+answer directly, and Qwen3's thinking mode is not used.
 
 Part of the model a Hub repository carries: imports only numpy, transformers and siblings.
 """
@@ -42,12 +45,13 @@ class E2LLMProcessor(ProcessorMixin):
         feature_extractor: an ``E2LLMFeatureExtractor``.
         tokenizer: any HF tokenizer; ``<eeg_start>``, ``<eeg_end>`` and ``<eeg_pad>`` are added as
             special tokens if it lacks them (the model's vocabulary must then cover them).
-        chat_template: Jinja template; ChatML with EEG parts by default.
+        chat_template: Jinja template; default: the tokenizer's own, else ChatML (``CHAT_TEMPLATE``).
         eeg_tokens_per_segment: placeholders per segment (the encoder's time patches).
     """
 
     def __init__(self, feature_extractor=None, tokenizer=None, chat_template=None, eeg_tokens_per_segment: int = 16, **kwargs):
-        super().__init__(feature_extractor, tokenizer, chat_template=chat_template or CHAT_TEMPLATE)
+        chat_template = chat_template or getattr(tokenizer, "chat_template", None) or CHAT_TEMPLATE
+        super().__init__(feature_extractor, tokenizer, chat_template=chat_template)
         self.eeg_tokens_per_segment = int(eeg_tokens_per_segment)
         missing = [t for t in (EEG_START_TOKEN, EEG_END_TOKEN, EEG_PAD_TOKEN) if t not in tokenizer.get_vocab()]
         if missing:
@@ -64,6 +68,18 @@ class E2LLMProcessor(ProcessorMixin):
             "eeg_start_token_id": self.eeg_start_token_id,
             "eeg_end_token_id": self.eeg_end_token_id,
         }
+
+    @property
+    def end_of_turn(self) -> str:
+        """What closes an assistant turn in the chat template (``<|im_end|>`` for ChatML): the
+        text after an answer in a rendered conversation, trailing whitespace removed. Training
+        labels the answer and this; generation stops at the tokenizer's eos, which it is."""
+        probe = [{"role": "user", "content": "?"}, {"role": "assistant", "content": "E2LLM-ANSWER"}]
+        rendered = self.apply_chat_template(probe)
+        end = rendered.rstrip()[rendered.index("E2LLM-ANSWER") + len("E2LLM-ANSWER") :]
+        if not end:
+            raise ValueError("the chat template writes nothing after an assistant turn; generation could not stop")
+        return end
 
     def expand_eeg_markers(self, text: str) -> str:
         """Each ``<eeg>`` → ``<eeg_start>`` + ``<eeg_pad>`` × N + ``<eeg_end>``."""
@@ -142,7 +158,7 @@ class E2LLMProcessor(ProcessorMixin):
         template = chat_template or self.chat_template
         rendered = [
             self.tokenizer.apply_chat_template(
-                list(conv), chat_template=template, add_generation_prompt=add_generation_prompt, tokenize=False
+                flatten_messages(conv), chat_template=template, add_generation_prompt=add_generation_prompt, tokenize=False
             )
             for conv in conversations
         ]
@@ -164,6 +180,27 @@ class E2LLMProcessor(ProcessorMixin):
         return list(dict.fromkeys(self.tokenizer.model_input_names + self.feature_extractor.model_input_names))
 
 
+def flatten_messages(conversation) -> list[dict]:
+    """Chat messages with string contents: each list of content parts joined, ``<eeg>`` for an
+    EEG part (``{"type": "eeg"}``), the text of a text part; other message keys kept."""
+    out = []
+    for message in conversation:
+        content = message["content"]
+        if not isinstance(content, str):
+            pieces = []
+            for part in content:
+                kind = part.get("type")
+                if kind == "eeg":
+                    pieces.append(EEG_TOKEN)
+                elif kind == "text":
+                    pieces.append(part.get("text") or "")
+                else:
+                    raise ValueError(f"unknown content part type {kind!r} (expected 'text' or 'eeg')")
+            content = "".join(pieces)
+        out.append({**message, "content": content})
+    return out
+
+
 def _flatten_segments(eeg) -> list:
     """None / array / list of arrays / list of lists → flat list of (channels, samples) arrays."""
     if eeg is None:
@@ -182,4 +219,4 @@ def _flatten_segments(eeg) -> list:
 
 E2LLMProcessor.register_for_auto_class("AutoProcessor")
 
-__all__ = ["E2LLMProcessor", "CHAT_TEMPLATE"]
+__all__ = ["E2LLMProcessor", "CHAT_TEMPLATE", "flatten_messages"]

@@ -41,6 +41,22 @@ def tiny_model_and_processor(tiny_tokenizer):
     return model.eval(), processor
 
 
+def save_tiny_lm(tokenizer, path, seed: int = 0) -> str:
+    """A freshly initialised (random) causal LM of the tiny preset's text size, saved with its
+    tokenizer as a Hugging Face folder: what a user's local LM folder looks like, in milliseconds."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from e2llm.configuration_e2llm import PRESETS
+
+    text = dict(PRESETS["tiny"]["text"])
+    config = AutoConfig.for_model(text.pop("model_type"), vocab_size=len(tokenizer), **text)
+    config.eos_token_id, config.pad_token_id = tokenizer.eos_token_id, tokenizer.pad_token_id
+    torch.manual_seed(seed)
+    AutoModelForCausalLM.from_config(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
 def random_eeg(n: int, seed: int = 0, channels: int = 58, samples: int = 1024) -> list[np.ndarray]:
     """Synthetic EEG-shaped noise in mV (random, labelled as such: for shape and plumbing tests)."""
     rng = np.random.default_rng(seed)

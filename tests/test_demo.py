@@ -1,5 +1,7 @@
-"""The main job: a reduced `e2llm demo` (same code path, smaller sizes) and everything built on
-its model — `e2llm describe` on real recordings and bad inputs, publishing, the examples."""
+"""The main job: a reduced `e2llm demo` (same code path, the "test" sizes, a tiny random LM given as
+a local folder with --text-model; tests/test_pretrained_lm.py runs the default pretrained LM) and
+everything built on its model — `e2llm describe` on real recordings and bad inputs, publishing,
+the examples."""
 
 from __future__ import annotations
 
@@ -17,14 +19,23 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def text_model(tiny_tokenizer, tmp_path_factory):
+    import copy
+
+    from conftest import save_tiny_lm
+
+    return save_tiny_lm(copy.deepcopy(tiny_tokenizer), tmp_path_factory.mktemp("lm") / "tiny-lm")
+
+
+@pytest.fixture(scope="module")
+def demo(text_model, tmp_path_factory):
     import io
     from contextlib import redirect_stdout
 
     out = tmp_path_factory.mktemp("demo") / "out"
     buffer = io.StringIO()
     with redirect_stdout(buffer):
-        assert cli(["demo", "--out", str(out), "--size", "small"]) == 0
+        assert cli(["demo", "--out", str(out), "--size", "test", "--text-model", text_model]) == 0
     return out, buffer.getvalue()
 
 
@@ -40,7 +51,7 @@ def test_demo_writes_every_artifact(demo):
     assert segments["train"].info.description.startswith("SYNTHETIC DATA")
     assert all(tasks[s].info.description.startswith("SYNTHETIC DATA") for s in tasks)
     assert json.loads((out / "data" / "tasks" / "tasks_info.json").read_text())["synthetic"] is True
-    for stage in ("text-model", "run/stage1", "run/stage2", "run/stage3"):
+    for stage in ("run/stage1", "run/stage2", "run/stage3"):
         assert (out / stage / "e2llm_stage.json").is_file(), stage
     assert (out / "run" / "stage3" / "adapter" / "adapter_model.safetensors").is_file()
     report = out / "report"
@@ -58,12 +69,15 @@ def test_demo_writes_every_artifact(demo):
     # the fresh-process reload printed a description beside the true emotion, then the summary
     assert "loaded E2LLMForConditionalGeneration and E2LLMProcessor" in printed
     assert "true emotion:" in printed and "Balanced Accuracy" in printed and "EPC" in printed
+    assert "LM:      tiny-lm" in printed  # the summary names the LM
+    config = json.loads((model / "config.json").read_text())
+    assert config["text_model_info"] == {"name": "tiny-lm"}  # a local folder: its name, never its path
 
 
-def test_demo_rerun_reuses_every_step(demo, capsys):
+def test_demo_rerun_reuses_every_step(demo, text_model, capsys):
     out, _ = demo
     stamps = {p: p.stat().st_mtime for p in out.rglob("*.safetensors")}
-    assert cli(["demo", "--out", str(out), "--size", "small"]) == 0
+    assert cli(["demo", "--out", str(out), "--size", "test", "--text-model", text_model]) == 0
     printed = capsys.readouterr().out
     assert printed.count("exists; skipping") == 3
     assert stamps == {p: p.stat().st_mtime for p in out.rglob("*.safetensors")}
@@ -221,7 +235,14 @@ def test_example_push_to_hub(demo, monkeypatch, capsys):
     assert url.endswith("a/b/commit/1") and "README.md" in hub.files()
 
 
-def test_example_train_on_your_data(demo, tmp_path):
+def test_demo_refuses_a_text_model_that_does_not_exist(tmp_path, capsys):
+    assert cli(["demo", "--out", str(tmp_path / "out"), "--size", "test", "--text-model", str(tmp_path / "nope.gguf")]) == 2
+    err = capsys.readouterr().err
+    assert "nope.gguf: no such GGUF file" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()  # checked before any work
+
+
+def test_example_train_on_your_data(demo, text_model, tmp_path):
     out, _ = demo
     overrides = tmp_path / "tiny.yaml"
     cpu = "use_cpu: true, max_steps: 2, save_strategy: 'no'"
@@ -232,7 +253,7 @@ def test_example_train_on_your_data(demo, tmp_path):
     )
     metrics = _example("train_on_your_data.py", [
         "--input", str(out / "data" / "synthetic-seed-vii"), "--format", "seed-vii-preprocessed", "--preset", "tiny",
-        "--text-model", str(out / "text-model"), "--out", str(tmp_path / "run"), "--n-train", "40", "--n-sft", "20", "--n-multi", "6", "--n-esr", "3",
+        "--text-model", text_model, "--out", str(tmp_path / "run"), "--n-train", "40", "--n-sft", "20", "--n-multi", "6", "--n-esr", "3",
         "--stage-overrides", str(overrides),
     ])  # fmt: skip
     assert 0.0 <= metrics["ied"]["balanced_accuracy"] <= 1.0

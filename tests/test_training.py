@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -37,21 +36,16 @@ def toy_tasks_dir(toy_segments_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def toy_text_model(toy_tasks_dir, tmp_path_factory):
-    """The tiny stand-in LM, pre-trained text-only on the toy instruction corpus (a few seconds)."""
+    """A tiny random-initialised LM with a tokenizer trained on the toy instruction corpus, saved
+    as a local HF folder (a user's ``--text_model``)."""
     from datasets import load_from_disk
 
-    from e2llm.processing_e2llm import CHAT_TEMPLATE
+    from conftest import save_tiny_lm
     from e2llm.tokenization import train_tokenizer
-    from e2llm.training.language_model import chat_corpus, pretrain_text_model
 
     tasks = load_from_disk(toy_tasks_dir)
-    texts_tok = [json.dumps(m) for m in tasks["train"]["messages"]]
-    tokenizer = train_tokenizer(texts_tok, vocab_size=600)
-    render = lambda conv: tokenizer.apply_chat_template(conv, chat_template=CHAT_TEMPLATE, tokenize=False)  # noqa: E731
-    corpus = chat_corpus(tasks["train"]["messages"], render)
-    out = tmp_path_factory.mktemp("lm") / "text-model"
-    pretrain_text_model(corpus, tokenizer, out, num_train_epochs=6, batch_size=8)
-    return str(out)
+    tokenizer = train_tokenizer([json.dumps(m) for m in tasks["train"]["messages"]], vocab_size=600)
+    return save_tiny_lm(tokenizer, tmp_path_factory.mktemp("lm") / "text-model")
 
 
 def _losses(log_history):
@@ -337,72 +331,3 @@ def test_bad_config_is_a_clear_error(tmp_path):
     config.write_text("run: {preset: tiny, ablation: no_stage4}\n")
     with pytest.raises(ValueError, match="ablation must be one of"):
         load_run_config(config)
-
-
-def test_stand_in_lm_dialogues_never_contain_esr_scenarios():
-    from e2llm.tasks import esr_scenarios
-    from e2llm.tasks.templates import ESR_SCENARIOS, ESR_T1_QUESTIONS, ESR_T2_QUESTIONS
-    from e2llm.training.language_model import situation_dialogues
-
-    dialogues = situation_dialogues(400, seed=1)
-    text = "\n".join(m["content"] for d in dialogues for m in d["messages"])
-    assert len(dialogues) == 400
-    for d in dialogues:  # the answer names the option whose emotion the situation suggests
-        answer = d["messages"][-1]["content"]
-        option = answer.splitlines()[-1].removeprefix("Answer: (").rstrip(")")
-        lines = dict(line.split(": ", 1) for line in d["messages"][1]["content"].splitlines())
-        assert lines[f"Segment ({option})"].split(".")[0] in answer.splitlines()[0]
-        assert len(d["emotions"]) == d["messages"][0]["content"].count("<eeg>") in (0, 3)
-    assert 150 < sum(bool(d["emotions"]) for d in dialogues) < 250
-    for _, scenario, cue in esr_scenarios():
-        assert scenario not in text and cue not in text
-    fragments = {t.split("{")[0].strip() for entries in ESR_SCENARIOS.values() for t, _, _ in entries}
-    assert not any(f and f in text for f in fragments)
-    assert not any(q.replace("{scenario}", "").strip()[:30] in text for q in ESR_T2_QUESTIONS)
-    t1_fragments = [f.strip(" .,:") for q in ESR_T1_QUESTIONS for f in re.split(r"[a-c]\) \{e\d\}", q)]
-    assert not any(f in text for f in t1_fragments if len(f) > 12)
-
-
-def test_stand_in_lm_corpus_fills_each_eeg_span_with_its_emotion():
-    from e2llm.configuration_e2llm import EEG_END_TOKEN, EEG_START_TOKEN, EEG_TOKEN
-    from e2llm.training.language_model import chat_corpus
-
-    render = lambda conv: "|".join(m["content"] for m in conv)  # noqa: E731
-    conversations = [
-        [{"role": "user", "content": f"a) {EEG_TOKEN} b) {EEG_TOKEN}?"}, {"role": "assistant", "content": "Segment (a): sad"}],
-        [{"role": "user", "content": f"{EEG_TOKEN} feels?"}, {"role": "assistant", "content": "happy"}],
-    ]
-    empty = chat_corpus(conversations, render)
-    assert empty[0] == f"a) {EEG_START_TOKEN}{EEG_END_TOKEN} b) {EEG_START_TOKEN}{EEG_END_TOKEN}?|Segment (a): sad"
-    filled = chat_corpus(conversations, render, [["sad", "fear"], ["happy"]], span_tokens=3)
-    assert filled[0] == (f"a) {EEG_START_TOKEN}sad sad sad{EEG_END_TOKEN} b) {EEG_START_TOKEN}fear fear fear{EEG_END_TOKEN}?"
-                         "|Segment (a): sad")  # fmt: skip
-    assert filled[1] == f"{EEG_START_TOKEN}happy happy happy{EEG_END_TOKEN} feels?|happy"
-    with pytest.raises(ValueError, match="conversation 1: 1 <eeg> markers but 2 emotions"):
-        chat_corpus(conversations, render, [["sad", "fear"], ["happy", "sad"]])
-
-
-
-def test_stand_in_lm_loss_is_on_the_assistant_turns_only():
-    from e2llm.configuration_e2llm import EEG_TOKEN
-    from e2llm.processing_e2llm import CHAT_TEMPLATE
-    from e2llm.tokenization import train_tokenizer
-    from e2llm.training.language_model import assistant_labels, chat_corpus
-
-    conversation = [
-        {"role": "user", "content": f"Recordings a) {EEG_TOKEN}, b) {EEG_TOKEN}: how does each feel?"},
-        {"role": "assistant", "content": "Segment (a): fear.\nSegment (b): sadness."},
-        {"role": "user", "content": "Which one is afraid?"},
-        {"role": "assistant", "content": "Answer: (a)"},
-    ]
-    tokenizer = train_tokenizer([m["content"] for m in conversation] * 20, vocab_size=300)
-    render = lambda conv: tokenizer.apply_chat_template(conv, chat_template=CHAT_TEMPLATE, tokenize=False)  # noqa: E731
-    (text,) = chat_corpus([conversation], render, [["fear", "sad"]], span_tokens=4)
-    encoded = tokenizer(text, return_offsets_mapping=True)
-    labels = assistant_labels(text, encoded["input_ids"], encoded["offset_mapping"])
-    assert len(labels) == len(encoded["input_ids"])
-    kept = [i for i in labels if i != -100]
-    assert kept == [i for i, label in zip(encoded["input_ids"], labels) if label == i]  # a label is its own token
-    assert tokenizer.decode(kept) == "Segment (a): fear.\nSegment (b): sadness.<|im_end|>Answer: (a)<|im_end|>"
-    masked = tokenizer.decode([i for i, label in zip(encoded["input_ids"], labels) if label == -100])
-    assert "fear fear fear fear" in masked and "Which one is afraid?" in masked and "Answer" not in masked

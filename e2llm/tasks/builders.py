@@ -51,26 +51,22 @@ balance of ``train``.
 Chain of thought (``cot=True``)
 -------------------------------
 The segments are described first, as in the paper ("first describing individual emotional states
-before providing final conclusions"); the reasoning after them goes one small step at a time,
-each step reading what a line just before it states (an option's emotion, a target named once,
-the one option marked as chosen), so that a small model can follow it rather than guess the
-conclusion; the multi-segment tasks share one layout (the target named by a ``Looking for`` line,
-then a short line per option), so each gets the training of all. How far the CPU demo's small LM
-gets with it, and with the layouts it replaced, is measured by ``bench/standin_reasoning.py`` and
-``bench/cot_layout.py`` (figures in the README).
+before providing final conclusions"), then one line of reasoning reads the conclusion off those
+descriptions, then the answer line. A pretrained LM follows a short chain as well as a long one,
+and every token saved is a cheaper training step, so multi-segment answers describe each segment
+in a few words (``templates.SHORT_DESCRIPTIONS``); IED's answer is one full sentence.
 
 - every segment line names the emotion first, then describes it
-  (``Segment (b): sadness. The EEG pattern is consistent with …``; EPC: ``Individual 2: …``);
+  (``Segment (b): sadness, low energy and sorrow.``; EPC: ``Individual 2: …``);
+- IED: a sentence describing the state, then ``Emotion: <label>``;
 - EPC: a sentence comparing the two happiness levels, then ``Answer: yes|no|equal``;
-- ESS: the target (``Looking for the least fearful: the segment that does not show fear.``),
-  one short line per segment with its verdict (``Segment (a): fear. It shows fear.`` …
-  ``Segment (c): sadness. It does not show fear, so (c) is the one.``), then ``Answer: (c)``;
-- EIM: each emotion with its letter (``In short: disgust (a), a neutral state (b), fear (c).``),
-  per situation its emotion and that letter (``Situation 1 suggests fear (c), so c→1.``), then
-  ``Matching: a→3, b→2, c→1``;
+- ESS: the target and the segment that has it (``The least fearful does not show fear: segment
+  (c).``), then ``Answer: (c)``;
+- EIM: per situation its emotion and that segment's letter (``Situation 1 suggests fear (c),
+  situation 2 anger (a), situation 3 sadness (b).``), then ``Matching: a→2, b→3, c→1``;
 - ESR (reference only, never trained on): T1 the segment lines; T2 the emotion the scene suggests
-  (``Looking for the feeling of this scene: it hints at <cue>, so it suggests sadness.``), the
-  verdict lines as in ESS, then ``Answer: (b)``.
+  and the segment that shows it (``The scene hints at <cue>, so it suggests sadness: segment
+  (b).``), then ``Answer: (b)``.
 """
 
 from __future__ import annotations
@@ -91,7 +87,9 @@ from ..configuration_e2llm import EMOTIONS
 from . import rules, templates
 from .rules import EPC_ANSWERS, HAPPINESS, MULTI_TASKS, NEGATIVE_EMOTIONS, OPTIONS, TASKS, TRAIN_TASKS
 
-TASKS_FORMAT_VERSION = 3  # 2: a verdict on each option; 3: the segments described first, then the reasoning
+# 2: a verdict on each option; 3: the segments described first, then the reasoning; 4: short
+# segment descriptions and one reasoning line (for a pretrained LM)
+TASKS_FORMAT_VERSION = 4
 SYNTHETIC_PREFIX = "SYNTHETIC DATA — "
 SPLITS: tuple[str, ...] = ("train", "train_sft", "test_ied", "test_multi", "test_esr")
 INFO_FILE = "tasks_info.json"
@@ -274,24 +272,12 @@ def _describe(rng: random.Random, emotion: str) -> str:
 
 
 def segment_lines(rng, emotions: Sequence[str], cot: bool) -> list[str]:
-    """``Segment (a): …`` lines for options a, b, c (the T1 answer of ESR, the start of ESS/EIM)."""
+    """``Segment (a): …`` lines for options a, b, c (the T1 answer of ESR, the start of ESS/EIM):
+    the emotion first, then a short description (``Segment (a): sadness, low energy and sorrow.``)."""
     if cot:
-        # the emotion first, then its description: each later step of a chain of thought can read
-        # a segment's emotion from one place
-        return [f"Segment ({o}): {templates.EMOTION_NOUNS[e]}. {_describe(rng, e)}" for o, e in zip(OPTIONS, emotions)]
+        return [f"Segment ({o}): {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
+                for o, e in zip(OPTIONS, emotions)]  # fmt: skip
     return [f"Segment ({o}): {e}" for o, e in zip(OPTIONS, emotions)]
-
-
-def check_lines(emotions: Sequence[str], target: str, answer: str) -> list[str]:
-    """Each option checked against a target emotion, ``, so (b) is the one.`` on the ``answer``:
-    ``Segment (a): happiness. It does not show fear.`` — the verdicts of ESS and of ESR's second
-    turn, after the target is named."""
-    nouns = templates.EMOTION_NOUNS
-    lines = []
-    for o, e in zip(OPTIONS, emotions):
-        verdict = f"It shows {nouns[target]}" if e == target else f"It does not show {nouns[target]}"
-        lines.append(f"Segment ({o}): {nouns[e]}. {verdict}" + (f", so ({o}) is the one." if o == answer else "."))
-    return lines
 
 
 # -- the five builders -----------------------------------------------------------------------------
@@ -363,7 +349,8 @@ def build_epc(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         question = rng.choice(templates.EPC_QUESTIONS) + rng.choice(templates.EPC_ANSWER_HINTS)
         lines = []
         if cot:
-            lines = [f"Individual {k}: {templates.EMOTION_NOUNS[e]}. {_describe(rng, e)}" for k, e in enumerate(emotions, start=1)]
+            lines = [f"Individual {k}: {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
+                     for k, e in enumerate(emotions, start=1)]  # fmt: skip
             lines.append(_EPC_REASON[answer])
         reply = "\n".join(lines + [rules.conclusion("epc", answer)])
         messages = [_user(question, sids), _assistant(reply)]
@@ -407,11 +394,10 @@ def build_ess(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         sids = pools.draw_many(emotions)
         sup = rng.choice((templates.ESS_MOST if polarity == "most" else templates.ESS_LEAST)[x])
         lines = []
-        if cot:  # describe the segments; name the target; a verdict on each segment
+        if cot:  # describe the segments; the target and the segment that has it
             wanted = "shows" if polarity == "most" else "does not show"
             lines = segment_lines(rng, emotions, True)
-            lines.append(f"Looking for {sup}: the segment that {wanted} {templates.EMOTION_NOUNS[x]}.")
-            lines += check_lines(emotions, x, answer)
+            lines.append(f"{sup[0].upper() + sup[1:]} {wanted} {templates.EMOTION_NOUNS[x]}: segment ({answer}).")
         reply = "\n".join(lines + [rules.conclusion("ess", answer)])
         messages = [_user(rng.choice(templates.ESS_QUESTIONS), sids, sup=sup), _assistant(reply)]
         out.append(_sample(index.name, "ess", i, messages, answer, sids, emotions, cot))
@@ -443,13 +429,13 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         texts = [next(scenarios[e]) for e in scen_emotions]
         listing = ", ".join(f"{k}) {text}" for k, text in enumerate(texts, start=1))
         lines = []
-        if cot:  # describe the segments; each emotion with its letter; per situation its emotion and letter
+        if cot:  # describe the segments; per situation its emotion and that segment's letter
             nouns = templates.EMOTION_NOUNS
             lines = segment_lines(rng, emotions, True)
-            lines.append("In short: " + ", ".join(f"{nouns[e]} ({o})" for o, e in zip(OPTIONS, emotions)) + ".")
-            for k, suggested in enumerate(scen_emotions, start=1):
-                o = OPTIONS[emotions.index(suggested)]
-                lines.append(f"Situation {k} suggests {nouns[suggested]} ({o}), so {o}→{k}.")
+            steps = [f"situation {k}{' suggests' if k == 1 else ''} {nouns[e]} ({OPTIONS[emotions.index(e)]})"
+                     for k, e in enumerate(scen_emotions, start=1)]  # fmt: skip
+            summary = ", ".join(steps)
+            lines.append(summary[0].upper() + summary[1:] + ".")
         reply = "\n".join(lines + [rules.conclusion("eim", answer)])
         messages = [_user(rng.choice(templates.EIM_QUESTIONS), sids, scenarios=listing), _assistant(reply)]
         out.append(_sample(index.name, "eim", i, messages, answer, sids, emotions, cot))
@@ -497,8 +483,7 @@ def build_esr(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         t1 = "\n".join(segment_lines(rng, emotions, cot))
         lines = []
         if cot:
-            lines = [f"Looking for the feeling of this scene: it hints at {cue}, so it suggests {templates.EMOTION_NOUNS[target]}."]
-            lines += check_lines(emotions, target, answer)
+            lines = [f"The scene hints at {cue}, so it suggests {templates.EMOTION_NOUNS[target]}: segment ({answer})."]
         t2 = "\n".join(lines + [rules.conclusion("esr", answer)])
         messages = [
             _user(rng.choice(templates.ESR_T1_QUESTIONS), sids),

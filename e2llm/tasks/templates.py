@@ -27,6 +27,18 @@ EMOTION_NOUNS: dict[str, str] = {
     "anger": "anger",
 }
 
+# Short descriptions (a few words) of a segment in a multi-segment answer: ``Segment (a): sadness,
+# low energy and sorrow.`` IED's single-segment answers use the full sentences of DESCRIPTIONS.
+SHORT_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "happy": ("a bright, positive mood", "cheerful and at ease", "pleasant, engaged attention"),
+    "surprise": ("a sudden burst of alertness", "startled by the unexpected", "a quick spike of arousal"),
+    "neutral": ("calm and balanced", "steady, with little arousal", "even and composed"),
+    "disgust": ("aversion and revulsion", "a wish to turn away", "strong distaste"),
+    "fear": ("tense vigilance against a threat", "alarm and apprehension", "high arousal and dread"),
+    "sad": ("low energy and sorrow", "a heavy, subdued mood", "withdrawn and dejected"),
+    "anger": ("tense and hostile", "a heated, high-arousal state", "frustration and hostility"),
+}
+
 # -- descriptions (chain-of-thought) ---------------------------------------------------------------
 
 # Several one-sentence descriptions per emotion (15-30 words); each is a full sentence that reads

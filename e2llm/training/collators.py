@@ -2,8 +2,8 @@
 
 The chat collator renders each sample's prompt with the processor's chat template exactly as
 generation does (``add_generation_prompt=True``), tokenizes the reference answer after it, and
-puts labels on the answer tokens and the closing ``<|im_end|>`` only: prompt, EEG and padding
-positions are -100.
+puts labels on the answer tokens and the template's end of turn (``processor.end_of_turn``,
+``<|im_end|>`` for ChatML) only: prompt, EEG and padding positions are -100.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from ..processing_e2llm import E2LLMProcessor
 from ..tasks import message_text, segment_ids_of
 
 IGNORE_INDEX = -100
-END_OF_TURN = "<|im_end|>"
 
 
 class EncoderOutputCache:
@@ -81,23 +80,36 @@ class E2LLMDataCollator:
     encoder_cache: EncoderOutputCache | None = None
     max_length: int | None = None
 
+    def encode(self, example: dict, end_of_turn: str | None = None) -> tuple[list[int], list[int]]:
+        """One sample's token ids and labels (unpadded)."""
+        tokenizer = self.processor.tokenizer
+        messages = example["messages"]
+        if messages[-1]["role"] != "assistant":
+            raise ValueError(f"sample {example.get('id', '?')}: the last message must be the assistant's answer")
+        end_of_turn = self.processor.end_of_turn if end_of_turn is None else end_of_turn
+        prompt = self.processor.apply_chat_template(list(messages[:-1]), add_generation_prompt=True)
+        prompt_ids = tokenizer(self.processor.expand_eeg_markers(prompt))["input_ids"]
+        answer_ids = tokenizer(message_text(messages[-1]) + end_of_turn, add_special_tokens=False)["input_ids"]
+        if self.max_length is not None:
+            if len(prompt_ids) >= self.max_length:
+                raise ValueError(f"sample {example.get('id', '?')}: prompt of {len(prompt_ids)} tokens exceeds max_length {self.max_length}")
+            answer_ids = answer_ids[: self.max_length - len(prompt_ids)]
+        return prompt_ids + answer_ids, [IGNORE_INDEX] * len(prompt_ids) + answer_ids
+
+    def lengths(self, examples: Iterable[dict]) -> list[int]:
+        """Token count of each sample (for length-grouped batches: less padding)."""
+        end_of_turn = self.processor.end_of_turn
+        return [len(self.encode(example, end_of_turn)[0]) for example in examples]
+
     def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
         tokenizer = self.processor.tokenizer
         sequences, labels, segment_ids = [], [], []
+        end_of_turn = self.processor.end_of_turn
         for example in examples:
-            messages = example["messages"]
-            if messages[-1]["role"] != "assistant":
-                raise ValueError(f"sample {example.get('id', '?')}: the last message must be the assistant's answer")
-            prompt = self.processor.apply_chat_template(list(messages[:-1]), add_generation_prompt=True)
-            prompt_ids = tokenizer(self.processor.expand_eeg_markers(prompt))["input_ids"]
-            answer_ids = tokenizer(message_text(messages[-1]) + END_OF_TURN, add_special_tokens=False)["input_ids"]
-            if self.max_length is not None:
-                if len(prompt_ids) >= self.max_length:
-                    raise ValueError(f"sample {example.get('id', '?')}: prompt of {len(prompt_ids)} tokens exceeds max_length {self.max_length}")
-                answer_ids = answer_ids[: self.max_length - len(prompt_ids)]
-            sequences.append(prompt_ids + answer_ids)
-            labels.append([IGNORE_INDEX] * len(prompt_ids) + answer_ids)
-            segment_ids.extend(segment_ids_of(messages[:-1]))
+            ids, example_labels = self.encode(example, end_of_turn)
+            sequences.append(ids)
+            labels.append(example_labels)
+            segment_ids.extend(segment_ids_of(example["messages"][:-1]))
 
         length = max(len(s) for s in sequences)
         pad = tokenizer.pad_token_id
