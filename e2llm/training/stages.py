@@ -257,6 +257,8 @@ def _load_or_build(args: E2LLMArguments, output_dir: str) -> tuple[E2LLMForCondi
             model = E2LLMForConditionalGeneration.from_pretrained(init)
             return model, E2LLMProcessor.from_pretrained(init), str(init)
     encoder_dir = args.eeg_encoder or (str(init) if init is not None else None)
+    if encoder_dir is not None and not Path(encoder_dir).is_dir():  # a local folder, never a Hub id
+        raise FileNotFoundError(f"{encoder_dir}: no such encoder folder (init_from / eeg_encoder: a stage-1 or converted EEGPT folder)")
     if args.lm_dtype not in ("auto", "bfloat16", "float16", "float32"):
         raise ValueError(f"lm_dtype must be auto, bfloat16, float16 or float32, not {args.lm_dtype!r}")
     dtype = None if args.lm_dtype == "auto" else getattr(torch, args.lm_dtype)
