@@ -110,7 +110,6 @@ def main(argv=None):
                 for name, batches in (("eeg", eeg_batches), ("text", text_batches)):
                     best[name] = min(best[name], run(batches))
             results[dtype] = (best, tokens)
-            del model, optimizer
 
     print(f"stage-3 step, SmolLM2-135M-Instruct + small encoder, LoRA r16 on all linear layers, CPU ({torch.get_num_threads()} threads)")
     print(f"{len(eeg_batches)} batches of {args.batch_size} samples, {tokens} tokens (best of {args.repeats})")
