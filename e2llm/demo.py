@@ -31,6 +31,7 @@ from pathlib import Path
 
 import yaml
 
+
 @dataclass(frozen=True)
 class DemoSizes:
     encoder_preset: str  # the encoder's size (``PRESETS``), trained from scratch in stage 1
@@ -51,10 +52,11 @@ class DemoSizes:
     lora_alpha: int
 
 
-# CPU: stage 2 and 3 take most of the time (a step of 8 samples of SmolLM2 in float32 takes about
+# CPU: stages 2 and 3 take most of the time (a step of 8 samples of SmolLM2 in float32 takes about
 # 10 s on 2 cores; two micro-batches of 4 keep the peak memory under 8 GB), so stage 2 gets a few
-# steps and stage 3 (projector + LoRA) most; the test sets have at least 40 samples a task. GPU: the paper's training sizes
-# (10,000 stage-2 and 3,000 stage-3 samples) and test sizes. "test": the reduced run of the suite.
+# steps and stage 3 (projector + LoRA) most; the test sets have at least 40 samples a task.
+# GPU: the paper's training sizes (10,000 stage-2 and 3,000 stage-3 samples) and test sizes.
+# "test": the reduced run of the suite.
 # The signature is twice the generator's default strength, so that a tiny encoder trained from
 # scratch in about a minute separates the emotions (held-out balanced accuracy ≈ 0.7).
 DEMO_SIZES = {

@@ -101,6 +101,16 @@ def toy_segments_dir(tmp_path_factory):
     return write_toy_segments(tmp_path_factory.mktemp("toy") / "segments")
 
 
+@pytest.fixture(scope="session")
+def toy_tasks_dir(toy_segments_dir, tmp_path_factory):
+    """The five tasks' instruction data built from the toy segments (train 96, train_sft 48)."""
+    from e2llm.tasks import build_task_datasets
+
+    out = tmp_path_factory.mktemp("tasks") / "tasks"
+    build_task_datasets(toy_segments_dir, out, n_train=96, n_train_sft=48, n_multi=12, n_esr=7, n_test_ied=14, seed=0)
+    return str(out)
+
+
 # -- EEG data pipeline (e2llm.eeg, e2llm.datasets_builder): SYNTHETIC SEED-VII-layout data ------
 
 

@@ -39,16 +39,7 @@ def smollm2(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tasks_dir(toy_segments_dir, tmp_path_factory):
-    from e2llm.tasks import build_task_datasets
-
-    out = tmp_path_factory.mktemp("tasks") / "tasks"
-    build_task_datasets(toy_segments_dir, out, n_train=16, n_train_sft=8, n_multi=6, n_esr=3, n_test_ied=7, seed=0)
-    return str(out)
-
-
-@pytest.fixture(scope="module")
-def stages(smollm2, tasks_dir, toy_segments_dir, tmp_path_factory):
+def stages(smollm2, toy_tasks_dir, toy_segments_dir, tmp_path_factory):
     """Stage 2 then stage 3 on the same 8 samples, 3 epochs of 2 steps each."""
     from e2llm.training.stages import train_encoder
 
@@ -57,7 +48,7 @@ def stages(smollm2, tasks_dir, toy_segments_dir, tmp_path_factory):
         "--segments_dir", str(toy_segments_dir), "--preset", "small", "--output_dir", str(root / "stage1"), "--max_steps", "2",
         "--per_device_train_batch_size", "16", "--use_cpu", "true", "--save_strategy", "no", "--eval_strategy", "no",
     ], config={}))  # fmt: skip
-    common = ["--preset", "small", "--tasks_dir", tasks_dir, "--max_train_samples", "8", "--num_train_epochs", "3", *SFT]
+    common = ["--preset", "small", "--tasks_dir", toy_tasks_dir, "--max_train_samples", "8", "--num_train_epochs", "3", *SFT]
     train_sft(*parse_stage_arguments("align", [*common, "--text_model", str(smollm2), "--init_from", str(root / "stage1"),
                                                "--output_dir", str(root / "stage2"),
                                                "--learning_rate", "3e-3"], config={}))  # fmt: skip
@@ -109,7 +100,7 @@ def _batch_loss(model_dir, tasks_dir, segments_dir) -> float:
     from e2llm.datasets_builder import SegmentLookup, load_segments
     from e2llm.training import E2LLMDataCollator
 
-    rows = load_from_disk(tasks_dir)["train_sft"]
+    rows = load_from_disk(tasks_dir)["train_sft"].select(range(8))  # the samples stage 3 trained on
     rows = [rows[i] for i in range(len(rows))]
     processor = e2llm.E2LLMProcessor.from_pretrained(model_dir)
     batch = E2LLMDataCollator(processor, SegmentLookup(load_segments(segments_dir)))(rows)
@@ -117,7 +108,7 @@ def _batch_loss(model_dir, tasks_dir, segments_dir) -> float:
         return AutoModel.from_pretrained(model_dir).eval()(**batch).loss.item()
 
 
-def test_stage2_and_stage3_lower_the_loss(stages, tasks_dir, toy_segments_dir):
+def test_stage2_and_stage3_lower_the_loss(stages, toy_tasks_dir, toy_segments_dir):
     for stage in ("stage2", "stage3"):
         marker = json.loads((stages / stage / "e2llm_stage.json").read_text())
         losses = [e["loss"] for e in marker["log_history"] if "loss" in e]
@@ -126,7 +117,8 @@ def test_stage2_and_stage3_lower_the_loss(stages, tasks_dir, toy_segments_dir):
     adapter = json.loads((stages / "stage3" / "adapter" / "adapter_config.json").read_text())
     assert adapter["r"] == 8 and "down_proj" in adapter["target_modules"]
     # on stage 3's own samples: the LoRA-tuned model fits them better than the stage-2 model
-    assert _batch_loss(stages / "stage3", tasks_dir, toy_segments_dir) < _batch_loss(stages / "stage2", tasks_dir, toy_segments_dir)
+    stage3, stage2 = (_batch_loss(stages / s, toy_tasks_dir, toy_segments_dir) for s in ("stage3", "stage2"))
+    assert stage3 < stage2, (stage2, stage3)
 
 
 REMOTE = """

@@ -26,15 +26,6 @@ SFT_COMMON = COMMON + ["--bf16", "false", "--activation_checkpointing", "false",
 
 
 @pytest.fixture(scope="module")
-def toy_tasks_dir(toy_segments_dir, tmp_path_factory):
-    from e2llm.tasks import build_task_datasets
-
-    out = tmp_path_factory.mktemp("tasks") / "tasks"
-    build_task_datasets(toy_segments_dir, out, n_train=96, n_train_sft=48, n_multi=12, n_esr=7, n_test_ied=14, seed=0)
-    return str(out)
-
-
-@pytest.fixture(scope="module")
 def toy_text_model(toy_tasks_dir, tmp_path_factory):
     """A tiny random-initialised LM with a tokenizer trained on the toy instruction corpus, saved
     as a local HF folder (a user's ``--text_model``)."""
@@ -329,6 +320,9 @@ def test_bad_config_is_a_clear_error(tmp_path):
     config.write_text("run: {preset: tiny}\nalign: {learning_rat: 0.1}\n")
     with pytest.raises(ValueError, match="unknown keys \\['learning_rat'\\]"):
         run_training(config)
+    config.write_text("run: {preset: tiny}\nalign: {lm_dtype: float8}\n")
+    with pytest.raises(ValueError, match="lm_dtype must be auto, bfloat16, float16 or float32, not 'float8'"):
+        run_training(config)  # refused while parsing, before stage 1 starts
     config.write_text("run: {preset: tiny, ablation: no_stage4}\n")
     with pytest.raises(ValueError, match="ablation must be one of"):
         load_run_config(config)

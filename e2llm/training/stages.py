@@ -83,6 +83,10 @@ class E2LLMArguments:
     lora_dropout: float = 0.05
     lora_target_modules: str = LM_TARGET_MODULES
 
+    def __post_init__(self):  # checked when the arguments are parsed, before any work
+        if self.lm_dtype not in ("auto", "bfloat16", "float16", "float32"):
+            raise ValueError(f"lm_dtype must be auto, bfloat16, float16 or float32, not {self.lm_dtype!r}")
+
 
 # -- helpers -----------------------------------------------------------------------------------
 
@@ -259,8 +263,6 @@ def _load_or_build(args: E2LLMArguments, output_dir: str) -> tuple[E2LLMForCondi
     encoder_dir = args.eeg_encoder or (str(init) if init is not None else None)
     if encoder_dir is not None and not Path(encoder_dir).is_dir():  # a local folder, never a Hub id
         raise FileNotFoundError(f"{encoder_dir}: no such encoder folder (init_from / eeg_encoder: a stage-1 or converted EEGPT folder)")
-    if args.lm_dtype not in ("auto", "bfloat16", "float16", "float32"):
-        raise ValueError(f"lm_dtype must be auto, bfloat16, float16 or float32, not {args.lm_dtype!r}")
     dtype = None if args.lm_dtype == "auto" else getattr(torch, args.lm_dtype)
     cache_dir = Path(output_dir).parent / "text-model"  # a GGUF LM is dequantized beside the run
     with PartialState().main_process_first():  # one process dequantizes; the others reuse it
