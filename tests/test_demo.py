@@ -235,6 +235,18 @@ def test_example_push_to_hub(demo, monkeypatch, capsys):
     assert url.endswith("a/b/commit/1") and "README.md" in hub.files()
 
 
+def test_demo_rebuilds_tasks_of_an_older_format(demo, text_model, capsys):
+    from e2llm.tasks.builders import TASKS_FORMAT_VERSION
+
+    out, _ = demo
+    info_file = out / "data" / "tasks" / "tasks_info.json"
+    info = json.loads(info_file.read_text())
+    info_file.write_text(json.dumps({**info, "version": TASKS_FORMAT_VERSION - 1}))
+    assert cli(["demo", "--out", str(out), "--size", "test", "--text-model", text_model]) == 0
+    capsys.readouterr()
+    assert json.loads(info_file.read_text())["version"] == TASKS_FORMAT_VERSION  # rebuilt, not reused
+
+
 def test_demo_refuses_a_text_model_that_does_not_exist(tmp_path, capsys):
     assert cli(["demo", "--out", str(tmp_path / "out"), "--size", "test", "--text-model", str(tmp_path / "nope.gguf")]) == 2
     err = capsys.readouterr().err
