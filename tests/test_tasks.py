@@ -229,7 +229,7 @@ def test_cot_answers_describe_then_conclude(rows):
             lines = reference_answer(s).split("\n")
             assert s["cot"] is True
             assert len(lines) >= 2 and lines[-1].startswith(("Emotion: ", "Answer: ", "Matching: "))
-            described = [line for line in lines if re.match(r"(Segment \([abc]\)|Individual [12]): \S", line)]
+            described = [line for line in lines if re.match(r"(Segment \([abc]\)|Recording \([abc]\)|Individual [12]): \S", line)]
             assert len(described) == {"ied": 0, "epc": 2, "ess": 3, "eim": 3, "esr": 0}[s["task"]]  # ESR: its T2
             for line, emotion in zip(described, s["emotions"]):
                 assert line.split(": ", 1)[1].startswith(templates.EMOTION_NOUNS[emotion] + ", ")
@@ -380,7 +380,7 @@ def test_deterministic_for_a_seed(segments_dir):
 
 def test_saved_info_and_synthetic_flag(built, segments_dir):
     dd, info, out = built
-    assert info["seed"] == 3 and info["cot"] is True and info["synthetic"] is True and info["version"] == TASKS_FORMAT_VERSION == 4
+    assert info["seed"] == 3 and info["cot"] is True and info["synthetic"] is True and info["version"] == TASKS_FORMAT_VERSION == 5
     assert info["segments_dir"] == str(Path(segments_dir).resolve()) and os.path.isabs(info["segments_dir"])
     assert info["counts"]["samples"]["train"] == {"ied": 210, "epc": 210, "ess": 210, "eim": 210}
     assert sum(info["counts"]["emotions"]["test_ied"]["ied"].values()) == 35

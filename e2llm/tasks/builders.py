@@ -62,8 +62,9 @@ in a few words (``templates.SHORT_DESCRIPTIONS``); IED's answer is one full sent
 - EPC: a sentence comparing the two happiness levels, then ``Answer: yes|no|equal``;
 - ESS: the target and the segment that has it (``The least fearful does not show fear: segment
   (c).``), then ``Answer: (c)``;
-- EIM: per situation its emotion and that segment's letter (``Situation 1 suggests fear (c),
-  situation 2 anger (a), situation 3 sadness (b).``), then ``Matching: a→2, b→3, c→1``;
+- EIM: the segments as ``Recording (a): …``, then per situation its emotion and that segment's
+  letter (``Situation 1 suggests fear (c), situation 2 anger (a), situation 3 sadness (b).``), then
+  ``Matching: a→2, b→3, c→1``;
 - ESR (reference only, never trained on): T1 the segment lines; T2 the emotion the scene suggests
   and the segment that shows it (``The scene hints at <cue>, so it suggests sadness: segment
   (b).``), then ``Answer: (b)``.
@@ -89,7 +90,8 @@ from .rules import EPC_ANSWERS, HAPPINESS, MULTI_TASKS, NEGATIVE_EMOTIONS, OPTIO
 
 # 2: a verdict on each option; 3: the segments described first, then the reasoning; 4: short
 # segment descriptions and one reasoning line (for a pretrained LM)
-TASKS_FORMAT_VERSION = 4
+# 5: EIM's segment lines named "Recording (a)"
+TASKS_FORMAT_VERSION = 5
 SYNTHETIC_PREFIX = "SYNTHETIC DATA — "
 SPLITS: tuple[str, ...] = ("train", "train_sft", "test_ied", "test_multi", "test_esr")
 INFO_FILE = "tasks_info.json"
@@ -271,13 +273,16 @@ def _describe(rng: random.Random, emotion: str) -> str:
     return rng.choice(templates.DESCRIPTIONS[emotion])
 
 
-def segment_lines(rng, emotions: Sequence[str], cot: bool) -> list[str]:
+def segment_lines(rng, emotions: Sequence[str], cot: bool, name: str = "Segment") -> list[str]:
     """``Segment (a): …`` lines for options a, b, c (the T1 answer of ESR, the start of ESS/EIM):
-    the emotion first, then a short description (``Segment (a): sadness, low energy and sorrow.``)."""
+    the emotion first, then a short description (``Segment (a): sadness, low energy and sorrow.``).
+    EIM names them ``Recording (a)``: its answer then differs from ESS's from its first token,
+    right after the question, instead of only at the reasoning line after the three descriptions
+    (a 135M LM trained for 96 steps answered EIM questions in ESS's layout when both began alike)."""
     if cot:
-        return [f"Segment ({o}): {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
+        return [f"{name} ({o}): {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
                 for o, e in zip(OPTIONS, emotions)]  # fmt: skip
-    return [f"Segment ({o}): {e}" for o, e in zip(OPTIONS, emotions)]
+    return [f"{name} ({o}): {e}" for o, e in zip(OPTIONS, emotions)]
 
 
 # -- the five builders -----------------------------------------------------------------------------
@@ -431,7 +436,7 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         lines = []
         if cot:  # describe the segments; per situation its emotion and that segment's letter
             nouns = templates.EMOTION_NOUNS
-            lines = segment_lines(rng, emotions, True)
+            lines = segment_lines(rng, emotions, True, name="Recording")
             steps = [f"situation {k}{' suggests' if k == 1 else ''} {nouns[e]} ({OPTIONS[emotions.index(e)]})"
                      for k, e in enumerate(scen_emotions, start=1)]  # fmt: skip
             summary = ", ".join(steps)
