@@ -103,8 +103,6 @@ def build_model(
         model.generation_config.eos_token_id = tokenizer.eos_token_id
     if model.generation_config.pad_token_id is None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
-    # the EEG tokens only mark segments in prompts: never generate them
-    model.generation_config.suppress_tokens = sorted(processor.token_ids.values())
     if dtype is not None:
         model.to(dtype)
     return model, processor

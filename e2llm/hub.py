@@ -117,7 +117,7 @@ def model_card(model_dir: str | Path, metrics: dict | None = None, repo_id: str 
         f'model = AutoModel.from_pretrained("{name}")',
         f'processor = AutoProcessor.from_pretrained("{name}")',
         'messages = [{"role": "user", "content": [{"type": "text", "text": "Describe the emotion of "}, {"type": "eeg"}]}]',
-        "inputs = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, eeg=[window])  # (58, 1024) mV, 256 Hz",
+        "inputs = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True, eeg=[window])  # (58, 1024) mV, 256 Hz",
         "print(processor.batch_decode(model.generate(**inputs, max_new_tokens=128)[:, inputs['input_ids'].shape[1]:], skip_special_tokens=True)[0])",
         "```",
         "Or from the command line: `e2llm describe recording.edf --model " + name + "`.",

@@ -21,6 +21,7 @@ Part of the model a Hub repository carries: imports only torch, transformers and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -29,8 +30,15 @@ from torch.nn import functional as F
 from transformers import AutoModel, GenerationMixin, PreTrainedModel
 from transformers import initialization as init
 from transformers.activations import ACT2FN
+from transformers.cache_utils import Cache
+from transformers.generation.logits_process import LogitsProcessorList, SuppressTokensLogitsProcessor
+from transformers.masking_utils import create_bidirectional_mask
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.modeling_outputs import BaseModelOutputWithPast, ModelOutput, SequenceClassifierOutput
+from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+from transformers.processing_utils import Unpack
+from transformers.utils import TransformersKwargs, torch_compilable_check
+from transformers.utils.generic import can_return_tuple
 
 from .configuration_e2llm import EEGPT_CHANNEL_TABLE, E2LLMConfig, E2LLMEEGConfig
 
@@ -83,25 +91,66 @@ class E2LLMEEGPatchEmbedding(nn.Module):
         return self.proj(eeg_values.unsqueeze(1)).permute(0, 3, 2, 1)
 
 
+def eager_attention_forward(
+    module: nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float,
+    dropout: float = 0.0,
+    **kwargs,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Plain softmax attention. query/key/value (B', heads, L, head_dim); attention_mask additive,
+    broadcastable to (B', heads, L, L). Returns the output (B', L, heads, head_dim) and the
+    weights (B', heads, L, L)."""
+    weights = torch.matmul(query, key.transpose(-1, -2)) * scaling
+    if attention_mask is not None:
+        weights = weights + attention_mask
+    weights = F.softmax(weights, dim=-1, dtype=torch.float32).to(query.dtype)
+    weights = F.dropout(weights, p=dropout, training=module.training)
+    return torch.matmul(weights, value).transpose(1, 2).contiguous(), weights
+
+
 class E2LLMEEGAttention(nn.Module):
-    """Multi-head self-attention over the tokens of one time patch (channels + summary tokens)."""
+    """Multi-head self-attention over the tokens of one time patch (channels + summary tokens),
+    through transformers' attention interface: ``config._attn_implementation`` (``eager``,
+    ``sdpa``, ``flash_attention_2``…) picks the kernel, as it does for the language model."""
 
     def __init__(self, config: E2LLMEEGConfig):
         super().__init__()
+        self.config = config
         self.num_heads = config.num_attention_heads
+        self.head_dim = config.hidden_size // config.num_attention_heads
+        self.scaling = self.head_dim**-0.5
         self.dropout = config.attention_dropout
+        self.is_causal = False
         self.qkv = nn.Linear(config.hidden_size, 3 * config.hidden_size, bias=config.qkv_bias)
         self.proj = nn.Linear(config.hidden_size, config.hidden_size)
 
-    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """hidden_states (B', L, D); attention_mask (B', 1, 1, L) bool, True = may be attended."""
+    def forward(
+        self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None, **kwargs
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """hidden_states (B', L, D); attention_mask as ``create_bidirectional_mask`` makes it for
+        the implementation in use. Returns (B', L, D) and the attention weights (eager only)."""
         batch, length, dim = hidden_states.shape
-        qkv = self.qkv(hidden_states).reshape(batch, length, 3, self.num_heads, dim // self.num_heads)
+        qkv = self.qkv(hidden_states).reshape(batch, length, 3, self.num_heads, self.head_dim)
         query, key, value = qkv.permute(2, 0, 3, 1, 4)  # each (B', heads, L, head_dim)
-        out = F.scaled_dot_product_attention(
-            query, key, value, attn_mask=attention_mask, dropout_p=self.dropout if self.training else 0.0
+        attention_interface: Callable = ALL_ATTENTION_FUNCTIONS.get_interface(
+            self.config._attn_implementation, eager_attention_forward
         )
-        return self.proj(out.transpose(1, 2).reshape(batch, length, dim))
+        out, weights = attention_interface(
+            self,
+            query,
+            key,
+            value,
+            attention_mask,
+            is_causal=False,
+            scaling=self.scaling,
+            dropout=self.dropout if self.training else 0.0,
+            **kwargs,
+        )
+        return self.proj(out.reshape(batch, length, dim)), weights
 
 
 class E2LLMEEGMLP(nn.Module):
@@ -126,8 +175,8 @@ class E2LLMEEGBlock(GradientCheckpointingLayer):
         self.norm2 = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.mlp = E2LLMEEGMLP(config)
 
-    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        hidden_states = hidden_states + self.attn(self.norm1(hidden_states), attention_mask)
+    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None, **kwargs) -> torch.Tensor:
+        hidden_states = hidden_states + self.attn(self.norm1(hidden_states), attention_mask, **kwargs)[0]
         return hidden_states + self.mlp(self.norm2(hidden_states))
 
 
@@ -148,6 +197,11 @@ class E2LLMEEGPreTrainedModel(PreTrainedModel):
     input_modalities = ("eeg",)
     supports_gradient_checkpointing = True
     _no_split_modules = ["E2LLMEEGBlock"]
+    _supports_sdpa = True
+    _supports_flash_attn = True
+    _supports_flex_attn = True
+    _supports_attention_backend = True
+    _can_compile_fullgraph = True
 
     @torch.no_grad()
     def _init_weights(self, module):
@@ -175,8 +229,9 @@ class E2LLMEEGEncoder(E2LLMEEGPreTrainedModel):
         self.gradient_checkpointing = False
         self.post_init()
 
+    @can_return_tuple
     def forward(
-        self, eeg_values: torch.Tensor, eeg_channel_mask: torch.Tensor | None = None, **kwargs
+        self, eeg_values: torch.Tensor, eeg_channel_mask: torch.Tensor | None = None, **kwargs: Unpack[TransformersKwargs]
     ) -> E2LLMEEGEncoderOutput:
         batch, channels, samples = eeg_values.shape
         if channels != len(self.config.channel_names) or samples != self.config.num_samples:
@@ -193,11 +248,13 @@ class E2LLMEEGEncoder(E2LLMEEGPreTrainedModel):
         x = torch.cat([x, summary], dim=1)  # (B·N, C + S, D)
 
         attention_mask = None
-        if eeg_channel_mask is not None and not bool(eeg_channel_mask.all()):
+        if eeg_channel_mask is not None:
             keep = torch.cat(
                 [eeg_channel_mask.bool(), eeg_channel_mask.new_ones(batch, summary.shape[1], dtype=torch.bool)], dim=1
-            )  # (B, C + S)
-            attention_mask = keep.repeat_interleave(num_patches, dim=0)[:, None, None, :]  # (B·N, 1, 1, C + S)
+            )  # (B, C + S): channels absent from the recording are never attended to
+            keep = keep.repeat_interleave(num_patches, dim=0)  # (B·N, C + S)
+            # None when nothing is masked; else the mask the attention implementation expects
+            attention_mask = create_bidirectional_mask(config=self.config, inputs_embeds=x, attention_mask=keep)
 
         for block in self.blocks:
             x = block(x, attention_mask)
@@ -219,12 +276,13 @@ class E2LLMForEEGClassification(E2LLMEEGPreTrainedModel):
         self.classifier = nn.Linear(config.num_summary_tokens * config.hidden_size, config.num_labels)
         self.post_init()
 
+    @can_return_tuple
     def forward(
         self,
         eeg_values: torch.Tensor,
         eeg_channel_mask: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
-        **kwargs,
+        **kwargs: Unpack[TransformersKwargs],
     ) -> SequenceClassifierOutput:
         hidden = self.eeg_encoder(eeg_values, eeg_channel_mask).last_hidden_state  # (B, N, S, D)
         pooled = hidden.flatten(2).mean(dim=1)  # (B, S·D)
@@ -275,6 +333,7 @@ class E2LLMPreTrainedModel(PreTrainedModel):
     _supports_sdpa = True
     _supports_flex_attn = True
     _supports_attention_backend = True
+    _can_compile_fullgraph = True  # the decoding step (no EEG) compiles into one graph, static cache included
 
     @torch.no_grad()
     def _init_weights(self, module):
@@ -323,17 +382,36 @@ class E2LLMModel(E2LLMPreTrainedModel):
         features = eeg_hidden_states.flatten(2).to(self.multi_modal_projector.linear_1.weight.dtype)
         return self.multi_modal_projector(features)
 
-    def get_placeholder_mask(self, input_ids: torch.LongTensor, inputs_embeds: torch.Tensor, eeg_features: torch.Tensor):
-        """(B, L, 1) bool mask of the ``<eeg_pad>`` positions; checks they match the features."""
-        mask = input_ids == self.config.eeg_token_id
+    def get_special_token_masks(
+        self, input_ids: torch.LongTensor | None, inputs_embeds: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, L) bool masks of the ``<eeg_pad>``, ``<eeg_start>`` and ``<eeg_end>`` positions.
+
+        Read from ``input_ids``, or — when only ``inputs_embeds`` is given, built the documented
+        way as ``model.get_input_embeddings()(input_ids)`` — from the positions whose embedding
+        is the LM's row for that token (as transformers' vision-language models find images).
+        """
+        ids = (self.config.eeg_token_id, self.config.eeg_start_token_id, self.config.eeg_end_token_id)
+        if input_ids is not None:
+            return tuple(input_ids == token_id for token_id in ids)
+        rows = self.get_input_embeddings()(torch.tensor(ids, dtype=torch.long, device=inputs_embeds.device))
+        return tuple((inputs_embeds == rows[k].to(inputs_embeds.dtype)).all(-1) for k in range(len(ids)))
+
+    def get_placeholder_mask(
+        self, input_ids: torch.LongTensor | None, inputs_embeds: torch.Tensor, eeg_features: torch.Tensor
+    ) -> torch.Tensor:
+        """(B, L, 1) bool mask of the ``<eeg_pad>`` positions; checks they match the features
+        (segments, N, text hidden)."""
+        mask = self.get_special_token_masks(input_ids, inputs_embeds)[0]
         n_tokens, per_segment = int(mask.sum()), self.config.eeg_tokens_per_segment
         if n_tokens != eeg_features.shape[0] * eeg_features.shape[1]:
             raise ValueError(
                 f"EEG placeholders and segments disagree: the text has {n_tokens} <eeg_pad> tokens "
                 f"({n_tokens / per_segment:g} segments of {per_segment}) but {eeg_features.shape[0]} EEG segments were given"
             )
-        return mask.unsqueeze(-1).expand_as(inputs_embeds)
+        return mask.unsqueeze(-1)
 
+    @can_return_tuple
     def forward(
         self,
         input_ids: torch.LongTensor | None = None,
@@ -342,40 +420,44 @@ class E2LLMModel(E2LLMPreTrainedModel):
         eeg_hidden_states: torch.FloatTensor | None = None,
         attention_mask: torch.Tensor | None = None,
         position_ids: torch.LongTensor | None = None,
-        past_key_values=None,
+        past_key_values: Cache | None = None,
         inputs_embeds: torch.FloatTensor | None = None,
-        **kwargs,
+        **kwargs: Unpack[TransformersKwargs],
     ) -> E2LLMModelOutputWithPast:
         """
         Args:
             input_ids: (B, L) with each EEG segment written as ``<eeg_start>`` + ``<eeg_pad>`` × N +
-                ``<eeg_end>`` (the processor does this).
+                ``<eeg_end>`` (the processor does this). Or, instead, ``inputs_embeds`` (B, L, H)
+                = ``get_input_embeddings()(input_ids)``: the placeholders are found from it.
             eeg_values: (total segments, C, T): the segments of the whole batch, sample after sample,
                 in order of appearance — samples may hold different numbers of segments.
             eeg_channel_mask: (total segments, C) bool.
             eeg_hidden_states: (total segments, N, S, D_eeg) precomputed encoder outputs, instead of
                 ``eeg_values``.
+
+        EEG given with a cache that already holds the prompt and no placeholders in the new tokens
+        (a continued or assisted generation) has been consumed: it is not encoded again.
         """
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids or inputs_embeds")
         if inputs_embeds is None:
             inputs_embeds = self.get_input_embeddings()(input_ids)
+        is_pad, is_start, is_end = self.get_special_token_masks(input_ids, inputs_embeds)
 
         eeg_embeddings = None
         has_eeg = eeg_values is not None or eeg_hidden_states is not None
-        if input_ids is not None:
-            if has_eeg:
+        if has_eeg:
+            consumed = past_key_values is not None and past_key_values.get_seq_length() > 0 and not bool(is_pad.any())
+            if not consumed:
                 eeg_embeddings = self.get_eeg_features(eeg_values, eeg_channel_mask, eeg_hidden_states)
                 mask = self.get_placeholder_mask(input_ids, inputs_embeds, eeg_embeddings)
                 inputs_embeds = inputs_embeds.masked_scatter(mask, eeg_embeddings.to(inputs_embeds.dtype))
-            elif bool((input_ids == self.config.eeg_token_id).any()):
-                raise ValueError("the text has <eeg_pad> placeholders but no eeg_values were given")
-            boundary = self.multi_modal_projector.boundary_embeddings.to(inputs_embeds.dtype)
-            is_start = (input_ids == self.config.eeg_start_token_id).unsqueeze(-1)
-            is_end = (input_ids == self.config.eeg_end_token_id).unsqueeze(-1)
-            inputs_embeds = torch.where(is_start, boundary[0], torch.where(is_end, boundary[1], inputs_embeds))
-        elif has_eeg:
-            raise ValueError("EEG input needs input_ids to locate its placeholders")
+        else:
+            torch_compilable_check(~is_pad.any(), "the text has <eeg_pad> placeholders but no eeg_values were given")
+        boundary = self.multi_modal_projector.boundary_embeddings.to(inputs_embeds.dtype)
+        inputs_embeds = torch.where(
+            is_start.unsqueeze(-1), boundary[0], torch.where(is_end.unsqueeze(-1), boundary[1], inputs_embeds)
+        )
 
         outputs = self.language_model(
             attention_mask=attention_mask,
@@ -393,15 +475,23 @@ class E2LLMModel(E2LLMPreTrainedModel):
         )
 
 
+class SuppressEEGMarkersLogitsProcessor(SuppressTokensLogitsProcessor):
+    """``SuppressTokensLogitsProcessor`` for ``<eeg_start>``/``<eeg_pad>``/``<eeg_end>``: they
+    mark where EEG was given and are never to be written (an own class, so that it is not taken
+    for a user's ``suppress_tokens``)."""
+
+
 class E2LLMForConditionalGeneration(E2LLMPreTrainedModel, GenerationMixin):
     """E2LLM with a language-modelling head: reads EEG and text, writes text.
 
     ``forward(..., labels)`` computes the next-token loss only where ``labels`` != -100.
     ``generate(input_ids, attention_mask, eeg_values, eeg_channel_mask, ...)`` consumes the EEG at
-    the prefill step only.
+    the prefill step only. It never writes ``<eeg_start>``/``<eeg_pad>``/``<eeg_end>``: they mark
+    input, and are suppressed in every decoding mode.
     """
 
     _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}
+    _tp_plan = {"lm_head": "colwise_gather_output"}  # the decoder's plan comes with its own config
     _eeg_input_keys = ("eeg_values", "eeg_channel_mask", "eeg_hidden_states")
 
     def __init__(self, config: E2LLMConfig):
@@ -437,6 +527,7 @@ class E2LLMForConditionalGeneration(E2LLMPreTrainedModel, GenerationMixin):
     def language_model(self):
         return self.model.language_model
 
+    @can_return_tuple
     def forward(
         self,
         input_ids: torch.LongTensor | None = None,
@@ -445,11 +536,11 @@ class E2LLMForConditionalGeneration(E2LLMPreTrainedModel, GenerationMixin):
         eeg_hidden_states: torch.FloatTensor | None = None,
         attention_mask: torch.Tensor | None = None,
         position_ids: torch.LongTensor | None = None,
-        past_key_values=None,
+        past_key_values: Cache | None = None,
         inputs_embeds: torch.FloatTensor | None = None,
         labels: torch.LongTensor | None = None,
         logits_to_keep: int | torch.Tensor = 0,
-        **kwargs,
+        **kwargs: Unpack[TransformersKwargs],
     ) -> E2LLMCausalLMOutputWithPast:
         """Shapes as in ``E2LLMModel.forward``; ``labels`` (B, L) with -100 where no loss is taken.
         Returns logits (B, L, vocab) (or the last ``logits_to_keep`` positions)."""
@@ -479,14 +570,66 @@ class E2LLMForConditionalGeneration(E2LLMPreTrainedModel, GenerationMixin):
             eeg_hidden_states=outputs.eeg_hidden_states,
         )
 
-    def prepare_inputs_for_generation(self, *args, is_first_iteration: bool | None = False, **kwargs):
-        """The generic preparation, except that EEG inputs reach the model at prefill only: after
-        it their embeddings are in the cache and the new tokens hold no placeholders."""
-        model_inputs = super().prepare_inputs_for_generation(*args, is_first_iteration=is_first_iteration, **kwargs)
-        if not is_first_iteration and kwargs.get("use_cache", True):
+    def prepare_inputs_for_generation(
+        self,
+        input_ids: torch.LongTensor,
+        next_sequence_length: int | None = None,
+        past_key_values: Cache | None = None,
+        attention_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        is_first_iteration: bool | None = False,
+        **kwargs,
+    ):
+        """The generic preparation, except that EEG inputs reach the model only while their
+        placeholders do: once the cache holds the prompt, their embeddings are in it. This is
+        decided from the cache, not from ``is_first_iteration``, which an assistant model's
+        prefill (assisted decoding) receives as False."""
+        model_inputs = super().prepare_inputs_for_generation(
+            input_ids,
+            next_sequence_length=next_sequence_length,
+            past_key_values=past_key_values,
+            attention_mask=attention_mask,
+            inputs_embeds=inputs_embeds,
+            is_first_iteration=is_first_iteration,
+            **kwargs,
+        )
+        ids = model_inputs.get("input_ids")
+        cached = past_key_values is not None and past_key_values.get_seq_length() > 0
+        if cached and ids is not None and not bool((ids == self.config.eeg_token_id).any()):
             for key in self._eeg_input_keys:
                 model_inputs.pop(key, None)
         return model_inputs
+
+    def _expand_inputs_for_generation(
+        self, expand_size: int = 1, is_encoder_decoder: bool = False, input_ids: torch.LongTensor | None = None, **model_kwargs
+    ):
+        """Beam search and ``num_return_sequences`` repeat each prompt ``expand_size`` times; its EEG
+        must follow as a block. ``eeg_values`` is (total segments, C, T), so repeating it row by row
+        (the generic expansion) would hand a prompt another prompt's segments when one holds two
+        or more. Segments [A, B | C] for prompts of 2 and 1 become [A, B, A, B | C, C]."""
+        eeg = {key: model_kwargs.pop(key) for key in self._eeg_input_keys if model_kwargs.get(key) is not None}
+        if eeg and expand_size > 1:
+            ids = input_ids if input_ids is not None and input_ids.numel() else None
+            is_pad = self.model.get_special_token_masks(ids, model_kwargs.get("inputs_embeds"))[0]
+            per_prompt = (is_pad.sum(-1) // self.config.eeg_tokens_per_segment).tolist()
+            first = [sum(per_prompt[:row]) for row in range(len(per_prompt))]
+            index = [s for f, n in zip(first, per_prompt) for _ in range(expand_size) for s in range(f, f + n)]
+            n_segments = next(iter(eeg.values())).shape[0]
+            if sum(per_prompt) == n_segments:  # otherwise forward reports the mismatch
+                eeg = {key: value[torch.tensor(index, device=value.device)] for key, value in eeg.items()}
+        input_ids, model_kwargs = super()._expand_inputs_for_generation(
+            expand_size=expand_size, is_encoder_decoder=is_encoder_decoder, input_ids=input_ids, **model_kwargs
+        )
+        model_kwargs.update(eeg)
+        return input_ids, model_kwargs
+
+    def _get_logits_processor(self, generation_config, *args, **kwargs) -> LogitsProcessorList:
+        """The generic logits processors, led by one that suppresses the EEG marker tokens."""
+        processors = super()._get_logits_processor(generation_config, *args, **kwargs)
+        if not any(isinstance(p, SuppressEEGMarkersLogitsProcessor) for p in processors):
+            markers = [self.config.eeg_token_id, self.config.eeg_start_token_id, self.config.eeg_end_token_id]
+            processors.insert(0, SuppressEEGMarkersLogitsProcessor(markers, device=kwargs.get("device") or self.device))
+        return processors
 
     def save_pretrained(self, save_directory, *args, **kwargs):
         """``PreTrainedModel.save_pretrained``; the config's ``auto_map`` also names this class for

@@ -17,9 +17,11 @@ Part of the model a Hub repository carries: imports only numpy, transformers and
 
 from __future__ import annotations
 
+from typing import Any, TypedDict
+
 import numpy as np
 from transformers import BatchFeature
-from transformers.processing_utils import ProcessorMixin
+from transformers.processing_utils import ProcessingKwargs, ProcessorMixin
 
 from .configuration_e2llm import EEG_END_TOKEN, EEG_PAD_TOKEN, EEG_START_TOKEN, EEG_TOKEN
 from .feature_extraction_e2llm import EEGInputError
@@ -38,6 +40,19 @@ CHAT_TEMPLATE = (
 )
 
 
+class E2LLMEEGKwargs(TypedDict, total=False):
+    """What the processor passes to the feature extractor (see ``E2LLMFeatureExtractor``)."""
+
+    channel_names: Any  # names of the input's channels, in its order
+    sampling_rate: Any  # Hz; must be the model's
+    eeg_channel_mask: Any  # (segments, C) bool, False where a channel is to be ignored
+    fill_missing: Any  # zero-fill (and mask) channels the recording lacks
+
+
+class E2LLMProcessorKwargs(ProcessingKwargs, total=False):
+    eeg_kwargs: E2LLMEEGKwargs
+
+
 class E2LLMProcessor(ProcessorMixin):
     r"""Prepares text and EEG for ``E2LLMForConditionalGeneration``.
 
@@ -47,7 +62,16 @@ class E2LLMProcessor(ProcessorMixin):
             special tokens if it lacks them (the model's vocabulary must then cover them).
         chat_template: Jinja template; default: the tokenizer's own, else ChatML (``CHAT_TEMPLATE``).
         eeg_tokens_per_segment: placeholders per segment (the encoder's time patches).
+
+    Keyword arguments follow ``ProcessorMixin``: tokenizer arguments flat or in ``text_kwargs``,
+    EEG arguments flat or in ``eeg_kwargs``; the tokenizer's own init arguments (e.g.
+    ``padding_side``) are kept unless a call overrides them. Unlike most processors, tensors
+    (``return_tensors="pt"``) are the default: EEG as nested lists helps no one.
     """
+
+    valid_processor_kwargs = E2LLMProcessorKwargs
+    text_kwargs = {"return_tensors": "pt"}
+    eeg_kwargs = {}
 
     def __init__(self, feature_extractor=None, tokenizer=None, chat_template=None, eeg_tokens_per_segment: int = 16, **kwargs):
         chat_template = chat_template or getattr(tokenizer, "chat_template", None) or CHAT_TEMPLATE
@@ -81,99 +105,129 @@ class E2LLMProcessor(ProcessorMixin):
             raise ValueError("the chat template writes nothing after an assistant turn; generation could not stop")
         return end
 
+    @property
+    def eeg_block(self) -> str:
+        """What one ``<eeg>`` becomes: ``<eeg_start>`` + ``<eeg_pad>`` × N + ``<eeg_end>``."""
+        return EEG_START_TOKEN + EEG_PAD_TOKEN * self.eeg_tokens_per_segment + EEG_END_TOKEN
+
     def expand_eeg_markers(self, text: str) -> str:
         """Each ``<eeg>`` → ``<eeg_start>`` + ``<eeg_pad>`` × N + ``<eeg_end>``."""
-        block = EEG_START_TOKEN + EEG_PAD_TOKEN * self.eeg_tokens_per_segment + EEG_END_TOKEN
-        return text.replace(EEG_TOKEN, block)
+        return text.replace(EEG_TOKEN, self.eeg_block)
 
     def __call__(
         self,
         text: str | list[str] | None = None,
         eeg=None,
-        channel_names=None,
-        sampling_rate: float | None = None,
-        eeg_channel_mask=None,
-        return_tensors: str | None = "pt",
+        images=None,
+        videos=None,
+        audio=None,
         **kwargs,
     ) -> BatchFeature:
         """Tokenize ``text`` and turn ``eeg`` into ``eeg_values``.
 
         Args:
             text: one string or a batch; ``<eeg>`` marks each segment.
-            eeg: the segments of all texts in order of appearance: an array (channels, samples), a
-                list of arrays, a list of per-text lists, or an array (segments, channels, samples).
-            channel_names, sampling_rate, eeg_channel_mask: passed to the feature extractor.
-            **kwargs: passed to the tokenizer (``padding``, ``padding_side``, ``truncation``…).
+            eeg: the segments: an array (channels, samples), an array (segments, channels,
+                samples) or a list of arrays — all texts' segments in order of appearance — or a
+                list with one entry per text (a list of that text's arrays), in which case each
+                text's count of ``<eeg>`` is checked against its own segments.
+            images, videos, audio: not supported; accepted as None for ``ProcessorMixin``'s callers.
+            **kwargs: ``channel_names``, ``sampling_rate``, ``eeg_channel_mask``, ``fill_missing``
+                (flat or in ``eeg_kwargs``) go to the feature extractor; the rest, flat or in
+                ``text_kwargs``, to the tokenizer (``padding``, ``padding_side``, ``truncation``,
+                ``return_tensors``…), as ``ProcessorMixin`` merges them.
 
         Returns:
             ``input_ids`` (B, L), ``attention_mask`` (B, L), and with EEG ``eeg_values`` (S, C, T),
             ``eeg_channel_mask`` (S, C).
 
         Raises:
-            EEGInputError: the number of ``<eeg>`` markers differs from the number of segments.
+            EEGInputError: the number of ``<eeg>`` markers differs from the number of segments
+                (in a text, with the per-text form; in all, otherwise).
         """
         if text is None:
             raise ValueError("E2LLMProcessor needs text (use <eeg> where each EEG segment goes)")
+        if images is not None or videos is not None or audio is not None:
+            raise ValueError("E2LLMProcessor reads text and EEG only (images, videos and audio are not supported)")
         texts = [text] if isinstance(text, str) else list(text)
         for t in texts:
             if EEG_PAD_TOKEN in t or EEG_START_TOKEN in t:
                 raise ValueError("write <eeg> for each segment; the processor inserts <eeg_start>/<eeg_pad>/<eeg_end>")
-        segments = _flatten_segments(eeg)
-        n_markers = sum(t.count(EEG_TOKEN) for t in texts)
-        if n_markers != len(segments):
-            raise EEGInputError(f"the text has {n_markers} <eeg> markers but {len(segments)} EEG segments were given")
+        segments = _segments_checked_against(texts, eeg)
 
-        kwargs.setdefault("padding", len(texts) > 1)
-        text_inputs = self.tokenizer([self.expand_eeg_markers(t) for t in texts], return_tensors=return_tensors, **kwargs)
-        data = dict(text_inputs)
+        eeg_kwargs = dict(self.eeg_kwargs)
+        eeg_kwargs.update(kwargs.pop("eeg_kwargs", None) or {})
+        for key in E2LLMEEGKwargs.__annotations__:
+            if key in kwargs:
+                eeg_kwargs[key] = kwargs.pop(key)
+        merged = self._merge_kwargs(E2LLMProcessorKwargs, tokenizer_init_kwargs=self.tokenizer.init_kwargs, **kwargs)
+        text_kwargs = merged["text_kwargs"]
+        return_tensors = text_kwargs.pop("return_tensors", None)
+        text_kwargs.setdefault("padding", len(texts) > 1)
+        want_offsets = bool(merged.get("return_text_replacement_offsets") or text_kwargs.pop("return_text_replacement_offsets", False))
+        text_kwargs.pop("return_mm_token_type_ids", None)
+
+        expanded = [self.expand_eeg_markers(t) for t in texts]
+        data = dict(self.tokenizer(expanded, **text_kwargs))
         if segments:
             features = self.feature_extractor(
                 segments,
-                channel_names=channel_names,
-                sampling_rate=sampling_rate,
-                channel_mask=eeg_channel_mask,
-                return_tensors=return_tensors,
+                channel_names=eeg_kwargs.get("channel_names"),
+                sampling_rate=eeg_kwargs.get("sampling_rate"),
+                channel_mask=eeg_kwargs.get("eeg_channel_mask"),
+                fill_missing=eeg_kwargs.get("fill_missing"),
+                return_tensors=None,
             )
             data.update(features)
-        return BatchFeature(data=data, tensor_type=return_tensors)
+        if want_offsets:
+            data["text_replacement_offsets"] = [self._replacement_offsets(t) for t in texts]
+        return BatchFeature(data=data, tensor_type=return_tensors, skip_tensor_conversion=self.skip_tensor_conversion)
 
-    def apply_chat_template(
-        self,
-        conversation,
-        chat_template: str | None = None,
-        add_generation_prompt: bool = False,
-        tokenize: bool = False,
-        eeg=None,
-        return_tensors: str | None = "pt",
-        **kwargs,
-    ):
-        """Render one conversation (list of messages) or a batch of them.
+    def _replacement_offsets(self, text: str) -> list[dict]:
+        """Where each ``<eeg>`` of ``text`` sits before and after expansion, in
+        ``ProcessorMixin.get_text_with_replacements``'s layout (used for assistant masks)."""
+        out, shift, start = [], 0, text.find(EEG_TOKEN)
+        block = self.eeg_block
+        while start >= 0:
+            end = start + len(EEG_TOKEN)
+            out.append({"type": "eeg", "span": (start, end), "new_span": (start + shift, start + shift + len(block)),
+                        "text": EEG_TOKEN, "replacement": block})  # fmt: skip
+            shift += len(block) - len(EEG_TOKEN)
+            start = text.find(EEG_TOKEN, end)
+        return out
+
+    def apply_chat_template(self, conversation, chat_template: str | None = None, eeg=None, **kwargs):
+        """``ProcessorMixin.apply_chat_template``, for conversations with EEG parts.
 
         Content parts: ``{"type": "text", "text": ...}`` and ``{"type": "eeg"}`` (an ``"eeg"`` key
-        may hold the array). With ``tokenize=True`` the rendered text and the segments — from the
-        parts, or from ``eeg`` in order — go through ``__call__`` and a ``BatchFeature`` is returned.
+        may hold the array). Each message's parts are joined into one string first (an EEG part
+        written ``<eeg>``), so the LM's own template, which may expect string contents, renders
+        it. Everything else is ``ProcessorMixin``'s: extra keyword arguments reach the Jinja
+        template, ``tokenize=True`` gives ``input_ids`` or, with ``return_dict=True``, the whole
+        ``BatchFeature`` (with ``eeg_values``), ``return_assistant_tokens_mask``,
+        ``processor_kwargs``. The segments come from the parts or, in order, from ``eeg``.
         """
         batched = bool(conversation) and isinstance(conversation[0], (list, tuple))
         conversations = conversation if batched else [conversation]
-        template = chat_template or self.chat_template
-        rendered = [
-            self.tokenizer.apply_chat_template(
-                flatten_messages(conv), chat_template=template, add_generation_prompt=add_generation_prompt, tokenize=False
-            )
-            for conv in conversations
-        ]
-        if not tokenize:
-            return rendered if batched else rendered[0]
-        if eeg is None:
-            eeg = [
-                part["eeg"]
-                for conv in conversations
-                for message in conv
-                if not isinstance(message["content"], str)
-                for part in message["content"]
-                if part.get("type") == "eeg" and part.get("eeg") is not None
-            ]
-        return self(text=rendered, eeg=eeg, return_tensors=return_tensors, **kwargs)
+        if kwargs.get("tokenize"):
+            if eeg is None:  # one list per conversation: each text's count is checked
+                eeg = [
+                    [
+                        part["eeg"]
+                        for message in conv
+                        if not isinstance(message.get("content"), str)
+                        for part in message.get("content") or []
+                        if part.get("type") == "eeg" and part.get("eeg") is not None
+                    ]
+                    for conv in conversations
+                ]
+                if not any(eeg):
+                    eeg = None
+            processor_kwargs = dict(kwargs.pop("processor_kwargs", None) or {})
+            processor_kwargs.setdefault("eeg", eeg)
+            kwargs["processor_kwargs"] = processor_kwargs
+        flat = [flatten_messages(conv) for conv in conversations]
+        return super().apply_chat_template(flat if batched else flat[0], chat_template=chat_template, **kwargs)
 
     @property
     def model_input_names(self) -> list[str]:
@@ -201,22 +255,37 @@ def flatten_messages(conversation) -> list[dict]:
     return out
 
 
-def _flatten_segments(eeg) -> list:
-    """None / array / list of arrays / list of lists → flat list of (channels, samples) arrays."""
+def _is_segment(item) -> bool:
+    return np.ndim(item) == 2
+
+
+def _segments_checked_against(texts: list[str], eeg) -> list:
+    """The segments as a flat list of (channels, samples) arrays, checked against the ``<eeg>``
+    markers: per text when ``eeg`` has one list per text, in total otherwise."""
+    counts = [t.count(EEG_TOKEN) for t in texts]
     if eeg is None:
-        return []
-    if hasattr(eeg, "shape"):
+        per_text = None
+        flat = []
+    elif hasattr(eeg, "shape"):
         array = np.asarray(eeg.detach().cpu() if hasattr(eeg, "detach") else eeg)
-        return [array] if array.ndim == 2 else list(array)
-    flat = []
-    for item in eeg:  # a segment is 2-D; anything else is one text's list of segments
-        if np.ndim(item) == 2:
-            flat.append(item)
-        else:
-            flat.extend(item)
+        per_text, flat = None, ([array] if array.ndim == 2 else list(array))
+    else:
+        items = list(eeg)
+        per_text = [list(item) for item in items] if items and not any(_is_segment(i) for i in items) else None
+        if per_text is None and any(not _is_segment(i) for i in items):
+            raise EEGInputError("eeg mixes segments (channels, samples) and per-text lists; use one form")
+        flat = [segment for group in per_text for segment in group] if per_text is not None else items
+    if per_text is not None:
+        if len(per_text) != len(texts):
+            raise EEGInputError(f"eeg has {len(per_text)} per-text lists of segments for {len(texts)} texts")
+        for i, (n, group) in enumerate(zip(counts, per_text)):
+            if n != len(group):
+                raise EEGInputError(f"text {i} has {n} <eeg> markers but {len(group)} EEG segments were given for it")
+    elif sum(counts) != len(flat):
+        raise EEGInputError(f"the text has {sum(counts)} <eeg> markers but {len(flat)} EEG segments were given")
     return flat
 
 
 E2LLMProcessor.register_for_auto_class("AutoProcessor")
 
-__all__ = ["E2LLMProcessor", "CHAT_TEMPLATE", "flatten_messages"]
+__all__ = ["E2LLMProcessor", "E2LLMProcessorKwargs", "CHAT_TEMPLATE", "flatten_messages"]

@@ -135,7 +135,7 @@ def test_chat_template_eeg_parts(tiny_model_and_processor):
     assert text == "<|im_start|>user\nDescribe <eeg>.<|im_end|>\n<|im_start|>assistant\nCalm. Emotion: neutral<|im_end|>\n"
     prompt = processor.apply_chat_template(messages[:1], add_generation_prompt=True)
     assert prompt.endswith("<|im_start|>assistant\n")
-    inputs = processor.apply_chat_template(messages[:1], add_generation_prompt=True, tokenize=True, eeg=random_eeg(1))
+    inputs = processor.apply_chat_template(messages[:1], add_generation_prompt=True, tokenize=True, return_dict=True, eeg=random_eeg(1))
     assert int((inputs["input_ids"] == processor.eeg_token_id).sum()) == 16
 
 

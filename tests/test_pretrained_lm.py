@@ -129,7 +129,7 @@ from transformers import AutoModel, AutoProcessor
 model = AutoModel.from_pretrained(sys.argv[1], trust_remote_code=True).eval()
 processor = AutoProcessor.from_pretrained(sys.argv[1], trust_remote_code=True)
 messages = [{"role": "user", "content": [{"type": "text", "text": "What emotion does this EEG show? "}, {"type": "eeg"}]}]
-inputs = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, eeg=[np.load(sys.argv[2])])
+inputs = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True, eeg=[np.load(sys.argv[2])])
 out = model.generate(**inputs, max_new_tokens=16, do_sample=False)
 print("TOKENS", json.dumps(out[0, inputs["input_ids"].shape[1]:].tolist()))
 """
@@ -146,7 +146,7 @@ def test_generations_survive_save_and_every_reload(stages, tmp_path):
     messages = [{"role": "user", "content": [{"type": "text", "text": "What emotion does this EEG show? "}, {"type": "eeg"}]}]
 
     def generate(m, p):
-        inputs = p.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, eeg=[eeg])
+        inputs = p.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True, eeg=[eeg])
         return m.generate(**inputs, max_new_tokens=16, do_sample=False)[0, inputs["input_ids"].shape[1] :].tolist()
 
     tokens = generate(model, processor)

@@ -73,9 +73,8 @@ def neutralize_markers(text: str, processor) -> str:
 
 def greedy_generation_config(model, processor, max_new_tokens: int) -> GenerationConfig:
     """Greedy decoding that stops at the end of the assistant's turn (the tokenizer's eos,
-    ``<|im_end|>``, and any eos the model's own generation config names). The EEG tokens
-    (``<eeg_start>``, ``<eeg_pad>``, ``<eeg_end>``) are suppressed: they only ever mark segments
-    in the prompt, and a generated ``<eeg_pad>`` would be a placeholder without EEG."""
+    ``<|im_end|>``, and any eos the model's own generation config names). The model itself
+    never writes the EEG marker tokens (``E2LLMForConditionalGeneration.generate``)."""
     tokenizer = processor.tokenizer
     eos = []
     for source in (tokenizer.eos_token_id, getattr(model.generation_config, "eos_token_id", None)):
@@ -89,7 +88,6 @@ def greedy_generation_config(model, processor, max_new_tokens: int) -> Generatio
         num_beams=1,
         eos_token_id=eos,
         pad_token_id=pad,
-        suppress_tokens=[processor.eeg_token_id, processor.eeg_start_token_id, processor.eeg_end_token_id],
         bos_token_id=getattr(model.generation_config, "bos_token_id", None),
     )
 
@@ -171,11 +169,9 @@ def generate_responses(
                 [list(conversations[i]) for i in batch],
                 add_generation_prompt=True,
                 tokenize=True,
+                return_dict=True,
                 eeg=segments or None,
-                padding=True,
-                padding_side="left",
-                return_tensors="pt",
-                **kwargs,
+                processor_kwargs={"padding": True, "padding_side": "left", "return_tensors": "pt", **kwargs},
             )
             inputs = {
                 key: value.to(device, dtype=eeg_dtype) if key == "eeg_values" else value.to(device)
