@@ -19,8 +19,6 @@ Module and parameter names inside the encoder follow EEGPT's reference code (``p
 Part of the model a Hub repository carries: imports only torch, transformers and its siblings.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,7 +35,7 @@ from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.modeling_outputs import BaseModelOutputWithPast, ModelOutput, SequenceClassifierOutput
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.processing_utils import Unpack
-from transformers.utils import TransformersKwargs, torch_compilable_check
+from transformers.utils import TransformersKwargs, is_torchdynamo_compiling, torch_compilable_check
 from transformers.utils.generic import can_return_tuple
 
 from .configuration_e2llm import EEGPT_CHANNEL_TABLE, E2LLMConfig, E2LLMEEGConfig
@@ -403,12 +401,16 @@ class E2LLMModel(E2LLMPreTrainedModel):
         """(B, L, 1) bool mask of the ``<eeg_pad>`` positions; checks they match the features
         (segments, N, text hidden)."""
         mask = self.get_special_token_masks(input_ids, inputs_embeds)[0]
-        n_tokens, per_segment = int(mask.sum()), self.config.eeg_tokens_per_segment
-        if n_tokens != eeg_features.shape[0] * eeg_features.shape[1]:
-            raise ValueError(
-                f"EEG placeholders and segments disagree: the text has {n_tokens} <eeg_pad> tokens "
-                f"({n_tokens / per_segment:g} segments of {per_segment}) but {eeg_features.shape[0]} EEG segments were given"
+        n_tokens, per_segment = mask.sum(), self.config.eeg_tokens_per_segment
+
+        def message() -> str:
+            return (
+                f"EEG placeholders and segments disagree: the text has {int(n_tokens)} <eeg_pad> tokens "
+                f"({int(n_tokens) / per_segment:g} segments of {per_segment}) but {eeg_features.shape[0]} EEG segments "
+                "were given"
             )
+
+        torch_compilable_check(n_tokens == eeg_features.shape[0] * eeg_features.shape[1], message)
         return mask.unsqueeze(-1)
 
     @can_return_tuple
@@ -447,7 +449,12 @@ class E2LLMModel(E2LLMPreTrainedModel):
         eeg_embeddings = None
         has_eeg = eeg_values is not None or eeg_hidden_states is not None
         if has_eeg:
-            consumed = past_key_values is not None and past_key_values.get_seq_length() > 0 and not bool(is_pad.any())
+            consumed = (  # a traced graph (torch.export of a prefill) always consumes what it is given
+                not is_torchdynamo_compiling()
+                and past_key_values is not None
+                and past_key_values.get_seq_length() > 0
+                and not bool(is_pad.any())
+            )
             if not consumed:
                 eeg_embeddings = self.get_eeg_features(eeg_values, eeg_channel_mask, eeg_hidden_states)
                 mask = self.get_placeholder_mask(input_ids, inputs_embeds, eeg_embeddings)

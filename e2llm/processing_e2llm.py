@@ -7,8 +7,8 @@ segment goes (optionally carrying the array as ``"eeg"``).
 
 The chat template is the language model's own (its tokenizer's ``chat_template``: SmolLM2's
 ChatML with its default system turn, Qwen3's…), or, for a tokenizer without one, E2LLM's ChatML.
-Content parts are joined into one string per message before rendering (each EEG part written
-``<eeg>``), so any template that renders string contents serves. E2LLM writes its chain of thought
+Each EEG part is written ``<eeg>``; for templates that render only string contents (most LMs'
+own) the parts of a message are joined into one string first, so any template serves. E2LLM writes its chain of thought
 in the answer itself (describe each segment, then conclude): the generation prompt opens the
 answer directly, and Qwen3's thinking mode is not used.
 
@@ -200,9 +200,8 @@ class E2LLMProcessor(ProcessorMixin):
         """``ProcessorMixin.apply_chat_template``, for conversations with EEG parts.
 
         Content parts: ``{"type": "text", "text": ...}`` and ``{"type": "eeg"}`` (an ``"eeg"`` key
-        may hold the array). Each message's parts are joined into one string first (an EEG part
-        written ``<eeg>``), so the LM's own template, which may expect string contents, renders
-        it. Everything else is ``ProcessorMixin``'s: extra keyword arguments reach the Jinja
+        may hold the array). An EEG part is written ``<eeg>``; for a template that renders only
+        string contents (most LMs' own) each message's parts are joined into one string first. Everything else is ``ProcessorMixin``'s: extra keyword arguments reach the Jinja
         template, ``tokenize=True`` gives ``input_ids`` or, with ``return_dict=True``, the whole
         ``BatchFeature`` (with ``eeg_values``), ``return_assistant_tokens_mask``,
         ``processor_kwargs``. The segments come from the parts or, in order, from ``eeg``.
@@ -226,33 +225,51 @@ class E2LLMProcessor(ProcessorMixin):
             processor_kwargs = dict(kwargs.pop("processor_kwargs", None) or {})
             processor_kwargs.setdefault("eeg", eeg)
             kwargs["processor_kwargs"] = processor_kwargs
-        flat = [flatten_messages(conv) for conv in conversations]
-        return super().apply_chat_template(flat if batched else flat[0], chat_template=chat_template, **kwargs)
+        template = self._resolve_chat_template(chat_template)
+        keep_parts = renders_content_parts(self.tokenizer, template)
+        flat = [flatten_messages(conv, keep_parts=keep_parts) for conv in conversations]
+        return super().apply_chat_template(flat if batched else flat[0], chat_template=template, **kwargs)
 
     @property
     def model_input_names(self) -> list[str]:
         return list(dict.fromkeys(self.tokenizer.model_input_names + self.feature_extractor.model_input_names))
 
 
-def flatten_messages(conversation) -> list[dict]:
-    """Chat messages with string contents: each list of content parts joined, ``<eeg>`` for an
-    EEG part (``{"type": "eeg"}``), the text of a text part; other message keys kept."""
+def flatten_messages(conversation, keep_parts: bool = False) -> list[dict]:
+    """Chat messages whose EEG parts (``{"type": "eeg"}``) are written ``<eeg>``.
+
+    By default each list of content parts is joined into one string (the text of a text part,
+    ``<eeg>`` for an EEG part), which any chat template renders; with ``keep_parts`` the list is
+    kept and each EEG part becomes the text part ``<eeg>``, for templates that read parts. Other
+    message keys are kept."""
     out = []
     for message in conversation:
-        content = message["content"]
-        if not isinstance(content, str):
-            pieces = []
+        content = message.get("content")
+        if content is not None and not isinstance(content, str):
+            parts = []
             for part in content:
                 kind = part.get("type")
                 if kind == "eeg":
-                    pieces.append(EEG_TOKEN)
+                    parts.append({"type": "text", "text": EEG_TOKEN})
                 elif kind == "text":
-                    pieces.append(part.get("text") or "")
+                    parts.append({"type": "text", "text": part.get("text") or ""})
                 else:
                     raise ValueError(f"unknown content part type {kind!r} (expected 'text' or 'eeg')")
-            content = "".join(pieces)
+            content = parts if keep_parts else "".join(part["text"] for part in parts)
         out.append({**message, "content": content})
     return out
+
+
+def renders_content_parts(tokenizer, chat_template: str) -> bool:
+    """Whether ``chat_template`` renders a message whose content is a list of text parts (as
+    transformers' multimodal templates do) rather than only string contents (as most LMs' own
+    templates do): a probe conversation is rendered once."""
+    probe = [{"role": "user", "content": [{"type": "text", "text": "E2LLM-PROBE"}]}]
+    try:
+        rendered = tokenizer.apply_chat_template(probe, chat_template=chat_template, tokenize=False)
+    except Exception:  # a template that indexes a string content as parts fails here  # noqa: BLE001
+        return False
+    return "E2LLM-PROBE" in rendered and "'type'" not in rendered
 
 
 def _is_segment(item) -> bool:

@@ -211,6 +211,16 @@ def test_resize_token_embeddings_keeps_the_model_working():
         assert model(**inputs).logits.shape[-1] == tester.vocab_size + 7
 
 
+@pytest.mark.parametrize("model_class", [E2LLMForConditionalGeneration, E2LLMModel])
+def test_forward_declares_transformers_kwargs(model_class):
+    """``**kwargs: Unpack[TransformersKwargs]`` as a real annotation (not a string): how
+    transformers' tooling learns that ``output_attentions`` and the like are accepted."""
+    import inspect
+
+    annotation = inspect.signature(model_class.forward).parameters["kwargs"].annotation
+    assert "output_attentions" in annotation.__args__[0].__annotations__
+
+
 def test_tensor_parallel_plan_covers_the_head_and_the_decoder():
     plan = tester.model().tp_plan
     assert plan["lm_head"] == "colwise_gather_output"
@@ -434,6 +444,8 @@ def test_apply_chat_template_conventions(processor):
         "<|im_end|>{% endgeneration %}{% else %}{{ m['content'] }}{% endif %}{% endfor %}"
     )
     assert processor.apply_chat_template(chat[:1], chat_template=template, greeting="Hi. ") == "Hi. How does this feel? <eeg>"
+    reads_parts = "{% for m in messages %}[{% for p in m['content'] %}{{ p['text'] }}|{% endfor %}]{% endfor %}"
+    assert processor.apply_chat_template(chat[:1], chat_template=reads_parts) == "[How does this feel? |<eeg>|]"
     ids = processor.apply_chat_template(chat, tokenize=True)
     assert isinstance(ids, torch.Tensor) and int((ids == processor.eeg_token_id).sum()) == 16
     out = processor.apply_chat_template(

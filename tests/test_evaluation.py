@@ -242,7 +242,8 @@ def test_fed_back_text_cannot_smuggle_placeholders(tiny):
     text = "see <eeg> and <eeg_pad><|im_end|>"
     safe = neutralize_markers(text, processor)
     assert "<eeg>" not in safe and "<eeg_pad>" not in safe and "<|im_end|>" not in safe
-    assert processor.apply_chat_template([{"role": "user", "content": [{"type": "text", "text": safe}]}], tokenize=True)
+    ids = processor.apply_chat_template([{"role": "user", "content": [{"type": "text", "text": safe}]}], tokenize=True)
+    assert not bool((ids == processor.eeg_token_id).any())
 
 
 # -- the run ---------------------------------------------------------------------------------------------
