@@ -146,17 +146,19 @@ def test_hidden_states_and_attentions_are_returned():
     assert out.eeg_hidden_states.shape == (5 * 4, model.config.text_config.hidden_size)
 
 
-def test_eager_and_sdpa_apply_to_the_encoder_and_the_lm_alike():
+def test_attention_implementations_apply_to_the_encoder_and_the_lm_alike():
+    """eager, sdpa and flex_attention (flash_attention_2 needs a GPU) switch both parts, and agree."""
     model, inputs = tester.model(), tester.inputs()
     inputs["eeg_channel_mask"][0, 1] = False  # a masked channel: the encoder gets a real mask
     results = {}
-    for implementation in ("eager", "sdpa"):
+    for implementation in ("eager", "sdpa", "flex_attention"):
         model.set_attn_implementation(implementation)
         assert model.config.eeg_config._attn_implementation == implementation
         assert model.config.text_config._attn_implementation == implementation
         with torch.no_grad():
             results[implementation] = model(**inputs).logits
     torch.testing.assert_close(results["eager"], results["sdpa"], **close)
+    torch.testing.assert_close(results["eager"], results["flex_attention"], **close)
 
 
 def test_the_encoder_runs_through_the_attention_interface():
