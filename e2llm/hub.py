@@ -4,6 +4,12 @@
 safetensors, config, the four ``*_e2llm.py`` code files for ``trust_remote_code`` users, the
 processor and tokenizer) plus a ``README.md`` model card, in one commit with ``huggingface_hub``.
 Training checkpoints and other leftovers in the directory are not uploaded.
+
+Nothing local leaves the machine: in the JSON files uploaded, ``_name_or_path`` becomes the repo
+id, ``base_model_name_or_path`` the LM's Hub id, and any other value naming a local path (the
+training run's ``tasks_dir``, ``segments_dir``, ``text_model``…) becomes ``"<local path>"``;
+before anything is sent, every uploaded text (the card included) is checked not to contain the
+model folder's, the working folder's or the home folder's absolute path.
 """
 
 from __future__ import annotations
@@ -41,6 +47,81 @@ def check_model_dir(model_dir: str | Path) -> Path:
     return path
 
 
+LOCAL_PATH = "<local path>"
+
+
+def _is_local_path(value: str, bases: list[Path]) -> bool:
+    if value.startswith(("/", "~", "./", "../", "\\")) or re.match(r"^[A-Za-z]:[\\/]", value):
+        return True
+    if "/" in value or "\\" in value or value.endswith((".gguf", ".safetensors", ".json")):
+        return any((base / value).exists() for base in bases)
+    return False
+
+
+def scrub_local_paths(value, bases: list[Path], replacements: dict[str, str] | None = None):
+    """``value`` (parsed JSON) with local paths replaced: keys in ``replacements`` take their
+    value there, any other string naming a local path becomes ``"<local path>"``."""
+    replacements = replacements or {}
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key in replacements and isinstance(item, str) and item:
+                out[key] = replacements[key]
+            else:
+                out[key] = scrub_local_paths(item, bases, replacements)
+        return out
+    if isinstance(value, list):
+        return [scrub_local_paths(item, bases, replacements) for item in value]
+    if isinstance(value, str) and _is_local_path(value, bases):
+        return LOCAL_PATH
+    return value
+
+
+def upload_payload(model_dir: str | Path, repo_id: str, card: str) -> dict[str, bytes]:
+    """What ``push_model`` uploads, ``{path in repo: bytes}``, with local paths scrubbed.
+
+    Raises:
+        ValueError: a file would still carry a local absolute path (nothing is uploaded then).
+    """
+    path = Path(model_dir).resolve()
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    hub_id = (config.get("text_model_info") or {}).get("hub_id") or repo_id
+    replacements = {"_name_or_path": repo_id, "base_model_name_or_path": hub_id}
+    bases = [path, Path.cwd(), path.parent]
+    payload = {}
+    for file in sorted({p for pattern in UPLOAD_PATTERNS for p in path.glob(pattern) if p.is_file()}):
+        name = file.relative_to(path).as_posix()
+        data = file.read_bytes()
+        if file.suffix == ".json":
+            scrubbed = scrub_local_paths(json.loads(data.decode("utf-8")), bases, replacements)
+            data = (json.dumps(scrubbed, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        payload[name] = data
+    payload["README.md"] = card.encode("utf-8")
+    local = {str(p) for p in (path, Path.cwd().resolve(), Path.home().resolve()) if len(str(p)) > 1}
+    for name, data in payload.items():
+        if name.endswith(".safetensors"):
+            continue
+        text = data.decode("utf-8", errors="ignore")
+        leaked = sorted(p for p in local if p in text)
+        if leaked:
+            raise ValueError(f"{path / name}: holds the local path {leaked[0]}; refusing to upload it")
+    return payload
+
+
+def _pseudonymized(stage: dict, bases: list[Path]) -> bool | None:
+    """Whether the training data's subject/source ids were pseudonymised (``e2llm prepare
+    --pseudonymize``), as the run's task data says; None when unknown."""
+    tasks_dir = stage.get("tasks_dir")
+    if not tasks_dir:
+        return None
+    for base in bases:
+        info = Path(base, tasks_dir).expanduser() / "tasks_info.json"
+        if info.is_file():
+            value = json.loads(info.read_text(encoding="utf-8")).get("pseudonymized")
+            return None if value is None else bool(value)
+    return None
+
+
 def _metrics_table(metrics: dict) -> str:
     from .configuration_e2llm import EMOTIONS
 
@@ -69,6 +150,7 @@ def model_card(model_dir: str | Path, metrics: dict | None = None, repo_id: str 
     text = config.get("text_config", {})
     eeg = config.get("eeg_config", {})
     synthetic = bool(stage.get("synthetic")) or bool(metrics and metrics.get("synthetic"))
+    pseudonymized = _pseudonymized(stage, [path, Path.cwd()])
     if metrics is None and (path / "report" / "metrics.json").is_file():
         metrics = json.loads((path / "report" / "metrics.json").read_text())
     data = ModelCardData(
@@ -109,6 +191,14 @@ def model_card(model_dir: str | Path, metrics: dict | None = None, repo_id: str 
         "",
         "Training data: " + ("**SYNTHETIC** EEG in SEED-VII's layout (generated, not recorded from people); the metrics "
                              "below say nothing about real EEG." if synthetic else "SEED-VII-style EEG segments (see the training configuration)."),
+        "",
+        "Identifiers: " + {
+            True: "subject, recording and segment ids of the training data were pseudonymised (`e2llm prepare "
+                  "--pseudonymize`); the key stayed with the data's owner.",
+            False: "subject, recording and segment ids of the training data are those of the source files (not "
+                   "pseudonymised); no data is part of this repository.",
+            None: "not recorded; no data is part of this repository.",
+        }[pseudonymized],
         "",
         "## Use",
         "```python",
@@ -153,10 +243,8 @@ def push_model(
     from huggingface_hub import CommitOperationAdd, HfApi
 
     path = check_model_dir(model_dir)
-    files = sorted({p for pattern in UPLOAD_PATTERNS for p in path.glob(pattern) if p.is_file()})
-    operations = [CommitOperationAdd(path_in_repo=p.relative_to(path).as_posix(), path_or_fileobj=str(p)) for p in files]
-    card = model_card(path, metrics=metrics, repo_id=repo_id)
-    operations.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode("utf-8")))
+    payload = upload_payload(path, repo_id, model_card(path, metrics=metrics, repo_id=repo_id))
+    operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=data) for name, data in payload.items()]
     api = HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
     info = api.create_commit(repo_id, operations=operations, commit_message=commit_message, repo_type="model")

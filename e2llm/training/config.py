@@ -63,20 +63,52 @@ def _dataclasses(stage: str):
 
 
 def load_run_config(path: str | Path) -> dict:
+    """Read and check a run config: valid YAML, a mapping of known sections, each a mapping
+    (an empty section is an empty mapping), keys of ``run`` known to some stage, a known preset
+    and ablation. Every problem is a one-line ``ValueError`` naming the file."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such config file")
-    config = yaml.safe_load(path.read_text()) or {}
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ValueError(f"{path}: not valid YAML{where}: {getattr(err, 'problem', None) or err}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text file") from None
+    config = {} if config is None else config
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: expected sections run, stage1, align, sft; found a {type(config).__name__}")
     unknown = set(config) - {"run", *STAGE_DIRS}
     if unknown:
-        raise ValueError(f"{path}: unknown sections {sorted(unknown)}; expected run, stage1, align, sft")
-    ablation = config.get("run", {}).get("ablation", "none")
+        raise ValueError(f"{path}: unknown sections {sorted(map(str, unknown))}; expected run, stage1, align, sft")
+    for section, body in list(config.items()):
+        if body is None:
+            config[section] = {}
+        elif not isinstance(body, dict):
+            raise ValueError(f"{path}: section '{section}' must hold key: value lines, not a {type(body).__name__}")
+    run = config.get("run", {})
+    run_keys = set(run) - {"output_dir", "ablation"}
+    unknown = run_keys - set().union(*(_field_names(stage) for stage in STAGE_DIRS))
+    if unknown:
+        raise ValueError(f"{path}: section 'run': unknown keys {sorted(unknown)}")
+    ablation = run.get("ablation", "none")
     if ablation not in ABLATIONS:
         raise ValueError(f"{path}: ablation must be one of {ABLATIONS}, not {ablation!r}")
+    if "preset" in run:
+        check_preset(run["preset"], f"{path}: run.preset")
     return config
 
 
-def stage_defaults(config: dict, stage: str) -> dict:
+def check_preset(name, what: str = "preset") -> None:
+    from ..configuration_e2llm import PRESETS
+
+    if name not in PRESETS:
+        raise ValueError(f"{what}: unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+
+
+def stage_defaults(config: dict, stage: str, source: str = "config") -> dict:
     """Flat defaults of one stage: paper values < ``run`` < the stage's section, plus the derived
     ``output_dir`` and ``init_from``."""
     run = dict(config.get("run", {}))
@@ -94,7 +126,7 @@ def stage_defaults(config: dict, stage: str) -> dict:
     values.update(config.get(stage) or {})
     unknown = set(values) - fields
     if unknown:
-        raise ValueError(f"config section '{stage}': unknown keys {sorted(unknown)}")
+        raise ValueError(f"{source}: section '{stage}': unknown keys {sorted(unknown)}")
     return values
 
 
@@ -104,16 +136,49 @@ def _field_names(stage: str) -> set[str]:
     return {f.name for cls in _dataclasses(stage) for f in dataclasses.fields(cls)}
 
 
-def parse_stage_arguments(stage: str, argv: list[str] | None = None, config: dict | None = None):
+def parse_stage_arguments(
+    stage: str, argv: list[str] | None = None, config: dict | None = None, source: str | None = None
+):
     """Parse ``[--config FILE] [flags]`` for one stage into its two dataclasses."""
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--config")
     known, rest = pre.parse_known_args(argv)
     if config is None:
         config = load_run_config(known.config) if known.config else {}
+    source = source or known.config or "config"
     parser = HfArgumentParser(_dataclasses(stage))
-    parser.set_defaults(**stage_defaults(config, stage))
-    return parser.parse_args_into_dataclasses(args=rest)
+    parser.set_defaults(**stage_defaults(config, stage, source))
+    script_args, training_args = parser.parse_args_into_dataclasses(args=rest)
+    check_preset(script_args.preset, f"{source}: {stage}.preset")
+    return script_args, training_args
+
+
+def check_stage_inputs(stage: str, script_args, source: str = "config") -> None:
+    """The folders and files a stage reads exist (checked before any stage starts): one
+    ``FileNotFoundError`` / ``ValueError`` naming the key and the path."""
+    from ..text_models import check_text_model
+
+    def must_exist(key: str, required: bool = True) -> None:
+        value = getattr(script_args, key, None)
+        if value is None:
+            if required:
+                raise ValueError(f"{source}: {stage} needs {key} (set it in run: or the stage's section)")
+            return
+        if not Path(value).expanduser().exists():
+            raise FileNotFoundError(f"{source}: {key} {value}: no such file or folder")
+
+    if stage == "stage1":
+        must_exist("segments_dir")
+        must_exist("eeg_checkpoint", required=False)
+    else:
+        must_exist("tasks_dir")
+        must_exist("segments_dir", required=False)
+        must_exist("eeg_encoder", required=False)
+        if getattr(script_args, "text_model", None):
+            try:
+                check_text_model(script_args.text_model)
+            except FileNotFoundError as err:
+                raise FileNotFoundError(f"{source}: text_model {err}") from None
 
 
 def run_training(config_path: str | Path, argv_per_stage: dict[str, list[str]] | None = None) -> dict[str, str]:
@@ -124,7 +189,13 @@ def run_training(config_path: str | Path, argv_per_stage: dict[str, list[str]] |
     skip = {"no_stage1": "stage1", "no_stage2": "align", "no_stage3": "sft"}.get(ablation)
     stages = [stage for stage in ("stage1", "align", "sft") if stage != skip]
     # parse every stage first, so that a mistake in a later section fails before any training
-    parsed = {stage: parse_stage_arguments(stage, (argv_per_stage or {}).get(stage, []), config) for stage in stages}
+    source = str(config_path)
+    parsed = {
+        stage: parse_stage_arguments(stage, (argv_per_stage or {}).get(stage, []), config, source) for stage in stages
+    }
+    for stage in stages:  # what each unfinished stage reads is there, before the first one starts
+        if not artifact_exists(parsed[stage][1].output_dir):
+            check_stage_inputs(stage, parsed[stage][0], source)
     if skip:
         print(f"[{skip}] skipped ({ablation})")
     done = {}
