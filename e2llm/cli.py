@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .tasks.rules import TASKS
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, with a usage mistake reported in one line (``e2llm demo: error: ...``)."""
@@ -202,7 +204,7 @@ def _add_evaluate(sub):
     )  # fmt: skip
     p.add_argument("--limit", type=_positive_int, default=None, help="at most N samples per task (quick runs)")
     p.add_argument("--splits", nargs="+", default=None, help="test splits (default: test_ied test_multi test_esr)")
-    p.add_argument("--tasks", nargs="+", default=None, choices=["ied", "epc", "ess", "eim", "esr"], help="only these tasks")
+    p.add_argument("--tasks", nargs="+", default=None, choices=TASKS, help="only these tasks")
     p.add_argument("--segments", default=None, help="segments dataset directory (default: the one tasks_info.json names)")
     p.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: cuda if available)")
     p.add_argument("--dtype", default=None, choices=["float32", "bfloat16", "float16"], help="weights dtype (default: as saved)")
@@ -362,9 +364,9 @@ def _must_be_folder(path, argument: str) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="e2llm", description="EEG-to-emotion language models")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, value in list(globals().items()):
-        if name.startswith("_add_") and callable(value):
-            value(sub)
+    for add in (_add_demo, _add_prepare, _add_build_tasks, _add_train, _add_evaluate, _add_compare, _add_describe,
+                _add_push, _add_convert_eegpt):  # fmt: skip
+        add(sub)
     return parser
 
 

@@ -18,6 +18,7 @@ import json
 import re
 from pathlib import Path
 
+from .tasks.rules import TASKS
 from .text_models import describe_text_model
 
 ETHICS = (
@@ -134,7 +135,7 @@ def _metrics_table(metrics: dict) -> str:
         for emotion in EMOTIONS:
             if emotion in ied.get("per_class", {}):
                 rows.append(f"| IED | accuracy ({emotion}) | {100 * ied['per_class'][emotion]:.1f} | {100 / 7:.1f} |")
-    for task in ("epc", "ess", "eim", "esr"):
+    for task in TASKS[1:]:  # IED above
         if task in metrics:
             rows.append(f"| {task.upper()} | accuracy | {100 * metrics[task]['accuracy']:.1f} | {100 * random.get(task, {}).get('accuracy', 0):.1f} |")
     return "\n".join(rows)
