@@ -90,42 +90,48 @@ def _add_prepare(sub):
     p.add_argument("--cnt-format", default=None, choices=["int16", "int32"], help="bytes per sample of .cnt files")
     p.add_argument("--labels", default=None, help="--format files: CSV of file, onset, duration, label")
     p.add_argument("--label-map", nargs="+", default=None, metavar="CODE=EMOTION", help="e.g. T1=happy T2=sad")
-    p.add_argument("--skip-bad", action="store_true", help="skip unusable recordings (listed in the summary)")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="skip unusable recordings (listed in the summary); system errors (I/O, disk full, permission) "
+                   "still stop the build")  # fmt: skip
+    p.add_argument("--pseudonymize", action="store_true",
+                   help="store stable keyed pseudonyms (sub-…, rec-…) instead of file and subject names in the "
+                   "subject, source and id columns")  # fmt: skip
+    p.add_argument("--pseudonym-key", default=None,
+                   help="with --pseudonymize: the local key file, mode 0600, never inside --out (default: "
+                   "OUT.pseudonym-key.json beside --out; reused if present)")  # fmt: skip
     p.add_argument("--overwrite", action="store_true", help="rebuild even if an identical build exists")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_run_prepare)
 
 
 def _run_prepare(args):
-    from .datasets_builder import build_segments, format_summary
+    from .datasets_builder import build_segments, check_build_arguments, format_summary
     from .eeg import PreprocessingConfig
 
+    flags = {name: "--" + name.replace("_", "-") for name in (
+        "format", "split", "test_size", "test_subjects", "seed", "n_jobs", "labels", "label_map", "pseudonymize",
+        "pseudonym_key")}  # fmt: skip
     label_map = None
     if args.label_map:
         pairs = [item.split("=", 1) for item in args.label_map]
         if any(len(pair) != 2 for pair in pairs):
             raise ValueError("--label-map takes CODE=EMOTION pairs, e.g. T1=happy")
         label_map = dict(pairs)
+    if args.notch is not None and not args.notch >= 0:
+        raise ValueError(f"--notch must be a frequency in Hz, or 0 to disable the notch (got {args.notch:g})")
+    kwargs = dict(
+        format=args.format, split=args.split, test_size=args.test_size, test_subjects=args.test_subjects,
+        seed=args.seed, labels=args.labels, label_map=label_map, n_jobs=args.n_jobs, pseudonymize=args.pseudonymize,
+        pseudonym_key=args.pseudonym_key,
+    )  # fmt: skip
+    check_build_arguments(**kwargs, out_dir=args.out, names=flags)  # every argument before any file is read
     config = PreprocessingConfig(
         notch_freq=args.notch or None, crop=args.crop, crop_seed=args.seed, missing_channels=args.missing_channels
     )
     result = build_segments(
-        args.input_dir,
-        args.out,
-        format=args.format,
-        split=args.split,
-        config=config,
-        test_size=args.test_size,
-        test_subjects=args.test_subjects,
-        seed=args.seed,
-        cnt_format=args.cnt_format,
-        labels=args.labels,
-        label_map=label_map,
-        skip_bad=args.skip_bad,
-        n_jobs=args.n_jobs,
-        progress=not args.no_progress,
-        overwrite=args.overwrite,
-    )
+        args.input_dir, args.out, config=config, cnt_format=args.cnt_format, skip_bad=args.skip_bad,
+        progress=not args.no_progress, overwrite=args.overwrite, argument_names=flags, **kwargs,
+    )  # fmt: skip
     print(format_summary(result.summary))
     print(f"{'reused' if result.reused else 'wrote'} {result.path}")
 

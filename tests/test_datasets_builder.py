@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -30,6 +31,7 @@ from e2llm.datasets_builder import (
     load_segments,
     segment_features,
 )
+from e2llm.datasets_builder.builder import NAMED_NOTE, PSEUDONYMOUS_NOTE
 from e2llm.datasets_builder.sources import process_task
 from e2llm.eeg import (
     SEED_VII_CLIP_EMOTIONS,
@@ -111,7 +113,7 @@ def test_clip_and_subject_splits(eeg_small_synthetic, tmp_path):
         eeg_small_synthetic, tmp_path / "subject", split="subject", test_subjects=["2"], progress=False
     ).dataset
     assert set(by_subject["train"]["subject"]) == {"1"} and set(by_subject["test"]["subject"]) == {"2"}
-    with pytest.raises(ValueError, match=r"test subjects \['7'\] are not in the data"):
+    with pytest.raises(ValueError, match=r"test_subjects: 7 not among the recordings' subjects \(1, 2\)"):
         build_segments(eeg_small_synthetic, tmp_path / "bad", split="subject", test_subjects=["7"], progress=False)
     assert not (tmp_path / "bad").exists()
 
@@ -147,7 +149,7 @@ def test_interrupted_build_leaves_no_dataset_and_the_rerun_completes(eeg_small_s
     deadline = time.time() + 60
     killed_mid_build = False
     while time.time() < deadline and proc.poll() is None:
-        shards = list(tmp_path.glob(".segments.building-*/shards/*.eeg"))
+        shards = list(tmp_path.glob(".segments.tmp-*/shards/*.eeg"))
         if shards and any(s.stat().st_size > 0 for s in shards):
             os.kill(proc.pid, signal.SIGKILL)
             killed_mid_build = True
@@ -424,3 +426,294 @@ def test_seed_vii_raw_layout(tmp_path, monkeypatch):
     assert {r["id"] for r in rows if r["subject"] == "9"} == {f"sub09-s3-c{40 + k:02d}-g0{g}" for k in range(1, 21) for g in (0, 1)}
     assert result.summary["labels"] == "published order" and result.summary["input_format"] == "seed-vii"
     assert result.summary["channels_filled"]["by_channel"] == {}
+
+
+# -- system errors are not bad recordings (issue 16, item 5) ------------------------------------
+
+
+def _three_recordings(root: Path) -> Path:
+    rng = np.random.default_rng(1)
+    for name, emotion in (("good", "happy"), ("more", "sad"), ("third", "fear")):
+        _fif(root / f"{name}_raw.fif", rng.standard_normal((58, 25 * 200)) * 20, labels=f"onset,duration,label\n0,25,{emotion}\n")
+    return root
+
+
+def _failing_reader(monkeypatch, name: str, error: BaseException):
+    """Replace the reader so that reading ``name`` raises ``error`` (the others read normally)."""
+    from e2llm.datasets_builder import sources
+
+    real = sources.read_recording
+
+    def reader(path, *args, **kwargs):
+        if Path(path).name == name:
+            raise error
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(sources, "read_recording", reader)
+
+
+@pytest.mark.parametrize("error", [
+    OSError(errno.EIO, "Input/output error"),
+    OSError(errno.ENOSPC, "No space left on device"),
+    PermissionError(errno.EACCES, "Permission denied"),
+])  # fmt: skip
+def test_system_errors_stop_the_build_even_with_skip_bad(tmp_path, monkeypatch, error):
+    """An EIO/ENOSPC/EACCES while reading was taken for a bad recording and skipped; the build must
+    stop with nothing published: no output folder, no temporary folder, an old build untouched."""
+    src = _three_recordings(tmp_path / "in")
+    out = tmp_path / "out"
+    _failing_reader(monkeypatch, "more_raw.fif", error)
+    with pytest.raises(OSError) as info:
+        build_segments(src, out, skip_bad=True, split="subject", progress=False)
+    assert info.value.errno == error.errno and "more_raw.fif: system error" in str(info.value)
+    assert "\n" not in str(info.value) and not isinstance(info.value, ValueError)
+    assert not out.exists() and _leftovers(tmp_path, "out") == []
+    # over an earlier build: it stays as it was
+    monkeypatch.undo()
+    first = build_segments(src, out, split="subject", progress=False)
+    (src / "third_raw.fif").touch()  # an input changed: a rebuild is due
+    _failing_reader(monkeypatch, "more_raw.fif", error)
+    with pytest.raises(OSError):
+        build_segments(src, out, skip_bad=True, split="subject", progress=False)
+    assert json.loads((out / "summary.json").read_text()) == first.summary and _leftovers(tmp_path, "out") == []
+    # the CLI: one line naming the file, exit 2, nothing written
+    assert main(["prepare", str(src), "--out", str(tmp_path / "o2"), "--skip-bad", "--no-progress"]) == 2
+    assert not (tmp_path / "o2").exists() and _leftovers(tmp_path, "o2") == []
+
+
+def test_system_error_while_writing_shards_stops_the_build(tmp_path, monkeypatch):
+    """A full disk while writing a recording's segments is not a bad recording either."""
+    from e2llm.datasets_builder import sources
+
+    src = _three_recordings(tmp_path / "in")
+    real = sources.segments_from_spans
+
+    def full_disk(*args, **kwargs):
+        yield from real(*args, **kwargs)
+        raise OSError(errno.ENOSPC, "No space left on device", "/somewhere/shard.eeg")
+
+    monkeypatch.setattr(sources, "segments_from_spans", full_disk)
+    with pytest.raises(OSError, match="good_raw.fif: system error while processing this recording: No space left") as info:
+        build_segments(src, tmp_path / "out", skip_bad=True, split="subject", progress=False)
+    assert info.value.errno == errno.ENOSPC and not (tmp_path / "out").exists()
+
+
+def test_skipped_recordings_are_part_of_the_cache_key(tmp_path, monkeypatch):
+    """A build that skipped a recording was reused on the rerun after the recording was fixed (its
+    name, size and time unchanged). Now the skipped recordings are tried again: reused only if
+    they are still unusable."""
+    from e2llm.eeg import RecordingError
+
+    src = _three_recordings(tmp_path / "in")
+    out = tmp_path / "out"
+    _failing_reader(monkeypatch, "more_raw.fif", RecordingError("more_raw.fif: cannot read as FIF: oops"))
+    first = build_segments(src, out, skip_bad=True, split="subject", progress=False)
+    assert [s["source"] for s in first.summary["recordings"]["skipped"]] == ["more_raw.fif"]
+    assert build_segments(src, out, skip_bad=True, split="subject", progress=False).reused  # still bad: reused
+    monkeypatch.undo()  # the recording is fixed (nothing about the file changed)
+    fixed = build_segments(src, out, skip_bad=True, split="subject", progress=False)
+    assert not fixed.reused and fixed.summary["recordings"]["skipped"] == []
+    assert "more_raw.fif" in set(fixed.dataset["train"]["source"]) | set(fixed.dataset["test"]["source"])
+    assert fixed.summary["fingerprint"] != first.summary["fingerprint"]
+    assert fixed.summary["input_fingerprint"] == first.summary["input_fingerprint"]
+    assert build_segments(src, out, skip_bad=True, split="subject", progress=False).reused
+    assert _leftovers(tmp_path, "out") == []
+
+
+# -- arguments checked before any recording is read (issue 16, item 3) --------------------------
+
+
+@pytest.fixture()
+def no_recording_read(monkeypatch):
+    """Fail the test if a recording is read or processed."""
+    from e2llm.datasets_builder import builder, sources
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a recording was read before the arguments were checked")
+
+    monkeypatch.setattr(sources, "read_recording", forbidden)
+    monkeypatch.setattr(sources, "seed_vii_mat_clip", forbidden)
+    monkeypatch.setattr(builder, "process_task", forbidden)
+
+
+PREPARE_BAD_ARGUMENTS = [
+    (["--seed", "-1"], "--seed must be a whole number ≥ 0 (got -1)"),
+    (["--test-size", "0"], "--test-size must be a fraction strictly between 0 and 1 (got 0.0)"),
+    (["--test-size", "1.5"], "--test-size must be a fraction strictly between 0 and 1 (got 1.5)"),
+    (["--test-size", "nan"], "--test-size must be a fraction strictly between 0 and 1 (got nan)"),
+    (["--test-subjects", "1"], "--test-subjects applies to --split subject only (got --split paper)"),
+    (["--split", "subject", "--test-subjects", "7"], "--test-subjects: 7 not among the recordings' subjects (1, 2)"),
+    (["--split", "subject", "--test-subjects", "1", "2"],
+     "--test-subjects: holds out every subject (1, 2); train would be empty"),
+    (["--n-jobs", "0"], "--n-jobs must be at least 1 (got 0)"),
+    (["--label-map", "T1=elated"],
+     "--label-map: T1=elated: 'elated' is not an emotion (one of happy, surprise, neutral, disgust, fear, sad, anger)"),
+    (["--label-map", "T1"], "--label-map takes CODE=EMOTION pairs, e.g. T1=happy"),
+    (["--labels", "{tmp}/nowhere.csv"], "--labels: {tmp}/nowhere.csv: labels file not found"),
+    (["--labels", "{tmp}"], "--labels: {tmp} is a folder, not a labels file (CSV of file, onset, duration, label)"),
+    (["--notch", "-50"], "--notch must be a frequency in Hz, or 0 to disable the notch (got -50)"),
+    (["--pseudonym-key", "{tmp}/k.json"], "--pseudonym-key applies with --pseudonymize only"),
+    (["--pseudonymize", "--pseudonym-key", "{out}/k.json"],
+     ("--pseudonym-key: {out}/k.json is inside the dataset folder {out}; keep the key outside it, so that it is "
+      "never uploaded with the dataset")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv, message", PREPARE_BAD_ARGUMENTS, ids=[" ".join(a) for a, _ in PREPARE_BAD_ARGUMENTS])
+def test_prepare_arguments_are_checked_before_any_recording_is_read(
+    eeg_small_synthetic, tmp_path, capsys, no_recording_read, argv, message
+):
+    """`--seed -1`, `--test-size` and `--test-subjects` were checked only after every recording had
+    been processed; now every argument is checked first (the test subjects once the recordings
+    are listed), in one line naming the argument, exit status 2, nothing written."""
+    out = tmp_path / "out"
+    argv = [a.format(tmp=tmp_path, out=out) for a in argv]
+    rc = main(["prepare", str(eeg_small_synthetic), "--out", str(out), "--no-progress", *argv])
+    err = capsys.readouterr().err
+    assert rc == 2 and err == f"e2llm prepare: error: {message.format(tmp=tmp_path, out=out)}\n"
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_build_arguments_are_checked_in_python_too(eeg_small_synthetic, tmp_path, no_recording_read):
+    for kwargs, message in [
+        ({"seed": -1}, r"^seed must be a whole number ≥ 0 \(got -1\)$"),
+        ({"test_size": 1.0}, r"^test_size must be a fraction strictly between 0 and 1"),
+        ({"test_subjects": ["1"]}, r"^test_subjects applies to split='subject' only \(got split='paper'\)$"),
+        ({"n_jobs": 0}, r"^n_jobs must be at least 1"),
+        ({"label_map": {"T1": "bored"}}, r"^label_map: T1=bored: 'bored' is not an emotion"),
+        ({"split": "random"}, r"^split: unknown split 'random'"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            build_segments(eeg_small_synthetic, tmp_path / "out", progress=False, **kwargs)
+    with pytest.raises(ValueError, match=r"crop_seed must be a whole number ≥ 0"):
+        PreprocessingConfig(crop_seed=-1)
+    with pytest.raises(ValueError, match=r"notch_freq must be a frequency above 0 Hz"):
+        PreprocessingConfig(notch_freq=-50.0)
+    assert not (tmp_path / "out").exists()
+
+
+# -- leftovers of killed builds (issue 16, item 8) ----------------------------------------------
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _plant_leftovers(parent: Path, name: str) -> tuple[list[Path], list[Path]]:
+    """Leftovers of a killed writer of this host (to be removed) and of another host (to be kept)."""
+    from e2llm.atomic import _owner_tag
+
+    host, pid = _owner_tag().split("-")[0], _dead_pid()
+    ours = [parent / f".{name}.tmp-{host}-{pid}-0badf00d", parent / f".{name}.old-{host}-{pid}-0badf00d"]
+    theirs = [parent / f".{name}.tmp-otherhost-{pid}-0badf00d", parent / f".{name}.old-otherhost-{pid}-0badf00d"]
+    for d in ours + theirs:
+        (d / "shards").mkdir(parents=True)
+        (d / "shards" / "00000.eeg").write_bytes(b"x")
+    return ours, theirs
+
+
+def test_leftovers_of_killed_builds_of_this_host_are_cleaned_not_another_hosts(eeg_small_synthetic, tmp_path):
+    """Stale-build cleaning decided by PID only, so on a shared filesystem it removed another
+    host's live build; now only this host's leftovers whose process is gone are removed."""
+    ours, theirs = _plant_leftovers(tmp_path, "segments")
+    build_segments(eeg_small_synthetic, tmp_path / "segments", progress=False)
+    assert not any(p.exists() for p in ours)
+    assert all((p / "shards" / "00000.eeg").read_bytes() == b"x" for p in theirs)
+    assert sorted(_leftovers(tmp_path, "segments")) == sorted(p.name for p in theirs)
+
+
+# -- pseudonyms and no local paths (issue 16, item 9) -------------------------------------------
+
+
+def _named_recordings(root: Path) -> Path:
+    """Recordings whose folder and file names are a person's name, as clinical data often are."""
+    rng = np.random.default_rng(4)
+    _fif(root / "sub-JaneDoe" / "jane_doe_raw.fif", rng.standard_normal((58, 25 * 200)) * 20,
+         labels="onset,duration,label\n0,25,happy\n")  # fmt: skip
+    _fif(root / "sub-JohnRoe" / "john_roe_raw.fif", rng.standard_normal((58, 25 * 200)) * 20,
+         labels="onset,duration,label\n0,25,sad\n")  # fmt: skip
+    bad = rng.standard_normal((58, 25 * 200)) * 20
+    bad[0] = np.inf
+    _fif(root / "sub-MaxMuster" / "max_muster_raw.fif", bad)
+    return root
+
+
+def _everything_in(folder: Path) -> bytes:
+    return b"".join(f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file())
+
+
+def test_no_absolute_local_path_in_the_dataset(tmp_path):
+    src = _named_recordings(tmp_path / "in")
+    result = build_segments(src, tmp_path / "out", skip_bad=True, split="subject", progress=False)
+    summary = result.summary
+    assert summary["pseudonymized"] is False and NAMED_NOTE in result.dataset["train"].info.description
+    skipped = summary["recordings"]["skipped"]
+    assert [s["source"] for s in skipped] == ["sub-MaxMuster/max_muster_raw.fif"]
+    assert skipped[0]["reason"].startswith("sub-MaxMuster/max_muster_raw.fif: ")  # was the absolute path
+    content = _everything_in(tmp_path / "out")
+    assert str(tmp_path).encode() not in content and str(tmp_path.resolve()).encode() not in content
+    assert {r for ds in result.dataset.values() for r in ds["subject"]} == {"JaneDoe", "JohnRoe"}
+
+
+def test_pseudonymize(tmp_path):
+    """--pseudonymize: stable keyed pseudonyms for subject, source and id; the key and the table in
+    a 0600 file beside the dataset, never inside it; summary and description say so."""
+    src = _named_recordings(tmp_path / "in")
+    out = tmp_path / "out"
+    result = build_segments(src, out, skip_bad=True, split="subject", pseudonymize=True, progress=False)
+    rows = [r for ds in result.dataset.values() for r in ds.remove_columns(["eeg", "channel_mask"]).to_list()]
+    assert {r["subject"] for r in rows} == set(result.summary["subjects"]["train"] + result.summary["subjects"]["test"])
+    for r in rows:
+        assert re.fullmatch(r"sub-[0-9a-f]{12}", r["subject"]) and re.fullmatch(r"rec-[0-9a-f]{12}\.fif", r["source"])
+        assert r["id"].startswith(r["source"][: -len(".fif")] + "-s1-c01-g")
+    key_file = tmp_path / "out.pseudonym-key.json"
+    assert key_file.is_file() and (key_file.stat().st_mode & 0o777) == 0o600
+    key = json.loads(key_file.read_text())
+    assert key["subjects"]["JaneDoe"] in {r["subject"] for r in rows}
+    assert key["sources"]["sub-JaneDoe/jane_doe_raw.fif"] in {r["source"] for r in rows}
+    summary = result.summary
+    assert summary["pseudonymized"] is True and summary["input_dir"] is None
+    assert summary["pseudonymization"]["key_id"] == key["key_id"] and key["key"] not in json.dumps(summary)
+    assert PSEUDONYMOUS_NOTE in result.dataset["test"].info.description and PSEUDONYMOUS_NOTE in summary["description"]
+    (skipped,) = summary["recordings"]["skipped"]
+    assert skipped["source"] == key["sources"]["sub-MaxMuster/max_muster_raw.fif"]
+    content = _everything_in(out)
+    for name in (b"Jane", b"jane", b"John", b"john", b"Max", b"max_muster", str(tmp_path).encode()):
+        assert name not in content, name
+    # the same key gives the same pseudonyms; the build is reused
+    again = build_segments(src, out, skip_bad=True, split="subject", pseudonymize=True, progress=False)
+    assert again.reused
+    rebuilt = build_segments(src, out, skip_bad=True, split="subject", pseudonymize=True, overwrite=True, progress=False)
+    assert sorted([*rebuilt.dataset["train"]["id"], *rebuilt.dataset["test"]["id"]]) == sorted(r["id"] for r in rows)
+    # a held-out subject is named by its real name and stored as its pseudonym
+    held = build_segments(src, out, skip_bad=True, split="subject", test_subjects=["JohnRoe"], pseudonymize=True,
+                          progress=False)  # fmt: skip
+    assert set(held.dataset["test"]["subject"]) == {key["subjects"]["JohnRoe"]}
+    assert held.summary["settings"]["test_subjects"] == [key["subjects"]["JohnRoe"]]
+    # without the key file: a new key, other pseudonyms
+    other_key = tmp_path / "elsewhere" / "my.key.json"
+    other = build_segments(src, tmp_path / "out2", skip_bad=True, split="subject", pseudonymize=True,
+                           pseudonym_key=other_key, progress=False)  # fmt: skip
+    assert other_key.is_file() and not (tmp_path / "out2.pseudonym-key.json").exists()
+    assert not set(other.dataset["train"]["subject"]) & set(key["subjects"].values())
+    # a plain build is not reused for a pseudonymized one, and the other way round
+    plain = build_segments(src, out, skip_bad=True, split="subject", progress=False)
+    assert not plain.reused and plain.summary["pseudonymized"] is False
+
+
+def test_cli_prepare_pseudonymize(tmp_path, capsys):
+    src = _named_recordings(tmp_path / "in")
+    out = tmp_path / "segments"
+    assert main(["prepare", str(src), "--out", str(out), "--skip-bad", "--split", "subject", "--pseudonymize",
+                 "--no-progress"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed and "Jane" not in printed
+    assert json.loads((out / "summary.json").read_text())["pseudonymized"] is True
+    assert (tmp_path / "segments.pseudonym-key.json").is_file()
+    (tmp_path / "segments.pseudonym-key.json").write_text("{not json")
+    assert main(["prepare", str(src), "--out", str(out), "--pseudonymize", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("e2llm prepare: error: ") and "segments.pseudonym-key.json: not an e2llm pseudonym key file" in err
+    assert err.count("\n") == 1

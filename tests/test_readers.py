@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 import shutil
+import struct
 from pathlib import Path
 
 import mne
@@ -13,6 +17,9 @@ from e2llm.configuration_e2llm import EEGPT_CHANNELS, EMOTIONS
 from e2llm.eeg import RecordingError, match_channels, read_recording
 from e2llm.eeg.readers import (
     SEED_VII_CLIP_EMOTIONS,
+    EEGReadError,
+    SystemReadError,
+    is_system_error,
     labels_from_annotations,
     parse_emotion,
     parse_seed_vii_cnt_name,
@@ -74,23 +81,151 @@ def _copy(src: Path, dst_dir: Path) -> Path:
 
 
 @needs_real
-@pytest.mark.parametrize("rel, data_rel", [
-    ("EDF/test_edf_overlapping_annotations.edf", None),
-    ("BDF/multiple_annotation_chans.bdf", None),
-    ("antio/CA_208/test_CA_208_start_stop.vhdr", "antio/CA_208/test_CA_208_start_stop.eeg"),
+@pytest.mark.parametrize("rel, data_rel, kwargs", [
+    ("EDF/test_edf_overlapping_annotations.edf", None, {}),
+    ("BDF/multiple_annotation_chans.bdf", None, {}),
+    ("antio/CA_208/test_CA_208_start_stop.vhdr", "antio/CA_208/test_CA_208_start_stop.eeg", {}),
+    ("EEGLAB/test_raw_chanloc.set", "EEGLAB/test_raw_chanloc.fdt", {}),
+    ("CNT/test_CNT_events_mne_JWoess_clipped.cnt", None, {"cnt_format": "int32"}),
 ])  # fmt: skip
-def test_truncated_files_are_detected(tmp_path, rel, data_rel):
-    """MNE reads these formats silently when cut short; read_recording says they are truncated."""
+@pytest.mark.parametrize("preload", [False, True])
+def test_truncated_files_are_detected(tmp_path, rel, data_rel, kwargs, preload):
+    """MNE reads these formats silently (fewer samples, zeros) or fails later without naming the
+    file when cut short; read_recording says they are truncated, in one line of EEGReadError."""
     src = REAL / rel
     path = _copy(src, tmp_path)
-    if data_rel:  # BrainVision: header, markers and data file
+    if data_rel:  # BrainVision: header, markers and data file; EEGLAB: .set and .fdt
         for companion in src.parent.glob(src.stem + ".*"):
             _copy(companion, tmp_path)
     data_file = tmp_path / Path(data_rel or rel).name
     with open(data_file, "r+b") as f:
         f.truncate(int(data_file.stat().st_size * 0.6) + 1)
-    with pytest.raises(ValueError, match=rf"{path.name}: truncated"):
+    with pytest.raises(EEGReadError, match=rf"^{re.escape(str(path))}: truncated") as info:
+        read_recording(path, preload=preload, **kwargs)
+    assert "\n" not in str(info.value) and isinstance(info.value, ValueError)
+
+
+def _fif(path: Path, seconds: float = 60.0, **save) -> Path:
+    rng = np.random.default_rng(0)
+    raw = mne.io.RawArray(rng.standard_normal((58, int(seconds * 200))) * 20e-6, mne.create_info(list(EEGPT_CHANNELS), 200.0, "eeg"))
+    raw.save(path, overwrite=True, **save)
+    return path
+
+
+def _fif_tag_ends(path: Path) -> list[int]:
+    """Byte offsets at which the tags of a FIF file end."""
+    ends, pos, size = [], 0, path.stat().st_size
+    with open(path, "rb") as f:
+        while pos < size:
+            f.seek(pos)
+            _, _, length, nxt = struct.unpack(">iiii", f.read(16))
+            pos = pos + 16 + length if nxt <= 0 else nxt
+            ends.append(pos)
+    return ends
+
+
+@pytest.mark.parametrize("cut", ["60%", "at a tag boundary", "a split part at 60%"])
+def test_truncated_fif_is_detected(tmp_path, cut):
+    """A FIF file cut to 60 % failed with 'buffer size must be a multiple of element size' (no file
+    named) or, cut between two tags, read as a shorter recording."""
+    if cut.startswith("a split part"):
+        path = _fif(tmp_path / "rec_raw.fif", seconds=240.0, split_size="10MB")
+        part = tmp_path / "rec_raw-1.fif"
+        assert part.is_file() and len(read_recording(path).filenames) == 2
+    else:
+        path = part = _fif(tmp_path / "rec_raw.fif")
+        assert read_recording(path).n_times == 12000
+    size = part.stat().st_size
+    keep = max(e for e in _fif_tag_ends(part) if e < 0.6 * size) if cut == "at a tag boundary" else int(0.6 * size)
+    with open(part, "r+b") as f:
+        f.truncate(keep)
+    for preload in (False, True):
+        with pytest.raises(EEGReadError, match=rf"^{re.escape(str(path))}: truncated FIF file") as info:
+            read_recording(path, preload=preload)
+        assert "\n" not in str(info.value)
+    if cut == "at a tag boundary":
+        assert "unclosed block" in str(info.value)
+
+
+@needs_real
+def test_cnt_cut_after_its_announced_data_still_reads(tmp_path):
+    """scan41_short.cnt holds more bytes than its header announces (data and event table end at
+    about 40 %): cut to 60 % it is complete, and reads as the whole file does."""
+    path = _copy(REAL / "CNT" / "scan41_short.cnt", tmp_path)
+    with open(path, "r+b") as f:
+        f.truncate(int(path.stat().st_size * 0.6))
+    raw = read_recording(path, cnt_format="int16", preload=True)
+    assert raw.n_times == 3070
+    with open(path, "r+b") as f:
+        f.truncate(int(path.stat().st_size * 0.5))  # 30 % of the original: inside the data
+    with pytest.raises(EEGReadError, match=r"scan41_short\.cnt: truncated Neuroscan CNT file"):
+        read_recording(path, cnt_format="int16")
+
+
+@needs_real
+def test_samples_read_later_fail_through_the_same_path(tmp_path, monkeypatch):
+    """Samples are read on demand (preload=False): an EEGLAB .fdt cut after opening raised MNE's
+    RuntimeError outside any error handling; now it is an EEGReadError naming the .set."""
+    path = _copy(REAL / "EEGLAB" / "test_raw_chanloc.set", tmp_path)
+    fdt = _copy(REAL / "EEGLAB" / "test_raw_chanloc.fdt", tmp_path)
+    raw = read_recording(path)
+    copy = raw.copy()  # copies read through the same path
+    with open(fdt, "r+b") as f:
+        f.truncate(fdt.stat().st_size // 2)
+    for r in (raw, copy):
+        with pytest.raises(EEGReadError, match=rf"^{re.escape(str(path))}: cannot read the samples of this EEGLAB"):
+            r.get_data()
+    # a system error on a later read stays a system error, naming the file
+    fresh = _copy(REAL / "EEGLAB" / "test_raw_chanloc.fdt", tmp_path)
+    raw = read_recording(path)
+
+    def eio(self, *args, **kwargs):
+        raise OSError(errno.EIO, "Input/output error", str(fresh))
+
+    monkeypatch.setattr(type(raw), "_read_segment_file", eio)
+    with pytest.raises(SystemReadError) as info:
+        raw.load_data()
+    assert info.value.errno == errno.EIO and str(info.value) == (
+        f"{path}: system error while reading this EEGLAB recording: {os.strerror(errno.EIO)}")  # fmt: skip
+
+
+@pytest.mark.parametrize("error, code", [
+    (OSError(errno.EIO, "Input/output error"), errno.EIO),
+    (OSError(errno.ENOSPC, "No space left on device"), errno.ENOSPC),
+    (PermissionError(errno.EACCES, "Permission denied"), errno.EACCES),
+    (ValueError("wrapped"), errno.EIO),  # raised `from` an OSError(EIO) below
+])  # fmt: skip
+def test_system_errors_are_not_bad_recordings(tmp_path, monkeypatch, error, code):
+    """An I/O error, a full disk or a missing permission says nothing about the recording: a
+    SystemReadError (an OSError, errno kept), never an EEGReadError that --skip-bad would skip."""
+    from e2llm.eeg import readers
+
+    path = _fif(tmp_path / "rec_raw.fif", seconds=5.0)
+
+    def failing(*args, **kwargs):
+        if isinstance(error, ValueError):
+            raise error from OSError(errno.EIO, "Input/output error")
+        raise error
+
+    monkeypatch.setitem(readers._READERS, ".fif", ("FIF", failing))
+    with pytest.raises(SystemReadError) as info:
         read_recording(path)
+    assert info.value.errno == code and is_system_error(info.value) and not isinstance(info.value, ValueError)
+    assert str(info.value) == f"{path}: system error while reading this FIF recording: {os.strerror(code)}"
+    assert not is_system_error(FileNotFoundError(errno.ENOENT, "gone")) and not is_system_error(ValueError("bad"))
+
+
+@needs_real
+def test_missing_companion_files_are_named(tmp_path):
+    vhdr = _copy(REAL / "antio" / "CA_208" / "test_CA_208_start_stop.vhdr", tmp_path)
+    _copy(REAL / "antio" / "CA_208" / "test_CA_208_start_stop.vmrk", tmp_path)
+    with pytest.raises(EEGReadError, match=r"test_CA_208_start_stop\.vhdr: a file of this BrainVision recording is "
+                       r"missing: test_CA_208_start_stop\.eeg$"):  # fmt: skip
+        read_recording(vhdr)
+    eeglab = _copy(REAL / "EEGLAB" / "test_raw_chanloc.set", tmp_path)
+    with pytest.raises(EEGReadError, match=r"test_raw_chanloc\.set: a file of this EEGLAB recording is missing: "
+                       r"test_raw_chanloc\.fdt$"):  # fmt: skip
+        read_recording(eeglab)
 
 
 def test_missing_unknown_empty_and_corrupt_files(tmp_path):

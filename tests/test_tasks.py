@@ -464,3 +464,72 @@ def test_cli_build_tasks(segments_dir, tmp_path, capsys):
     assert info["cot"] is False and info["seed"] == 4 and dd["train"].num_rows == 80 and dd["train_sft"].num_rows == 20
     rc = main(["build-tasks", str(tmp_path / "nope"), "--out", str(tmp_path / "x")])
     assert rc == 2 and "error" in capsys.readouterr().err
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_leftovers_of_a_killed_build_are_cleaned_but_not_another_hosts(segments_dir, tmp_path):
+    """`.tasks.tmp-*` / `.tasks.old-*` left by a kill -9 of build-tasks were never cleaned; now the
+    next build removes this host's (process gone) and keeps those named for another host."""
+    from e2llm.atomic import _owner_tag
+
+    host, pid = _owner_tag().split("-")[0], _dead_pid()
+    ours = [tmp_path / f".tasks.tmp-{host}-{pid}-0badf00d", tmp_path / f".tasks.old-{host}-{pid}-0badf00d"]
+    theirs = [tmp_path / f".tasks.tmp-otherhost-{pid}-0badf00d", tmp_path / f".tasks.old-otherhost-{pid}-0badf00d"]
+    for d in ours + theirs:
+        d.mkdir()
+        (d / "dataset_dict.json").write_text("{}")
+    build_task_datasets(segments_dir, tmp_path / "tasks", n_train=40, n_train_sft=8, n_multi=9, n_esr=7)
+    assert not any(p.exists() for p in ours) and all((p / "dataset_dict.json").exists() for p in theirs)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == sorted(p.name for p in theirs)
+
+
+def test_a_killed_build_leaves_the_previous_one_and_the_next_build_cleans_up(segments_dir, tmp_path):
+    """kill -9 in the middle of saving: the previous build stays, and the rerun leaves no temporary folder."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "tasks"
+    kw = {"n_train": 40, "n_train_sft": 8, "n_multi": 9, "n_esr": 7}
+    build_task_datasets(segments_dir, out, seed=1, **kw)
+    code = (
+        "import time, datasets\n"
+        "from e2llm.tasks import build_task_datasets\n"
+        "def hang(self, path, *a, **k):\n"
+        "    import pathlib; (pathlib.Path(path) / 'partial').write_text('x'); print('saving', flush=True); time.sleep(60)\n"
+        "datasets.DatasetDict.save_to_disk = hang\n"
+        f"build_task_datasets({str(segments_dir)!r}, {str(out)!r}, seed=9, **{kw!r})\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "saving"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".tasks.tmp-")]
+    assert left and load_task_datasets(out)[1]["seed"] == 1
+    time.sleep(0.01)
+    build_task_datasets(segments_dir, out, seed=2, **kw)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tasks"] and load_task_datasets(out)[1]["seed"] == 2
+
+
+def test_pseudonymized_flag_is_copied_from_the_segments(segments_dir, tmp_path):
+    """tasks_info.json says whether the segment ids are pseudonyms (prepare --pseudonymize), as the
+    segments' summary.json does (the model card reads it)."""
+    import shutil
+
+    kw = {"n_train": 40, "n_train_sft": 8, "n_multi": 9, "n_esr": 7}
+    build_task_datasets(segments_dir, tmp_path / "plain", **kw)
+    assert load_task_datasets(tmp_path / "plain")[1]["pseudonymized"] is False
+    pseudo = tmp_path / "pseudo-segments"
+    shutil.copytree(segments_dir, pseudo)
+    (pseudo / "summary.json").write_text(json.dumps({"format": "e2llm-segments", "pseudonymized": True}))
+    build_task_datasets(pseudo, tmp_path / "pseudo", **kw)
+    assert load_task_datasets(tmp_path / "pseudo")[1]["pseudonymized"] is True

@@ -4,23 +4,36 @@
 and ``test``; ``load_segments`` opens it and ``SegmentLookup`` reads single segments by id.
 """
 
-from .builder import PIPELINE_VERSION, SYNTHETIC_PREFIX, BuildResult, build_segments, fingerprint, format_summary, segment_features
+from .builder import (
+    PIPELINE_VERSION,
+    SYNTHETIC_PREFIX,
+    BuildResult,
+    build_segments,
+    check_build_arguments,
+    fingerprint,
+    format_summary,
+    segment_features,
+)
 from .lookup import COLUMNS, SegmentLookup, load_segments, read_summary
+from .pseudonyms import Pseudonymizer, default_key_path
 from .sources import FORMATS, RecordingTask, detect_format, discover, is_synthetic
 from .splits import PAPER_TEST_FRACTION, SPLITS, assign_test
 
 __all__ = [
-    "BuildResult",
     "COLUMNS",
     "FORMATS",
     "PAPER_TEST_FRACTION",
     "PIPELINE_VERSION",
     "SPLITS",
     "SYNTHETIC_PREFIX",
+    "BuildResult",
+    "Pseudonymizer",
     "RecordingTask",
     "SegmentLookup",
     "assign_test",
     "build_segments",
+    "check_build_arguments",
+    "default_key_path",
     "detect_format",
     "discover",
     "fingerprint",

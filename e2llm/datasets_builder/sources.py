@@ -21,6 +21,7 @@ shard file on disk so no recording's segments accumulate in memory.
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections.abc import Iterator, Mapping
@@ -29,10 +30,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ..eeg.preprocessing import LabeledSpan, PreprocessingConfig, RecordingError, Segment, segments_from_spans
+from ..eeg.preprocessing import (
+    LabeledSpan,
+    PreprocessingConfig,
+    RecordingError,
+    Segment,
+    segments_from_spans,
+)
 from ..eeg.readers import (
     RECORDING_SUFFIXES,
     SEED_VII_CLIPS_PER_SESSION,
+    SystemReadError,
+    is_system_error,
     labels_from_annotations,
     list_mat_variables,
     parse_seed_vii_cnt_name,
@@ -42,6 +51,7 @@ from ..eeg.readers import (
     read_seed_vii_labels,
     seed_vii_clip_spans,
     seed_vii_mat_clip,
+    system_errno,
 )
 from ..eeg.synthetic import SYNTHETIC_MARKER
 
@@ -215,13 +225,25 @@ def _sidecar_labels(path: Path) -> Path | None:
     return next((c for c in candidates if c.is_file()), None)
 
 
-def segment_id(task: RecordingTask, seg: Segment, sliding: bool) -> str:
-    """Unique id of a segment, e.g. 'sub03-s2-c27-g01' (SEED-VII) or 'rec_a-s1-c02-g00' (files)."""
+def id_prefix(task: RecordingTask) -> str:
+    """The part of a segment id naming its recording: 'sub03' (SEED-VII) or 'rec_a' (files: the
+    path relative to the input folder without its file type)."""
     if task.kind == "files":
         stem = task.source[: len(task.source) - (len(Path(task.source).name) - len(_stem(Path(task.source))))]
-        prefix = re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_")
-    else:
-        prefix = f"sub{int(task.subject):02d}"
+        return re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_")
+    return f"sub{int(task.subject):02d}"
+
+
+def recording_suffix(name: str) -> str:
+    """The file type of a recording name ('.edf', '.fif.gz', '.mat', …)."""
+    stem = _stem(Path(name))
+    return Path(name).name[len(stem) :] if Path(name).name.startswith(stem) else Path(name).suffix
+
+
+def segment_id(task: RecordingTask, seg: Segment, sliding: bool, prefix: str | None = None) -> str:
+    """Unique id of a segment, e.g. 'sub03-s2-c27-g01' (SEED-VII) or 'rec_a-s1-c02-g00' (files);
+    ``prefix`` replaces the recording's part (:func:`id_prefix`), e.g. by a pseudonym."""
+    prefix = id_prefix(task) if prefix is None else prefix
     sid = f"{prefix}-s{seg.session}-c{seg.clip:02d}-g{seg.segment:02d}"
     return f"{sid}-w{seg.window}" if sliding else sid
 
@@ -305,12 +327,17 @@ def iter_task_segments(task: RecordingTask, config: PreprocessingConfig, info: d
 def process_task(task: RecordingTask, config: PreprocessingConfig, shard_prefix: str, skip_bad: bool) -> dict:
     """Process one recording, writing its segments to ``<shard_prefix>.eeg`` / ``.mask`` (raw float32 / bool).
 
+    The rows' ``subject``, ``source`` and id prefix are ``task.options["public"]``'s when given
+    (pseudonyms), else the task's own; error messages always name the file.
+
     Returns:
         ``{"source", "rows": [metadata per segment], "filled": [...], "labels": origin}`` or, for a
         bad recording with ``skip_bad``, ``{"source", "skipped": reason}``.
 
     Raises:
         RecordingError, ValueError, OSError: a bad recording when ``skip_bad`` is False.
+        SystemReadError: a system error (I/O error, no space, no permission, out of memory), also
+            with ``skip_bad``: it says nothing about the recording, so it is never skipped.
     """
     import mne
 
@@ -320,6 +347,8 @@ def process_task(task: RecordingTask, config: PreprocessingConfig, shard_prefix:
     filled: set[str] = set()
     sliding = config.crop == "sliding"
     eeg_path, mask_path = Path(shard_prefix + ".eeg"), Path(shard_prefix + ".mask")
+    public = task.options.get("public") or {}
+    prefix, subject, source = public.get("id_prefix"), public.get("subject", task.subject), public.get("source", task.source)
     try:
         with open(eeg_path, "wb") as f_eeg, open(mask_path, "wb") as f_mask:
             for seg in iter_task_segments(task, config, info):
@@ -328,22 +357,30 @@ def process_task(task: RecordingTask, config: PreprocessingConfig, shard_prefix:
                 filled.update(seg.filled_channels)
                 rows.append(
                     {
-                        "id": segment_id(task, seg, sliding),
+                        "id": segment_id(task, seg, sliding, prefix),
                         "emotion": seg.emotion,
-                        "subject": task.subject,
+                        "subject": subject,
                         "session": int(seg.session),
                         "clip": int(seg.clip),
                         "segment": int(seg.segment),
-                        "source": task.source,
+                        "source": source,
                     }
                 )
         if not rows:
             raise RecordingError(
                 f"{task.source}: no labelled span is at least {config.segment_seconds:g} s long, so no segments"
             )
-    except (RecordingError, ValueError, OSError) as err:
+    except (RecordingError, ValueError, OSError, MemoryError) as err:
         eeg_path.unlink(missing_ok=True)
         mask_path.unlink(missing_ok=True)
+        if is_system_error(err):
+            if isinstance(err, SystemReadError):
+                raise
+            code = system_errno(err)
+            where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+            raise SystemReadError(
+                code, f"{task.path}: system error while processing this recording: {os.strerror(code)}{where}"
+            ) from err
         if not skip_bad:
             raise
         return {"source": task.source, "skipped": str(err)}
@@ -357,4 +394,15 @@ def process_task(task: RecordingTask, config: PreprocessingConfig, shard_prefix:
     }
 
 
-__all__ = ["FORMATS", "RecordingTask", "detect_format", "discover", "is_synthetic", "iter_task_segments", "process_task"]
+__all__ = [
+    "FORMATS",
+    "RecordingTask",
+    "detect_format",
+    "discover",
+    "id_prefix",
+    "is_synthetic",
+    "iter_task_segments",
+    "process_task",
+    "recording_suffix",
+    "segment_id",
+]

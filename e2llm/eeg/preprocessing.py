@@ -131,6 +131,12 @@ class PreprocessingConfig:
         ):
             if value not in allowed:
                 raise ValueError(f"PreprocessingConfig: {name}={value!r}; choose one of {allowed}")
+        for name in ("l_freq", "h_freq", "notch_freq"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not np.isfinite(value) or value <= 0):
+                raise ValueError(f"PreprocessingConfig: {name} must be a frequency above 0 Hz or None (got {value!r})")
+        if isinstance(self.crop_seed, bool) or not isinstance(self.crop_seed, (int, np.integer)) or self.crop_seed < 0:
+            raise ValueError(f"PreprocessingConfig: crop_seed must be a whole number ≥ 0 (got {self.crop_seed!r})")
         if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
             raise ValueError(f"PreprocessingConfig: l_freq ({self.l_freq}) must be below h_freq ({self.h_freq})")
         if self.window_seconds > self.segment_seconds:

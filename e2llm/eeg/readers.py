@@ -17,8 +17,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
+import gzip
 import logging
+import os
 import re
+import struct
+import types
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -84,6 +89,88 @@ def _first_line(err: BaseException) -> str:
     return text[0] if text else type(err).__name__
 
 
+class EEGReadError(RecordingError):
+    """A recording file that cannot be read: unknown type, empty, corrupt, truncated, or a
+    companion file (``.fdt``, ``.eeg``, ``.vmrk``) missing. One line naming the file and the problem."""
+
+
+class SystemReadError(OSError):
+    """The system failed while a recording was read (I/O error, no space left, no permission, out
+    of memory): not the recording's fault, so a build stops instead of skipping it. Keeps the
+    ``errno``; prints as one line naming the file."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
+
+
+# errno values that say "the machine", not "the file": stop, never skip
+SYSTEM_ERRNOS = frozenset(
+    e
+    for e in (
+        errno.EIO, errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOMEM, errno.EMFILE,
+        errno.ENFILE, errno.EBUSY, errno.ETIMEDOUT, errno.ENXIO, errno.ENODEV,
+        getattr(errno, "EDQUOT", None), getattr(errno, "ESTALE", None), getattr(errno, "ENOLCK", None),
+        getattr(errno, "EREMOTEIO", None), getattr(errno, "ECONNRESET", None),
+    )
+    if e is not None
+)  # fmt: skip
+
+
+def _chain(err: BaseException | None):
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        yield err
+        err = err.__cause__ or err.__context__
+
+
+def is_system_error(err: BaseException | None) -> bool:
+    """True for errors of the machine rather than of a recording: ``PermissionError``,
+    ``MemoryError`` and ``OSError`` with an errno of :data:`SYSTEM_ERRNOS` (also when wrapped
+    in another exception)."""
+    return any(
+        isinstance(e, (SystemReadError, PermissionError, MemoryError)) or (isinstance(e, OSError) and e.errno in SYSTEM_ERRNOS)
+        for e in _chain(err)
+    )
+
+
+def system_errno(err: BaseException) -> int:
+    """The errno of a system error (:func:`is_system_error`), looked up through wrapped errors."""
+    for e in _chain(err):
+        if isinstance(e, OSError) and e.errno:
+            return e.errno
+        if isinstance(e, PermissionError):
+            return errno.EACCES
+        if isinstance(e, MemoryError):
+            return errno.ENOMEM
+    return errno.EIO
+
+
+def reading_error(path, kind: str, err: BaseException, what: str = "cannot read as") -> Exception:
+    """The one error every failure of reading a recording becomes: a :class:`SystemReadError`
+    for a system error, else an :class:`EEGReadError`; both name ``path`` in one line."""
+    if isinstance(err, (EEGReadError, SystemReadError)):
+        return err
+    if is_system_error(err):
+        code = system_errno(err)
+        return SystemReadError(code, f"{path}: system error while reading this {kind} recording: {os.strerror(code)}")
+    if isinstance(err, FileNotFoundError):
+        named = getattr(err, "filename", None) or next(iter(re.findall(r"[^\s'\"]+\.\w+", _first_line(err))), None)
+        missing = Path(str(named)).name if named else _first_line(err)
+        return EEGReadError(f"{path}: a file of this {kind} recording is missing: {missing}")
+    return EEGReadError(f"{path}: {what} {kind}: {_first_line(err)}")
+
+
+def _guarded_read_segment(self, *args, **kwargs):
+    """``Raw._read_segment`` of a recording opened by :func:`read_recording`: samples read on demand
+    (``get_data``, ``load_data``, ``copy().crop()``…) fail through :func:`reading_error` too."""
+    try:
+        return type(self)._read_segment(self, *args, **kwargs)
+    except Exception as err:
+        source = getattr(self, "_e2llm_source", None) or (self.filenames[0] if self.filenames else "recording")
+        raise reading_error(source, getattr(self, "_e2llm_kind", "EEG"), err, "cannot read the samples of this") from err
+
+
 def read_recording(
     path,
     cnt_format: str | None = None,
@@ -105,61 +192,77 @@ def read_recording(
             into datasets either way.
         verbose: MNE verbosity (default: errors only).
 
+    Every file's length is checked against what its header announces (EDF, BDF, GDF,
+    BrainVision, EEGLAB ``.set``/``.fdt``, FIF, Neuroscan CNT), and every failure, also of samples
+    read later on demand, goes through :func:`reading_error`.
+
     Returns:
         The ``mne.io.BaseRaw``, in volts.
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: unknown file type, missing ``cnt_format`` for a CNT file, or a file that MNE
-            cannot read or that is truncated (one line naming the file and the problem).
+        EEGReadError: (a ``ValueError``) unknown file type, missing ``cnt_format`` for a CNT file,
+            a file that MNE cannot read, that is truncated, or whose companion file is missing
+            (one line naming the file and the problem).
+        SystemReadError: (an ``OSError``) an I/O error, no space, no permission, out of memory.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such file")
+        size = path.stat().st_size
+    except OSError as err:
+        if isinstance(err, FileNotFoundError) and not is_system_error(err):
+            raise
+        raise reading_error(path, "EEG", err) from err
     suffix = _suffix(path)
     if suffix not in _READERS:
-        raise ValueError(
+        raise EEGReadError(
             f"{path}: unknown EEG file type '{path.suffix}' (readable: {', '.join(RECORDING_SUFFIXES)})"
         )
     kind, reader = _READERS[suffix]
-    kwargs: dict = {"preload": preload}
+    kwargs: dict = {"preload": False}
     if suffix == ".cnt":
         if cnt_format not in CNT_FORMATS:
-            raise ValueError(
+            raise EEGReadError(
                 f"{path}: a Neuroscan CNT file needs cnt_format ('int16' or 'int32', bytes per sample): automatic "
                 f"detection misreads some CNT files (got cnt_format={cnt_format!r})"
             )
         kwargs["data_format"] = cnt_format
-    if path.stat().st_size == 0:
-        raise ValueError(f"{path}: empty file")
+    if size == 0:
+        raise EEGReadError(f"{path}: empty file")
     with mne.utils.use_log_level(verbose if verbose is not None else "error"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
+            _check_complete_before_reading(path, suffix)
             raw = reader(path, **kwargs)
-        except (FileNotFoundError, PermissionError) as err:
-            raise OSError(f"{path}: cannot open a file of this {kind} recording: {_first_line(err)}") from err
-        except Exception as err:  # MNE raises many types for corrupt files
-            raise ValueError(f"{path}: cannot read as {kind}: {_first_line(err)}") from err
-        _check_not_truncated(path, suffix, raw)
-        if preload:
-            try:
+            raw._e2llm_source = str(path)  # error messages name this file (not e.g. an EEGLAB .fdt)
+            raw._e2llm_kind = kind
+            raw._read_segment = types.MethodType(_guarded_read_segment, raw)
+            _check_not_truncated(path, suffix, raw)
+            if preload:
                 raw.load_data()
-            except Exception as err:
-                raise ValueError(f"{path}: cannot read the samples of this {kind} file: {_first_line(err)}") from err
-        if anonymize:
-            try:
-                raw.anonymize(daysback=None, keep_his=False)
-            except Exception:  # pragma: no cover - anonymize is best effort on exotic headers
-                raw.set_meas_date(None)
-                raw.info["subject_info"] = None
+            if anonymize:
+                try:
+                    raw.anonymize(daysback=None, keep_his=False)
+                except Exception:  # noqa: BLE001  # pragma: no cover - anonymize is best effort on exotic headers
+                    raw.set_meas_date(None)
+                    raw.info["subject_info"] = None
+        except Exception as err:  # MNE raises many types for corrupt files
+            raise reading_error(path, kind, err) from err
     if raw.n_times < 1 or len(raw.ch_names) == 0:
-        raise ValueError(f"{path}: no samples or no channels in this {kind} file")
-    raw._e2llm_source = str(path)  # error messages name this file (not e.g. an EEGLAB .fdt)
+        raise EEGReadError(f"{path}: no samples or no channels in this {kind} file")
     return raw
 
 
+def _truncated(path: Path, what: str) -> EEGReadError:
+    return EEGReadError(f"{path}: truncated {what}")
+
+
 def _check_not_truncated(path: Path, suffix: str, raw: mne.io.BaseRaw) -> None:
-    """MNE reads truncated EDF/BDF/BrainVision files silently (fewer samples); detect it."""
+    """The file holds at least what its header announces. MNE reads truncated EDF/BDF/GDF,
+    BrainVision, EEGLAB and CNT files silently (fewer samples, or zeros), and a truncated FIF
+    file as a shorter recording or with an error that names no file."""
     if suffix in (".edf", ".bdf"):
         with open(path, "rb") as f:
             head = f.read(256)
@@ -178,9 +281,19 @@ def _check_not_truncated(path: Path, suffix: str, raw: mne.io.BaseRaw) -> None:
             expected = 256 * (n_signals + 1) + n_records * per_record * (2 if suffix == ".edf" else 3)
             actual = path.stat().st_size
             if actual < expected:
-                raise ValueError(
-                    f"{path}: truncated {suffix[1:].upper()} file ({actual} bytes; the header announces "
-                    f"{n_records} records, {expected} bytes)"
+                raise _truncated(
+                    path, f"{suffix[1:].upper()} file ({actual} bytes; the header announces {n_records} records, "
+                    f"{expected} bytes)",
+                )
+    elif suffix == ".gdf":
+        extras = raw._raw_extras[0]
+        n_records, per_record = int(extras.get("n_records", -1)), int(extras.get("bytes_tot", 0) or 0)
+        if n_records > 0 and per_record > 0:
+            expected = int(extras["data_offset"]) + n_records * per_record
+            actual = path.stat().st_size
+            if actual < expected:
+                raise _truncated(
+                    path, f"GDF file ({actual} bytes; the header announces {n_records} records, {expected} bytes)"
                 )
     elif suffix == ".vhdr":
         data_file = Path(raw.filenames[0]) if raw.filenames and raw.filenames[0] else None
@@ -189,19 +302,106 @@ def _check_not_truncated(path: Path, suffix: str, raw: mne.io.BaseRaw) -> None:
         points = re.search(r"^DataPoints\s*=\s*(\d+)", text, re.M)
         width = {"INT_16": 2, "UINT_16": 2, "INT_32": 4, "IEEE_FLOAT_32": 4}.get(fmt.group(1) if fmt else "", 0)
         if points and raw.n_times < int(points.group(1)):
-            raise ValueError(f"{path}: truncated BrainVision data ({raw.n_times} of {points.group(1)} samples)")
+            raise _truncated(path, f"BrainVision data ({raw.n_times} of {points.group(1)} samples)")
         if data_file is not None and data_file.is_file() and width:
             size = data_file.stat().st_size
             if size % (width * len(raw.ch_names)):
-                raise ValueError(
-                    f"{path}: truncated BrainVision data file {data_file.name} ({size} bytes is not a whole number "
-                    f"of {len(raw.ch_names)}-channel samples)"
+                raise _truncated(
+                    path, f"BrainVision data file {data_file.name} ({size} bytes is not a whole number of "
+                    f"{len(raw.ch_names)}-channel samples)",
                 )
         if len(raw.annotations) and raw.annotations.onset.max() > raw.times[-1] + 1.0 / raw.info["sfreq"]:
-            raise ValueError(
-                f"{path}: truncated BrainVision data: markers at up to {raw.annotations.onset.max():.1f} s but the "
-                f"data ends at {raw.times[-1]:.1f} s"
+            raise _truncated(
+                path, f"BrainVision data: markers at up to {raw.annotations.onset.max():.1f} s but the data ends "
+                f"at {raw.times[-1]:.1f} s",
             )
+    elif suffix == ".set":
+        extras = raw._raw_extras[0]
+        if not extras.get("is_embedded", True) and raw.filenames and raw.filenames[0]:
+            data_file = Path(raw.filenames[0])
+            n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
+            expected = 4 * n_channels * raw.n_times  # float32, channels × samples (× epochs)
+            actual = data_file.stat().st_size
+            if actual < expected:
+                raise _truncated(
+                    path, f"EEGLAB data file {data_file.name} ({actual} bytes; the .set announces {n_channels} "
+                    f"channels × {raw.n_times} samples, {expected} bytes)",
+                )
+    elif suffix == ".cnt":
+        extras = raw._raw_extras[0]
+        n_channels, n_bytes = int(extras["orig_nchan"]), int(extras["n_bytes"])
+        expected = 900 + 75 * n_channels + int(extras["n_samples"]) * n_channels * n_bytes
+        actual = path.stat().st_size
+        if actual < expected:
+            raise _truncated(
+                path, f"Neuroscan CNT file ({actual} bytes; the header announces {extras['n_samples']} samples of "
+                f"{n_channels} channels, {expected} bytes)",
+            )
+    elif suffix == ".fif":
+        for part in raw.filenames or ():  # the parts of a split recording (the first is checked already)
+            if part and Path(part).resolve() != path.resolve():
+                problem = _fif_problem(Path(part))
+                if problem:
+                    raise _truncated(path, f"FIF file (part {Path(part).name}): {problem}")
+
+
+def _check_complete_before_reading(path: Path, suffix: str) -> None:
+    """Checks that need no MNE: a FIF file's tag structure, a CNT file's event table (MNE fails on
+    them with messages that do not say the file is cut short, or reads a shorter recording)."""
+    if suffix == ".fif":
+        problem = _fif_problem(path)
+        if problem:
+            raise _truncated(path, f"FIF file: {problem}")
+    elif suffix == ".cnt":
+        actual = path.stat().st_size
+        if actual < 900:
+            raise _truncated(path, f"Neuroscan CNT file ({actual} bytes, less than its 900-byte header)")
+        if actual >= 2e9:  # the header's event table offset overflows in larger files
+            return
+        with open(path, "rb") as f:
+            f.seek(886)
+            event_table = int(np.frombuffer(f.read(4), dtype="<i4")[0])
+            f.seek(max(event_table, 0) + 1)
+            table_size = f.read(4)
+        table_size = int(np.frombuffer(table_size, dtype="<i4")[0]) if len(table_size) == 4 else 0
+        expected = event_table + 9 + max(table_size, 0)  # the event table: a 9-byte header, then its events
+        if actual < expected:
+            raise _truncated(
+                path, f"Neuroscan CNT file ({actual} bytes; the header puts the event table at byte {event_table}, "
+                f"ending at byte {expected})",
+            )
+
+
+_FIFF_BLOCK_START, _FIFF_BLOCK_END = 104, 105
+
+
+def _fif_problem(path: Path) -> str | None:
+    """Why a FIF file is incomplete (a tag cut short, or blocks opened and never closed), or None.
+
+    FIF is a sequence of tags (16-byte big-endian header: kind, type, size, next) whose blocks
+    (start/end tags) nest; a complete file closes every block it opens."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        pos, depth = 0, 0
+        while pos < size:
+            if pos + 16 > size:
+                return f"{size} bytes, cut inside the tag header at byte {pos}"
+            f.seek(pos)
+            kind, _, length, nxt = struct.unpack(">iiii", f.read(16))
+            end = pos + 16 + length
+            if length < 0 or end > size:
+                return f"{size} bytes; the tag at byte {pos} needs {end}"
+            depth += (kind == _FIFF_BLOCK_START) - (kind == _FIFF_BLOCK_END)
+            if nxt == 0:
+                pos = end
+            elif nxt > 0:
+                pos = nxt
+            else:
+                break
+    if depth > 0:
+        return f"{size} bytes; it ends inside {depth} unclosed block(s)"
+    return None
 
 
 # -- labels -------------------------------------------------------------------------------------
@@ -555,6 +755,10 @@ __all__ = [
     "SEED_VII_CLIP_EMOTIONS",
     "SEED_VII_LABELS_FILE",
     "SEED_VII_REPLACEMENT_TRIGGERS",
+    "SYSTEM_ERRNOS",
+    "EEGReadError",
+    "SystemReadError",
+    "is_system_error",
     "labels_from_annotations",
     "list_mat_variables",
     "parse_emotion",
@@ -565,6 +769,8 @@ __all__ = [
     "read_seed_vii_channel_order",
     "read_seed_vii_labels",
     "read_trigger_csv",
+    "reading_error",
     "seed_vii_clip_spans",
     "seed_vii_mat_clip",
+    "system_errno",
 ]

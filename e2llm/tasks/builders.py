@@ -75,8 +75,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -741,6 +739,7 @@ def build_task_datasets(
             "seed": seed,
             "cot": cot,
             "synthetic": synthetic,
+            "pseudonymized": _segments_pseudonymized(path, description),
             "segments_dir": path,
             "params": {"n_train": n_train, "n_train_sft": n_train_sft, "n_multi": n_multi, "n_esr": n_esr,
                        "n_test_ied": n_test_ied, "train_split": train_split, "test_split": test_split},
@@ -750,42 +749,40 @@ def build_task_datasets(
     return dd
 
 
+def _segments_pseudonymized(path: str | None, description: str) -> bool:
+    """Whether the segments' ids, subjects and sources are pseudonyms (``prepare --pseudonymize``):
+    from their ``summary.json`` if there is one, else from their description."""
+    from ..datasets_builder.builder import PSEUDONYMOUS_NOTE
+    from ..datasets_builder.lookup import read_summary
+
+    summary = read_summary(path) if path else None
+    if summary is not None and "pseudonymized" in summary:
+        return bool(summary["pseudonymized"])
+    return PSEUDONYMOUS_NOTE in description
+
+
 def save_task_datasets(dd, out_dir: str | os.PathLike, info: dict) -> Path:
-    """Save ``dd`` and ``info`` (as ``tasks_info.json``) to ``out_dir`` atomically: everything
-    is written to a temporary sibling directory first, which then replaces ``out_dir``."""
+    """Save ``dd`` and ``info`` (as ``tasks_info.json``) to ``out_dir`` atomically
+    (:func:`e2llm.atomic.atomic_directory`): everything is written to a temporary sibling
+    ``.NAME.tmp-HOST-PID-RANDOM``, which then replaces ``out_dir``. Leftovers of a killed build of
+    this host (``.NAME.tmp-*`` / ``.NAME.old-*`` whose process is gone) are removed first; another
+    host's are left alone."""
+    from ..atomic import atomic_directory
+
     out = Path(out_dir).expanduser().resolve()
     if out.exists():
         if not out.is_dir():
             raise FileExistsError(f"{out} exists and is not a directory")
         if any(out.iterdir()) and not (out / INFO_FILE).exists():
             raise FileExistsError(f"{out} exists and is not a previous build-tasks output; choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
     from datasets.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
 
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary directory
     bars_were_on = not are_progress_bars_disabled()
     try:
         disable_progress_bars()
-        dd.save_to_disk(str(tmp))
-        (tmp / INFO_FILE).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, old / "previous")
-        try:
-            os.replace(tmp, out)
-        except BaseException:
-            if old is not None:
-                os.replace(old / "previous", out)
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        with atomic_directory(out) as tmp:
+            dd.save_to_disk(str(tmp))
+            (tmp / INFO_FILE).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     finally:
         if bars_were_on:
             enable_progress_bars()
