@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -30,6 +29,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
+
+from .atomic import atomic_directory, write_text_atomic
+
+# what a complete model folder holds (``save_pretrained`` of model and processor, the marker last)
+MODEL_FOLDER_FILES = ("config.json", "processor_config.json", "tokenizer_config.json", "tokenizer.json", "e2llm_stage.json")
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,52 @@ def lm_dtype(device: str) -> str:
     return "bfloat16" if native else "float32"
 
 
+def model_folder_problem(model_dir: str | os.PathLike) -> str | None:
+    """Why ``model_dir`` is not a complete model folder (config, whole weights, processor and
+    tokenizer files, the marker), or ``None``."""
+    from .training.stages import safetensors_problem
+
+    folder = Path(model_dir)
+    if not folder.is_dir():
+        return "no such folder"
+    missing = [name for name in MODEL_FOLDER_FILES if not (folder / name).is_file()]
+    if missing:
+        return f"no {', '.join(missing)}"
+    index = folder / "model.safetensors.index.json"
+    try:
+        shards = sorted(set(json.loads(index.read_text())["weight_map"].values())) if index.is_file() else ["model.safetensors"]
+    except (OSError, ValueError, KeyError, AttributeError):
+        return f"{index.name} unreadable"
+    for shard in shards:
+        if not (folder / shard).is_file():
+            return f"no {shard}"
+        problem = safetensors_problem(folder / shard)
+        if problem:
+            return problem
+    return None
+
+
+def export_model(source: str | os.PathLike, model_dir: str | os.PathLike, marker: dict) -> bool:
+    """Save the model and processor of ``source`` to ``model_dir`` with ``marker`` as its
+    ``e2llm_stage.json``, atomically (built in a temporary sibling, swapped in whole). A complete
+    folder is reused; an incomplete one is rebuilt, saying why in one line. Returns whether it
+    was (re)written."""
+    from .describe import load_model
+
+    model_dir = Path(model_dir)
+    problem = model_folder_problem(model_dir)
+    if problem is None:
+        return False
+    if model_dir.exists():
+        print(f"  {model_dir}: incomplete ({problem}); rebuilding it", flush=True)
+    model, processor = load_model(source)
+    with atomic_directory(model_dir) as tmp:
+        model.save_pretrained(tmp)
+        processor.save_pretrained(tmp)
+        write_text_atomic(tmp / "e2llm_stage.json", json.dumps(marker, indent=2))
+    return True
+
+
 def _step(n: int, text: str) -> None:
     print(f"\n[{n}/7] {text}", flush=True)
 
@@ -163,7 +213,7 @@ def run_demo(
     check_text_model(spec)  # before any work
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    (out / "demo.json").write_text(json.dumps({"synthetic": True, "sizes": asdict(sizes), "seed": seed, "device": device}, indent=2))
+    write_text_atomic(out / "demo.json", json.dumps({"synthetic": True, "sizes": asdict(sizes), "seed": seed, "device": device}, indent=2))
 
     _step(1, "synthetic SEED-VII-layout data (SYNTHETIC: generated, not recorded from people)")
     raw_dir = out / "data" / "synthetic-seed-vii"
@@ -192,7 +242,7 @@ def run_demo(
     _step(4, "training: stage 1 (encoder), stage 2 (projector), stage 3 (projector + LoRA), as `e2llm train`")
     config_path = out / "run.yaml"
     config = _run_config(out, sizes, seed, lm_folder, device)
-    config_path.write_text("# written by e2llm demo: a run config sized for this machine\n" + yaml.safe_dump(config, sort_keys=False))
+    write_text_atomic(config_path, "# written by e2llm demo: a run config sized for this machine\n" + yaml.safe_dump(config, sort_keys=False))
     stages = run_training(config_path)
 
     _step(5, "evaluation of all five tasks (greedy generation, parsing, metrics, report)")
@@ -200,18 +250,8 @@ def run_demo(
 
     _step(6, "model and processor saved, then reloaded in a fresh process")
     model_dir = out / "model"
-    if not (model_dir / "e2llm_stage.json").is_file():
-        from .describe import load_model
-
-        model, processor = load_model(stages["sft"])
-        tmp = out / ".model.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        model.save_pretrained(tmp)
-        processor.save_pretrained(tmp)
-        marker = {"stage": "stage3", "synthetic": True, "lora_target_modules": config["sft"]["lora_target_modules"]}
-        (tmp / "e2llm_stage.json").write_text(json.dumps(marker, indent=2))
-        shutil.rmtree(model_dir, ignore_errors=True)
-        os.replace(tmp, model_dir)
+    marker = {"stage": "stage3", "synthetic": True, "lora_target_modules": config["sft"]["lora_target_modules"]}
+    export_model(stages["sft"], model_dir, marker)
     code = f"from e2llm.demo import show_example; show_example({str(model_dir)!r}, {str(out / 'data' / 'segments')!r})"
     fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if fresh.returncode != 0:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import atomic_file
 from .configuration_e2llm import EMOTIONS
 from .tasks.templates import IED_QUESTIONS
 
@@ -124,8 +123,9 @@ def format_timeline(rows: list[TimelineRow]) -> str:
 
 
 def write_timeline(rows: list[TimelineRow], out_dir: str | os.PathLike, title: str = "") -> Path:
-    """``timeline.csv`` and ``timeline.png`` in ``out_dir``, written to a temporary folder first
-    and moved in place only when both are complete."""
+    """``timeline.csv`` and ``timeline.png`` in ``out_dir``, each written beside its destination
+    under a temporary name (``e2llm.atomic``) and moved in place only when both are complete: an
+    error leaves the previous files as they were and no temporary file behind."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -133,9 +133,8 @@ def write_timeline(rows: list[TimelineRow], out_dir: str | os.PathLike, title: s
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".timeline-", dir=out))
-    try:
-        with open(tmp / "timeline.csv", "w", newline="", encoding="utf-8") as f:
+    with atomic_file(out / "timeline.csv") as csv_tmp, atomic_file(out / "timeline.png") as png_tmp:
+        with open(csv_tmp, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(["start_s", "end_s", "emotion", "description", "answer"])
             for r in rows:
@@ -151,10 +150,8 @@ def write_timeline(rows: list[TimelineRow], out_dir: str | os.PathLike, title: s
         ax.set_title(title or "Emotion timeline (E2LLM)")
         ax.invert_yaxis()
         fig.tight_layout()
-        fig.savefig(tmp / "timeline.png", dpi=120)
-        plt.close(fig)
-        for name in ("timeline.csv", "timeline.png"):
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            fig.savefig(png_tmp, dpi=120, format="png")
+        finally:
+            plt.close(fig)
     return out

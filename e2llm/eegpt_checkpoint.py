@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from .atomic import atomic_directory
 from .configuration_e2llm import E2LLMEEGConfig
 from .modeling_e2llm import E2LLMForEEGClassification
 
@@ -80,6 +81,9 @@ def eeg_config_from_state_dict(state: dict[str, torch.Tensor], **overrides) -> E
 def convert_eegpt_checkpoint(checkpoint: str | Path, out_dir: str | Path, **config_overrides) -> ConversionReport:
     """Write an ``E2LLMForEEGClassification`` (safetensors) built from EEGPT's encoder weights.
 
+    The folder is built beside ``out_dir`` and swapped in whole (``e2llm.atomic``): an error or a
+    kill leaves a previous ``out_dir`` as it was.
+
     Raises:
         ValueError: the file is not such a checkpoint, or a tensor's shape does not fit.
     """
@@ -102,5 +106,6 @@ def convert_eegpt_checkpoint(checkpoint: str | Path, out_dir: str | Path, **conf
     result = model.load_state_dict(renamed, strict=False)
     report.loaded = sorted(renamed)
     report.missing = sorted(result.missing_keys)
-    model.save_pretrained(out_dir)
+    with atomic_directory(out_dir) as tmp:
+        model.save_pretrained(tmp)
     return report

@@ -270,3 +270,76 @@ def test_example_train_on_your_data(demo, text_model, tmp_path):
     ])  # fmt: skip
     assert 0.0 <= metrics["ied"]["balanced_accuracy"] <= 1.0
     assert (tmp_path / "run" / "report" / "metrics.json").is_file() and (tmp_path / "run" / "stage3" / "e2llm_stage.json").is_file()
+
+
+# -- writers: complete or not at all (issue 16, item 8) ------------------------------------------
+
+
+def test_demo_model_folder_missing_its_processor_is_rebuilt(tiny_model_and_processor, tmp_path, capsys):
+    from e2llm.demo import export_model, model_folder_problem
+
+    model, processor = tiny_model_and_processor
+    source = tmp_path / "stage3"
+    model.save_pretrained(source)
+    processor.save_pretrained(source)
+    target = tmp_path / "model"
+    marker = {"stage": "stage3", "synthetic": True}
+    assert export_model(source, target, marker) is True and model_folder_problem(target) is None
+    assert export_model(source, target, marker) is False  # complete: reused
+    # a folder written in place and cut short: weights and marker there, the processor not
+    (target / "processor_config.json").unlink()
+    (target / "tokenizer.json").unlink()
+    assert model_folder_problem(target) == "no processor_config.json, tokenizer.json"
+    capsys.readouterr()
+    assert export_model(source, target, marker) is True
+    assert f"{target}: incomplete (no processor_config.json, tokenizer.json); rebuilding it" in capsys.readouterr().out
+    assert model_folder_problem(target) is None
+    weights = target / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    assert "model.safetensors is truncated" in model_folder_problem(target)
+    assert export_model(source, target, marker) is True and model_folder_problem(target) is None
+
+
+def test_demo_model_export_interrupted_leaves_the_previous_folder(tiny_model_and_processor, tmp_path, monkeypatch):
+    from e2llm.demo import export_model, model_folder_problem
+
+    model, processor = tiny_model_and_processor
+    source = tmp_path / "stage3"
+    model.save_pretrained(source)
+    processor.save_pretrained(source)
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "model.safetensors").write_bytes(b"previous")
+    processor_class = type(processor)
+
+    def fail(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(processor_class, "save_pretrained", fail)
+    with pytest.raises(OSError, match="disk full"):
+        export_model(source, target, {"stage": "stage3"})
+    assert sorted(p.name for p in target.iterdir()) == ["model.safetensors"]
+    assert (target / "model.safetensors").read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "stage3"]  # no temporary folder left
+    monkeypatch.undo()
+    assert export_model(source, target, {"stage": "stage3"}) is True and model_folder_problem(target) is None
+
+
+def test_timeline_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    from e2llm.describe import write_timeline
+
+    out = tmp_path / "describe"
+    write_timeline([], out, title="first")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(before) == ["timeline.csv", "timeline.png"]
+
+    def broken_savefig(self, fname, *args, **kwargs):
+        Path(fname).write_bytes(b"\x89PNG half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    with pytest.raises(OSError, match="disk full"):
+        write_timeline([], out, title="second")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # both as they were, nothing left over

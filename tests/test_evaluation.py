@@ -355,8 +355,124 @@ def test_end_to_end_writes_every_output_and_resumes(tiny, task_data, tmp_path):
     finally:
         del model.generate
     assert len((out / "generations.jsonl").read_text().splitlines()) == sum(n.values())
-    with pytest.raises(ValueError, match="max_new_tokens"):
-        evaluate_model(model, tasks_dir, out, **{**kwargs, "max_new_tokens": 9})
+
+
+def _rows_generated(calls) -> int:
+    return sum(input_ids.shape[0] for input_ids, _ in calls)
+
+
+ALL_ROWS = 7 + 2 + 2 + 2 + 3 * 2  # every sample once, ESR's two turns
+
+
+def test_resume_key_other_settings_start_afresh(tiny, task_data, tmp_path, capsys):
+    model, processor = tiny
+    tasks_dir, lookup = task_data
+    out = tmp_path / "run"
+    kwargs = dict(processor=processor, batch_size=4, max_new_tokens=8, segments=lookup, progress=False)
+    evaluate_model(model, tasks_dir, out, **kwargs)
+    calls = count_generated(model)
+    try:
+        for change, field in (({"max_new_tokens": 9}, "max_new_tokens"), ({"max_new_tokens": 8, "batch_size": 3}, "max_new_tokens, batch_size")):
+            capsys.readouterr()
+            calls.clear()
+            evaluate_model(model, tasks_dir, out, **{**kwargs, **change})
+            assert _rows_generated(calls) == ALL_ROWS, field  # nothing reused
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and f"warning: {out}: its generations were made with other {field};" in err
+            assert "discarding them and starting afresh" in err
+        # other segments under the same ids: regenerated
+        other = {sid: (eeg * 2, mask) for sid, (eeg, mask) in lookup.items()}
+        calls.clear()
+        evaluate_model(model, tasks_dir, out, **{**kwargs, "batch_size": 3, "segments": other})
+        assert _rows_generated(calls) == ALL_ROWS and "other segments;" in capsys.readouterr().err
+        calls.clear()
+        evaluate_model(model, tasks_dir, out, **{**kwargs, "batch_size": 3, "segments": other})
+        assert calls == [] and capsys.readouterr().err == ""  # the same everything: reused
+    finally:
+        del model.generate
+    assert len((out / "generations.jsonl").read_text().splitlines()) == 16  # none of the old ones mixed in
+    key = json.loads((out / "run.json").read_text())["key"]
+    assert {"weights", "dtype", "device", "max_new_tokens", "batch_size", "generation_config", "processor", "tasks", "segments"} <= set(key)
+
+
+def test_weights_retrained_at_the_same_path_are_not_reused(tiny, task_data, tmp_path, capsys):
+    from e2llm.evaluation.runner import GENERATIONS_FILE
+
+    model, processor = tiny
+    tasks_dir, lookup = task_data
+    folder = tmp_path / "model"
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    out = tmp_path / "run"
+    kwargs = dict(batch_size=4, max_new_tokens=8, segments=lookup, progress=False, device="cpu", tasks=["ied"], plots=False)
+    evaluate_model(str(folder), tasks_dir, out, **kwargs)
+    first = (out / GENERATIONS_FILE).read_text()
+
+    def generated_count(path):
+        from e2llm.evaluation import runner
+
+        calls = []
+        original = runner.generate_responses
+
+        def counting(model, processor, conversations, *args, **kw):
+            calls.append(len(conversations))
+            return original(model, processor, conversations, *args, **kw)
+
+        runner.generate_responses = counting
+        try:
+            evaluate_model(str(path), tasks_dir, out, **kwargs)
+        finally:
+            runner.generate_responses = original
+        return sum(calls)
+
+    capsys.readouterr()
+    assert generated_count(folder) == 0  # the same weights: reused
+    assert "warning" not in capsys.readouterr().err
+    # "retrained": other weights saved at the same path (same file names, sizes and config)
+    retrained = copy.deepcopy(model)
+    with torch.no_grad():
+        retrained.lm_head.weight.mul_(-1.0)
+    retrained.save_pretrained(folder)
+    assert generated_count(folder) == 7
+    assert "with other weights; discarding them" in capsys.readouterr().err
+    assert (out / GENERATIONS_FILE).read_text() != first
+    assert generated_count(folder) == 0  # and these are reused in turn
+    hashes = json.loads((out / "run.json").read_text())["file_hashes"]
+    assert str((folder / "model.safetensors").resolve()) in hashes  # the weights' content hash, kept for a resume
+
+
+def test_outputs_are_written_atomically(tiny, task_data, tmp_path, monkeypatch):
+    """A report or comparison interrupted by an error leaves the previous files and no temporary one."""
+    from e2llm.evaluation import report as report_module
+
+    model, processor = tiny
+    tasks_dir, lookup = task_data
+    out = tmp_path / "run"
+    evaluate_model(model, tasks_dir, out, processor=processor, batch_size=4, max_new_tokens=8, segments=lookup, progress=False,
+                   tasks=["ied"])  # fmt: skip
+    compare_runs([out], tmp_path / "cmp")
+    before = {p.name: p.read_bytes() for d in (out, tmp_path / "cmp") for p in d.iterdir()}
+
+    def broken_savefig(self, fname, *args, **kwargs):
+        with open(fname, "wb") as f:
+            f.write(b"\x89PNG half")
+        raise OSError("disk full")
+
+    from matplotlib.figure import Figure
+
+    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    with pytest.raises(OSError, match="disk full"):
+        write_report(out)
+    with pytest.raises(OSError, match="disk full"):
+        compare_runs([out], tmp_path / "cmp")
+    after = {p.name: p.read_bytes() for d in (out, tmp_path / "cmp") for p in d.iterdir()}
+    assert after == before  # the previous plots and texts intact, no temporary file left
+    assert not [p for d in (out, tmp_path / "cmp") for p in d.iterdir() if p.name.startswith(".")]
+    monkeypatch.undo()
+    monkeypatch.setattr(report_module, "write_text_atomic", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"):
+        compare_runs([out], tmp_path / "cmp")
+    assert (tmp_path / "cmp" / "comparison.md").read_bytes() == before["comparison.md"]
 
 
 def test_perfect_answers_score_one(tiny, task_data, tmp_path, monkeypatch):
@@ -442,5 +558,5 @@ def test_cli_evaluate_and_compare(tiny, task_data, tmp_path, capsys):
     assert compare_runs([run]).count("| Random | 33.33 | 33.33 | 16.67 | 33.33 | 29.17 |") == 1
 
     assert main(["compare", str(tmp_path / "missing")]) == 2
-    assert "no metrics.json" in capsys.readouterr().err
+    assert "metrics.json" in capsys.readouterr().err  # the file that is missing, named
     assert main(["evaluate", str(tmp_path / "model"), "--data", str(tmp_path / "nowhere"), "--out", str(run)]) == 2

@@ -326,3 +326,125 @@ def test_bad_config_is_a_clear_error(tmp_path):
     config.write_text("run: {preset: tiny, ablation: no_stage4}\n")
     with pytest.raises(ValueError, match="ablation must be one of"):
         load_run_config(config)
+
+
+# -- resuming only from complete checkpoints; artifacts swapped in whole (issue 16, items 6 and 8) --
+
+
+def _align_args(out, steps, toy_tasks_dir, toy_text_model, init_from):
+    return parse_stage_arguments("align", [
+        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--text_model", toy_text_model, "--init_from", str(init_from),
+        "--output_dir", str(out), "--max_steps", str(steps), "--learning_rate", "1e-2", *SFT_COMMON,
+        "--save_strategy", "steps", "--save_steps", "5",
+    ], config={})  # fmt: skip
+
+
+def test_resume_skips_checkpoints_a_kill_left_incomplete(pipeline, toy_tasks_dir, toy_text_model, tmp_path, capsys):
+    import shutil
+
+    from e2llm.training.stages import checkpoint_problem
+
+    first = tmp_path / "first"
+    train_sft(*_align_args(first, 10, toy_tasks_dir, toy_text_model, pipeline / "stage1"))
+    assert checkpoint_problem(first / "checkpoint-5") is None and checkpoint_problem(first / "checkpoint-10") is None
+    # what a kill while checkpoints were written leaves: checkpoint-10 before its trainer_state.json,
+    # checkpoint-15 with its weights cut short
+    out = tmp_path / "stage2"
+    out.mkdir()
+    shutil.copytree(first / "checkpoint-5", out / "checkpoint-5")
+    shutil.copytree(first / "checkpoint-10", out / "checkpoint-10")
+    (out / "checkpoint-10" / "trainer_state.json").unlink()
+    shutil.copytree(first / "checkpoint-10", out / "checkpoint-15")
+    weights = out / "checkpoint-15" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    assert checkpoint_problem(out / "checkpoint-10") == "no trainer_state.json"
+    assert "model.safetensors is truncated" in checkpoint_problem(out / "checkpoint-15")
+    capsys.readouterr()
+
+    train_sft(*_align_args(out, 15, toy_tasks_dir, toy_text_model, pipeline / "stage1"))
+    err = capsys.readouterr().err
+    assert f"warning: {out / 'checkpoint-15'}: incomplete checkpoint (model.safetensors is truncated" in err
+    assert f"warning: {out / 'checkpoint-10'}: incomplete checkpoint (no trainer_state.json); set aside as .checkpoint-10.incomplete-" in err
+    assert "resuming from checkpoint-5" in err
+    marker = _marker(out)
+    assert marker["resumed_from"].endswith("checkpoint-5") and marker["global_step"] == 15
+    steps = [e["step"] for e in marker["log_history"] if "loss" in e]
+    assert steps == list(range(1, 16))  # continued at step 6 with checkpoint-5's state, not from 0
+    assert len(list(out.glob(".checkpoint-1[05].incomplete-*"))) == 2  # set aside, not deleted
+    assert checkpoint_problem(out / "checkpoint-15") is None  # written anew, complete
+
+
+def test_checkpoint_problem_names_what_is_missing(tmp_path):
+    from safetensors.torch import save_file
+
+    from e2llm.training.stages import checkpoint_problem
+
+    ckpt = tmp_path / "checkpoint-3"
+    ckpt.mkdir()
+    assert checkpoint_problem(ckpt) == "no trainer_state.json"
+    (ckpt / "trainer_state.json").write_text('{"global_step": 3')
+    assert checkpoint_problem(ckpt) == "trainer_state.json unreadable"
+    (ckpt / "trainer_state.json").write_text('{"global_step": 3}')
+    assert checkpoint_problem(ckpt) == "no weights file"
+    save_file({"w": torch.zeros(4, 4)}, ckpt / "model.safetensors")
+    assert checkpoint_problem(ckpt) == "no scheduler.pt"
+    torch.save({"step": 3}, ckpt / "scheduler.pt")
+    assert checkpoint_problem(ckpt) == "no optimizer.pt"
+    torch.save({"state": {0: torch.zeros(100)}}, ckpt / "optimizer.pt")
+    assert checkpoint_problem(ckpt) is None
+    data = (ckpt / "optimizer.pt").read_bytes()
+    (ckpt / "optimizer.pt").write_bytes(data[: len(data) - 30])
+    assert checkpoint_problem(ckpt).startswith("optimizer.pt is truncated")
+    (ckpt / "optimizer.pt").write_bytes(data)
+    data = (ckpt / "model.safetensors").read_bytes()
+    (ckpt / "model.safetensors").write_bytes(data[:6])
+    assert checkpoint_problem(ckpt).startswith("model.safetensors is truncated")
+
+
+def test_stage_artifact_is_swapped_in_whole(tmp_path):
+    from e2llm.training.stages import publish_artifact
+
+    out = tmp_path / "stage2"
+    (out / "checkpoint-5").mkdir(parents=True)
+    (out / "model.safetensors").write_text("old")
+
+    def fails(folder):
+        (folder / "model.safetensors").write_text("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        publish_artifact(out, fails)
+    assert (out / "model.safetensors").read_text() == "old" and not artifact_exists(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stage2"]  # no temporary folder left
+
+    def writes(folder):
+        (folder / "model.safetensors").write_text("new")
+        (folder / "e2llm_stage.json").write_text("{}")
+
+    publish_artifact(out, writes)
+    assert (out / "model.safetensors").read_text() == "new" and artifact_exists(out)
+    assert (out / "checkpoint-5").is_dir()  # the training run's checkpoints are kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stage2"]
+
+
+def test_convert_eegpt_interrupted_leaves_the_previous_folder(tmp_path, monkeypatch):
+    from test_model import _fabricated_eegpt_state
+
+    from e2llm.eegpt_checkpoint import convert_eegpt_checkpoint
+
+    ckpt = tmp_path / "eegpt.ckpt"
+    torch.save({"state_dict": _fabricated_eegpt_state()}, ckpt)
+    out = tmp_path / "eegpt"
+    convert_eegpt_checkpoint(ckpt, out, num_attention_heads=2)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert "model.safetensors" in before
+
+    def fail(self, folder, *args, **kwargs):
+        (Path(folder) / "model.safetensors").write_bytes(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(e2llm.E2LLMForEEGClassification, "save_pretrained", fail)
+    with pytest.raises(OSError, match="disk full"):
+        convert_eegpt_checkpoint(ckpt, out, num_attention_heads=2)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eegpt", "eegpt.ckpt"]  # no temporary folder left

@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..atomic import atomic_file, write_text_atomic
 from .metric.e2llm_metrics import DEFAULT_LABELS, random_baseline
 
 REASONING_TASKS: tuple[str, ...] = ("epc", "ess", "eim", "esr")
@@ -122,9 +123,8 @@ def confusion_table(confusion: Mapping) -> str:
 
 
 def _save(fig, path: Path) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
 
 
 def plot_confusion_matrix(confusion: Mapping, path: str | os.PathLike, title: str = "IED confusion matrix") -> Path:
@@ -303,11 +303,7 @@ def write_report(
             written.append(plot_per_class_accuracy(metrics, out / "ied_per_class_accuracy.png"))
         written.append(plot_task_accuracy(metrics, out / "task_accuracy.png", name=name))
         parts += ["## Plots", ""] + [f"![{p.stem}]({p.name})" for p in written] + [""]
-    report = out / "report.md"
-    tmp = out / ".report.md.tmp"
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    os.replace(tmp, report)
-    return report
+    return write_text_atomic(out / "report.md", "\n".join(parts))
 
 
 # -- several runs --------------------------------------------------------------------------------
@@ -376,7 +372,7 @@ def compare_runs(
         ax.set_title("Accuracy per task and run")
         ax.legend(loc="upper center", ncol=min(len(runs) + 1, 5), fontsize=8)
         _save(fig, out / "comparison.png")
-        (out / "comparison.md").write_text(text + "\n![comparison](comparison.png)\n", encoding="utf-8")
+        write_text_atomic(out / "comparison.md", text + "\n![comparison](comparison.png)\n")
     return text
 
 

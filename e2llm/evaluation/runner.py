@@ -13,7 +13,13 @@ It reads a task directory written by ``e2llm build-tasks`` (splits ``test_ied``,
     batches finish, so an interrupted run resumes where it stopped: samples already in the file
     are not generated again. At the end the file is rewritten in dataset order, answers re-parsed.
 ``run.json``
-    The settings a resumed run must share (model, data, ``max_new_tokens``, splits).
+    The run's resume key (:func:`run_key`): content hashes of the weights, the processor (chat
+    template, tokenizer), the task data and the segments, and every setting that changes a
+    generation (dtype, device type, generation config, ``max_new_tokens``, batch size). A rerun
+    into the same directory reuses its generations only when the key is the same; otherwise the
+    old generations are discarded and the run starts afresh (saying so in one line on stderr).
+    It also caches the files' hashes (by size, mtime, ctime and inode), so a resumed run does not
+    read the weights again.
 ``metrics.json``, ``report.md``, PNG plots
     See :func:`e2llm.evaluation.report.write_report`; written at the end, atomically.
 
@@ -24,14 +30,17 @@ before the scenario question (T2), whose answer is scored.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .generation import chat_messages, generate_responses, neutralize_markers, segment_ids_of
+from ..atomic import write_text_atomic
+from .generation import chat_messages, generate_responses, greedy_generation_config, neutralize_markers, segment_ids_of
 from .metric import METRIC_PATH
 
 EVAL_SPLITS: tuple[str, ...] = ("test_ied", "test_multi", "test_esr")
@@ -95,9 +104,10 @@ def load_model_and_processor(model, processor=None, *, device=None, dtype=None):
 
 
 def _segment_source(segments, info: dict, tasks_dir: Path):
-    """Something indexable by segment id that gives ``(eeg (58, 1024), channel_mask (58,))``."""
+    """Something indexable by segment id that gives ``(eeg (58, 1024), channel_mask (58,))``, and
+    the segments dataset's directory (``None`` for an object passed in)."""
     if segments is not None and not isinstance(segments, (str, os.PathLike)):
-        return segments
+        return segments, None
     from ..datasets_builder import SegmentLookup, load_segments
 
     path = segments or info.get("segments_dir")
@@ -108,7 +118,7 @@ def _segment_source(segments, info: dict, tasks_dir: Path):
         path = (tasks_dir / path).resolve()
     if not path.exists():
         raise FileNotFoundError(f"no segments dataset at {path} (the EEG of the task samples)")
-    return SegmentLookup(load_segments(str(path)))
+    return SegmentLookup(load_segments(str(path))), path
 
 
 def _select_samples(dd, splits: Sequence[str], tasks: Iterable[str] | None, limit: int | None) -> list[_Sample]:
@@ -151,12 +161,6 @@ def _select_samples(dd, splits: Sequence[str], tasks: Iterable[str] | None, limi
 # -- output files --------------------------------------------------------------------------------
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def read_generations(path: str | os.PathLike) -> dict[tuple[str, str], dict]:
     """The records of a ``generations.jsonl``, keyed by ``(split, id)``; a last line cut short by
     an interruption is ignored."""
@@ -189,18 +193,170 @@ def _repair_tail(path: Path) -> None:
         f.truncate(cut)
 
 
-def _check_run_settings(out: Path, settings: dict) -> None:
+# -- the resume key --------------------------------------------------------------------------------
+
+_CHUNK = 8 << 20
+MODEL_FILES = ("config.json", "generation_config.json")
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".safetensors.index.json", ".bin.index.json")
+
+
+class FileHashes:
+    """sha256 of files' contents, read in chunks; a hash is reused while the file's size, mtime,
+    ctime and inode are unchanged (``cache``: what ``run.json`` kept of an earlier run)."""
+
+    def __init__(self, cache: Mapping | None = None):
+        self.known = dict(cache or {}) if isinstance(cache, Mapping) else {}
+        self.cache: dict[str, dict] = {}  # the files hashed (or recognised) in this run
+
+    def file(self, path: Path) -> str:
+        path = Path(path).resolve()
+        st = path.stat()
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        known = self.known.get(str(path))
+        if isinstance(known, dict) and known.get("stat") == stamp:
+            self.cache[str(path)] = known
+            return known["sha256"]
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                digest.update(chunk)
+        self.cache[str(path)] = {"stat": stamp, "sha256": digest.hexdigest()}
+        return digest.hexdigest()
+
+    def files(self, root: Path, paths: Iterable[Path]) -> str:
+        digest = hashlib.sha256()
+        for path in sorted(paths):
+            digest.update(f"{path.relative_to(root).as_posix()}\0{self.file(path)}\n".encode())
+        return digest.hexdigest()
+
+    def tree(self, root: Path) -> str:
+        """Every file under ``root``, but hidden ones (temporary writes) and ``datasets``' cache files."""
+        root = Path(root)
+
+        def wanted(p: Path) -> bool:
+            parts = p.relative_to(root).parts
+            return p.is_file() and not any(x.startswith(".") for x in parts) and not parts[-1].startswith(("cache-", "tmp"))
+
+        return self.files(root, [p for p in root.rglob("*") if wanted(p)])
+
+
+def _sha256_json(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _without_version(config: Mapping) -> dict:
+    return {k: v for k, v in config.items() if k not in ("transformers_version", "max_new_tokens")}
+
+
+def weights_fingerprint(model, loaded_from: str | None, hashes: FileHashes) -> str:
+    """A content hash of the weights: of the model folder's weight files (and config) when the
+    model was loaded here from the folder ``loaded_from``, the Hub commit when loaded from a Hub
+    id, else (a model object passed in, perhaps changed since it was loaded) of the tensors in
+    memory."""
+    if loaded_from is not None:
+        folder = Path(loaded_from)
+        if folder.is_dir():
+            files = [p for p in folder.iterdir() if p.is_file() and (p.name in MODEL_FILES or p.name.endswith(WEIGHT_SUFFIXES))]
+            if any(p.name.endswith(WEIGHT_SUFFIXES) for p in files):
+                return "files:" + hashes.files(folder, files)
+        commit = getattr(getattr(model, "config", None), "_commit_hash", None)
+        if commit and not folder.exists():
+            return f"hub:{loaded_from}@{commit}"
+    import torch
+
+    digest = hashlib.sha256()
+    for key, tensor in sorted(model.state_dict().items()):
+        t = tensor.detach().contiguous().cpu().reshape(-1)
+        digest.update(f"{key}\0{t.dtype}\0{tuple(tensor.shape)}\n".encode())
+        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return "tensors:" + digest.hexdigest()
+
+
+def processor_fingerprint(processor) -> str:
+    """A hash of what turns a conversation into tokens: the chat template(s), the tokenizer (its
+    whole definition), the processor's own settings."""
+    tokenizer = getattr(processor, "tokenizer", processor)
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    try:
+        settings = processor.to_dict()
+    except (AttributeError, TypeError, ValueError):  # a processor-like object without one
+        settings = {}
+    return _sha256_json({
+        "processor": settings,
+        "chat_template": getattr(processor, "chat_template", None),
+        "tokenizer_chat_template": getattr(tokenizer, "chat_template", None),
+        "tokenizer": backend.to_str() if backend is not None else sorted(tokenizer.get_vocab().items()),
+        "special": getattr(tokenizer, "all_special_tokens", None),
+        "padding_side": getattr(tokenizer, "padding_side", None),
+        "class": type(tokenizer).__name__,
+    })  # fmt: skip
+
+
+def _segments_fingerprint(lookup, segments_dir: Path | None, samples: Sequence[_Sample], hashes: FileHashes) -> str:
+    """The segments dataset folder's content hash; for an object passed in, a hash of the
+    segments the selected samples use."""
+    if segments_dir is not None:
+        return "files:" + hashes.tree(segments_dir)
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for sid in sorted({sid for s in samples for sid in segment_ids_of(s.messages)}):
+        eeg, mask = lookup[sid]
+        digest.update(f"{sid}\n".encode())
+        digest.update(np.ascontiguousarray(eeg, dtype=np.float32).tobytes())
+        digest.update(np.ascontiguousarray(mask, dtype=bool).tobytes())
+    return "segments:" + digest.hexdigest()
+
+
+def run_key(model, processor, loaded_from: str | None, *, tasks_dir: Path, lookup, segments_dir: Path | None,
+            samples: Sequence[_Sample], max_new_tokens, batch_size: int, hashes: FileHashes) -> dict:  # fmt: skip
+    """What a generation depends on, each as a short value or a content hash: generations made
+    under another key are not reused."""
+    first = next(model.parameters())
+    generation = {
+        "greedy": _without_version(greedy_generation_config(model, processor, 1).to_dict()),
+        "model": _without_version(model.generation_config.to_dict()) if getattr(model, "generation_config", None) else None,
+    }
+    return {
+        "weights": weights_fingerprint(model, loaded_from, hashes),
+        "dtype": str(getattr(model, "dtype", first.dtype)),
+        "device": first.device.type,
+        "max_new_tokens": max_new_tokens or "auto",
+        "batch_size": int(batch_size),
+        "generation_config": _sha256_json(generation),
+        "processor": processor_fingerprint(processor),
+        "tasks": "files:" + hashes.tree(tasks_dir),
+        "segments": _segments_fingerprint(lookup, segments_dir, samples, hashes),
+    }
+
+
+def _read_run_file(out: Path) -> dict:
+    try:
+        previous = json.loads((out / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return previous if isinstance(previous, dict) else {}
+
+
+def _start_or_resume(out: Path, previous: dict, settings: dict, key: dict, hashes: FileHashes) -> None:
+    """Compare the key of the generations in ``out`` (``previous``: its ``run.json``) with this
+    run's; on a difference discard them (one line on stderr says which settings differ), then
+    write ``run.json``."""
     run_file = out / RUN_FILE
-    if run_file.exists():
-        previous = json.loads(run_file.read_text(encoding="utf-8"))
-        for key in ("model", "data", "max_new_tokens"):
-            if previous.get(key) != settings.get(key):
-                raise ValueError(
-                    f"{out} holds generations made with {key}={previous.get(key)!r}, not {settings.get(key)!r}; "
-                    "use another --out (or delete it) to start over"
-                )
-        settings = {**previous, "splits": sorted(set(previous.get("splits", [])) | set(settings["splits"]))}
-    _atomic_write_text(run_file, json.dumps(settings, indent=2) + "\n")
+    old = out / GENERATIONS_FILE
+    if previous.get("key") == key:
+        settings = {**settings, "splits": sorted(set(previous.get("splits", [])) | set(settings["splits"]))}
+    elif old.exists() and old.stat().st_size > 0:
+        if isinstance(previous.get("key"), dict):
+            names = list(key) + [k for k in previous["key"] if k not in key]
+            differ = ", ".join(k for k in names if previous["key"].get(k) != key.get(k))
+        else:
+            differ = "settings not recorded (an older run.json)" if previous else "no run.json"
+        print(f"warning: {out}: its generations were made with other {differ}; discarding them and starting afresh",
+              file=sys.stderr)  # fmt: skip
+        for name in (GENERATIONS_FILE, METRICS_FILE, "report.md"):
+            (out / name).unlink(missing_ok=True)
+    write_text_atomic(run_file, json.dumps({**settings, "key": key, "file_hashes": hashes.cache}, indent=2) + "\n")
 
 
 # -- generation ----------------------------------------------------------------------------------
@@ -444,15 +600,20 @@ def evaluate_model(
     samples = _select_samples(dd, list(splits), tasks, limit)
     if not samples:
         raise ValueError(f"no samples to evaluate in {tasks_dir} (splits {list(splits)}, tasks {tasks or 'all'})")
+    loaded_here = isinstance(model, (str, os.PathLike))
     model, processor, model_name = load_model_and_processor(model, processor, device=device, dtype=dtype)
-    lookup = _CachedLookup(_segment_source(segments, info, tasks_dir))
+    source, segments_dir = _segment_source(segments, info, tasks_dir)
+    lookup = _CachedLookup(source)
 
     out = Path(out_dir).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
-    _check_run_settings(
-        out,
-        {"model": model_name, "data": str(tasks_dir), "max_new_tokens": max_new_tokens or "auto", "splits": list(splits)},
-    )
+    previous = _read_run_file(out)
+    hashes = FileHashes(previous.get("file_hashes"))
+    key = run_key(model, processor, model_name if loaded_here else None, tasks_dir=tasks_dir, lookup=lookup,
+                  segments_dir=segments_dir, samples=samples, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                  hashes=hashes)  # fmt: skip
+    settings = {"model": model_name, "data": str(tasks_dir), "max_new_tokens": max_new_tokens or "auto", "splits": list(splits)}
+    _start_or_resume(out, previous, settings, key, hashes)
     generations = out / GENERATIONS_FILE
     _repair_tail(generations)
     done = read_generations(generations)
@@ -492,12 +653,12 @@ def evaluate_model(
     for record in ordered:
         record["parsed"] = parse_answer(record["task"], record["generated"])
         record["correct"] = record["parsed"] == record["answer"]
-    _atomic_write_text(generations, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered))
+    write_text_atomic(generations, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered))
 
     metrics, confusion = compute_metrics([done[s.key] for s in samples], return_confusion=True)
     metrics["model"] = model_name
     metrics["data"] = str(tasks_dir)
-    _atomic_write_text(out / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
+    write_text_atomic(out / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
 
     from .report import write_report
 
@@ -513,4 +674,5 @@ __all__ = [
     "load_metric",
     "load_model_and_processor",
     "read_generations",
+    "run_key",
 ]

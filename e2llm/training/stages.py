@@ -7,16 +7,22 @@
 * stage 3 — ``train_sft(stage="sft")``: projector + LoRA (r 128, α 256, dropout 0.05) on the
   LM's q_proj/k_proj; encoder frozen; 3,000 samples. Saved merged, with the adapter beside it.
 
-Each stage writes a ``save_pretrained`` directory (model + processor) and, last, a marker file
+Each stage writes a ``save_pretrained`` directory (model + processor) and a marker file
 ``e2llm_stage.json``: a directory with the marker is complete and is skipped by ``e2llm train``.
-Checkpoints (``checkpoint-N``) go in the same directory; a rerun resumes from the newest.
+The artifact is built in a temporary sibling and swapped in whole (``e2llm.atomic``), so a kill
+never leaves a half-written model behind a marker. Checkpoints (``checkpoint-N``) go in the same
+directory (and are kept in it when the artifact is swapped in); a rerun resumes from the newest
+*complete* one: an incomplete checkpoint (a kill while it was written) is set aside with a warning.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 import time
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -26,9 +32,15 @@ from accelerate import PartialState
 from accelerate.utils import str_to_bool
 from datasets import load_from_disk
 from transformers import Trainer, TrainingArguments
-from transformers.trainer_utils import get_last_checkpoint
 
 from ..assembly import build_model
+from ..atomic import (
+    OLD_TAG,
+    atomic_directory,
+    clean_leftovers,
+    temporary_sibling,
+    write_text_atomic,
+)
 from ..configuration_e2llm import PRESETS, E2LLMEEGConfig
 from ..modeling_e2llm import E2LLMForConditionalGeneration, E2LLMForEEGClassification
 from ..processing_e2llm import E2LLMProcessor
@@ -96,9 +108,42 @@ def artifact_exists(path: str | os.PathLike) -> bool:
 
 
 def _write_marker(path: Path, stage: str, **info) -> None:
-    tmp = path / (MARKER + ".tmp")
-    tmp.write_text(json.dumps({"stage": stage, "finished": time.strftime("%Y-%m-%d %H:%M:%S"), **info}, indent=2, default=str))
-    os.replace(tmp, path / MARKER)
+    text = json.dumps({"stage": stage, "finished": time.strftime("%Y-%m-%d %H:%M:%S"), **info}, indent=2, default=str)
+    write_text_atomic(path / MARKER, text)
+
+
+def publish_artifact(out: str | os.PathLike, write) -> Path:
+    """Build a stage's artifact with ``write(folder)`` in a temporary sibling of ``out`` and swap
+    it in whole: a reader (or a rerun) sees the previous ``out`` or the complete new one, never a
+    half-written model. What the previous ``out`` held and the new one does not — the training
+    run's ``checkpoint-N`` folders, logs, a stage-3 ``adapter-base`` — is moved into the new one
+    after the swap (renames only). An exception in ``write`` leaves ``out`` as it was and no
+    temporary folder behind."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(out)
+    tmp = temporary_sibling(out)
+    tmp.mkdir()
+    try:
+        write(tmp)
+        old = None
+        if out.exists():
+            old = temporary_sibling(out, OLD_TAG)
+            os.replace(out, old)
+        try:
+            os.replace(tmp, out)
+        except BaseException:
+            if old is not None:
+                os.replace(old, out)
+            raise
+        if old is not None:
+            for entry in old.iterdir():
+                if not (out / entry.name).exists():
+                    os.replace(entry, out / entry.name)
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
 
 
 def parameter_table(model: torch.nn.Module) -> str:
@@ -162,8 +207,131 @@ def _run_info(trainer, resumed_from: str | None) -> dict:
     }
 
 
-def _resume_checkpoint(output_dir: str) -> str | None:
-    return get_last_checkpoint(output_dir) if os.path.isdir(output_dir) else None
+WEIGHT_FILES = ("model.safetensors", "adapter_model.safetensors", "pytorch_model.bin", "adapter_model.bin")
+WEIGHT_INDEXES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
+INCOMPLETE_TAG = ".incomplete-"
+
+
+def safetensors_problem(path: str | os.PathLike) -> str | None:
+    """Why a safetensors file is not whole (its header unreadable, or shorter than the header
+    says), or ``None``."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            if size < 8 or n <= 0 or 8 + n > size:
+                return f"{path.name} is truncated (header)"
+            header = json.loads(f.read(n))
+        end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
+        return f"{path.name} has no readable safetensors header ({type(err).__name__})"
+    if 8 + n + end != size:
+        return f"{path.name} is truncated ({size:,} of {8 + n + end:,} bytes)"
+    return None
+
+
+def _torch_file_problem(path: Path) -> str | None:
+    """Why a ``torch.save`` file (a zip archive) is not whole, or ``None``: a file cut short has
+    no zip directory at its end."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            archive.namelist()
+    except (OSError, zipfile.BadZipFile) as err:
+        return f"{path.name} is truncated or unreadable ({type(err).__name__})"
+    return None
+
+
+def _weights_problem(path: Path) -> str | None:
+    if path.suffix == ".safetensors":
+        return safetensors_problem(path)
+    return _torch_file_problem(path)
+
+
+def checkpoint_problem(checkpoint: str | os.PathLike, args: TrainingArguments | None = None) -> str | None:
+    """Why ``checkpoint`` (a ``checkpoint-N`` folder of a ``Trainer``) cannot be resumed from, or
+    ``None`` if it is complete: ``trainer_state.json`` readable, the weights file(s) whole (the
+    safetensors header and size; every shard of an index), and, unless ``args.save_only_model``,
+    ``optimizer.pt`` and ``scheduler.pt`` whole, as transformers writes them. transformers writes
+    ``trainer_state.json`` last, so a kill while a checkpoint is written leaves it out."""
+    path = Path(checkpoint)
+    try:
+        state = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+        int(state["global_step"])
+    except FileNotFoundError:
+        return "no trainer_state.json"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "trainer_state.json unreadable"
+    weights = [path / name for name in WEIGHT_FILES if (path / name).is_file()]
+    for index in WEIGHT_INDEXES:
+        if (path / index).is_file():
+            try:
+                shards = sorted(set(json.loads((path / index).read_text(encoding="utf-8"))["weight_map"].values()))
+            except (OSError, ValueError, KeyError, AttributeError):
+                return f"{index} unreadable"
+            missing = [s for s in shards if not (path / s).is_file()]
+            if missing:
+                return f"weight shard {missing[0]} missing"
+            weights += [path / s for s in shards]
+    deepspeed = (path / "latest").is_file()
+    fsdp = any(path.glob("pytorch_model_fsdp*"))
+    if not weights and not (deepspeed or fsdp):
+        return "no weights file"
+    for file in weights:
+        problem = _weights_problem(file)
+        if problem:
+            return problem
+    if args is not None and args.save_only_model:
+        return None
+    needed = [] if deepspeed else ["scheduler.pt"] + ([] if any(path.glob("optimizer_*")) else ["optimizer.pt"])
+    for name in needed:
+        if not (path / name).is_file():
+            return f"no {name}"
+        problem = _torch_file_problem(path / name)
+        if problem:
+            return problem
+    return None
+
+
+def _checkpoint_step(path: Path) -> int | None:
+    name = path.name
+    if name.startswith("checkpoint-") and name[len("checkpoint-") :].isdigit() and path.is_dir():
+        return int(name[len("checkpoint-") :])
+    return None
+
+
+def newest_complete_checkpoint(output_dir: str | os.PathLike, args: TrainingArguments | None = None, *,
+                               set_aside: bool = True) -> str | None:  # fmt: skip
+    """The newest complete ``checkpoint-N`` in ``output_dir`` (see :func:`checkpoint_problem`),
+    or ``None``. With ``set_aside``, every incomplete one is renamed to
+    ``.checkpoint-N.incomplete-HOST-PID-RANDOM`` (no longer seen by transformers' checkpoint
+    search and rotation; kept for inspection), with a one-line warning on stderr."""
+    out = Path(output_dir)
+    if not out.is_dir():
+        return None
+    found = sorted(((step, p) for p in out.iterdir() if (step := _checkpoint_step(p)) is not None), reverse=True)
+    chosen, incomplete = None, []
+    for _, path in found:
+        problem = checkpoint_problem(path, args)
+        if problem is None:
+            chosen = chosen or path
+        else:
+            incomplete.append((path, problem))
+    for path, problem in incomplete:
+        if set_aside:
+            aside = temporary_sibling(path, INCOMPLETE_TAG)
+            os.replace(path, aside)
+            where = f"resuming from {chosen.name}" if chosen is not None else "starting from step 0"
+            print(f"warning: {path}: incomplete checkpoint ({problem}); set aside as {aside.name}, {where}", file=sys.stderr)
+    return str(chosen) if chosen is not None else None
+
+
+def _resume_checkpoint(output_dir: str, args: TrainingArguments | None = None) -> str | None:
+    """The checkpoint to resume from: the main process sets incomplete ones aside, then every
+    process finds the same newest complete one."""
+    state = PartialState()
+    with state.main_process_first():
+        return newest_complete_checkpoint(output_dir, args, set_aside=state.is_main_process)
 
 
 def _segments_dir(tasks_dir: str, segments_dir: str | None) -> str:
@@ -229,14 +397,18 @@ def train_encoder(args: Stage1Arguments, training_args: TrainingArguments) -> st
         data_collator=EEGClassificationCollator(),
         compute_metrics=_balanced_accuracy,
     )
-    resumed_from = _resume_checkpoint(training_args.output_dir)
+    resumed_from = _resume_checkpoint(training_args.output_dir, training_args)
     trainer.train(resume_from_checkpoint=resumed_from)
     metrics = trainer.evaluate() if evaluation is not None else {}
     if metrics:
         print(f"stage 1: validation balanced accuracy on '{args.eval_split}': {metrics['eval_balanced_accuracy']:.3f}")
     if trainer.is_world_process_zero():
-        trainer.save_model(training_args.output_dir)
-        _write_marker(Path(training_args.output_dir), "stage1", metrics=metrics, arguments=asdict(args), **_run_info(trainer, resumed_from))
+
+        def write(folder: Path) -> None:
+            trainer.save_model(str(folder))
+            _write_marker(folder, "stage1", metrics=metrics, arguments=asdict(args), **_run_info(trainer, resumed_from))
+
+        publish_artifact(training_args.output_dir, write)
     trainer.accelerator.wait_for_everyone()  # no process returns before the artifact is complete
     return training_args.output_dir
 
@@ -305,9 +477,10 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
         base_dir = str(out / "adapter-base")
         state = PartialState()
         if state.is_main_process and not artifact_exists(base_dir):
-            model.save_pretrained(base_dir)
-            processor.save_pretrained(base_dir)
-            _write_marker(Path(base_dir), "stage3-base")
+            with atomic_directory(base_dir) as folder:
+                model.save_pretrained(folder)
+                processor.save_pretrained(folder)
+                _write_marker(folder, "stage3-base")
         state.wait_for_everyone()  # every process starts once the base is complete
     freeze_for_stage(model, args.stage)
     dtype = model.dtype
@@ -348,17 +521,21 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
         raise RuntimeError(f"stage {args.stage}: trainable modules are {trainable_groups(trainer.model)}, expected {expected}\n{table}")
     if trainer.is_world_process_zero():
         print(f"stage {args.stage}: parameters\n{table}")
-    resumed_from = _resume_checkpoint(sft_config.output_dir)
+    resumed_from = _resume_checkpoint(sft_config.output_dir, sft_config)
     trainer.train(resume_from_checkpoint=resumed_from)
 
     if trainer.is_world_process_zero():
-        final = trainer.model
-        if args.stage == "sft":
-            final.save_pretrained(out / "adapter")
-            final = final.merge_and_unload()
-        final.to(dtype).save_pretrained(out)
-        processor.save_pretrained(out)
-        _write_marker(out, {"align": "stage2", "sft": "stage3"}[args.stage], base=base_dir, arguments=asdict(args),
-                      **_run_info(trainer, resumed_from))  # fmt: skip
+
+        def write(folder: Path) -> None:
+            final = trainer.model
+            if args.stage == "sft":
+                final.save_pretrained(folder / "adapter")
+                final = final.merge_and_unload()
+            final.to(dtype).save_pretrained(folder)
+            processor.save_pretrained(folder)
+            _write_marker(folder, {"align": "stage2", "sft": "stage3"}[args.stage], base=base_dir, arguments=asdict(args),
+                          **_run_info(trainer, resumed_from))  # fmt: skip
+
+        publish_artifact(out, write)
     trainer.accelerator.wait_for_everyone()  # no process returns before the artifact is complete
     return str(out)
