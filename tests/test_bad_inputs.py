@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import REAL, needs_real
 
 from e2llm.cli import main as cli
 
@@ -36,6 +37,40 @@ def config(tmp: Path, text: str) -> str:
 def data_folders(tmp: Path) -> None:
     (tmp / "data" / "segments").mkdir(parents=True)
     (tmp / "data" / "tasks").mkdir(parents=True)
+
+
+def cut(source: Path, dest: Path, fraction: float) -> str:
+    """A copy of ``source`` cut to ``fraction`` of its bytes."""
+    data = source.read_bytes()
+    write(dest, data[: int(len(data) * fraction)])
+    return dest.name
+
+
+def fif(tmp: Path) -> Path:
+    """A small FIF recording (SYNTHETIC noise) written by MNE."""
+    import mne
+    import numpy as np
+
+    info = mne.create_info(["Fp1", "Fz", "Cz", "Pz"], 256.0, "eeg")
+    raw = mne.io.RawArray(np.random.default_rng(0).standard_normal((4, 256 * 30)) * 1e-5, info, verbose="error")
+    raw.save(tmp / "full_raw.fif", verbose="error")
+    return tmp / "full_raw.fif"
+
+
+def describe(tmp: Path, recording: str) -> list[str]:
+    write(tmp / "m" / "config.json", "{}")  # the recording is read before the model
+    return ["describe", recording, "--model", "m"]
+
+
+def eeglab_without_fdt(tmp: Path) -> str:
+    write(tmp / "rec.set", (REAL / "EEGLAB" / "test_raw_chanloc.set").read_bytes())
+    return "rec.set"
+
+
+def eeglab_cut_fdt(tmp: Path) -> str:
+    write(tmp / "test_raw_chanloc.set", (REAL / "EEGLAB" / "test_raw_chanloc.set").read_bytes())
+    cut(REAL / "EEGLAB" / "test_raw_chanloc.fdt", tmp / "test_raw_chanloc.fdt", 0.6)
+    return "test_raw_chanloc.set"
 
 
 # (id, set-up returning argv, what the message must contain). Set-ups run in a fresh folder.
@@ -102,6 +137,33 @@ CASES = [
     ("demo-missing-gguf", lambda t: ["demo", "--out", "d", "--text-model", "lm.gguf"], "lm.gguf: no such GGUF file"),
     ("build-tasks-missing", lambda t: ["build-tasks", "segs", "--out", "tasks"], "no segments dataset at"),
     ("prepare-missing-input", lambda t: ["prepare", "raw", "--out", "segs"], "raw: input folder not found"),
+    ("prepare-seed", lambda t: ((t / "raw").mkdir(), ["prepare", "raw", "--out", "segs", "--seed", "-1"])[1], "--seed must be a whole number"),
+    ("prepare-test-size", lambda t: ((t / "raw").mkdir(), ["prepare", "raw", "--out", "segs", "--test-size", "1.5"])[1],
+     "--test-size must be a fraction strictly between 0 and 1"),
+    ("prepare-test-subjects", lambda t: ((t / "raw").mkdir(), ["prepare", "raw", "--out", "segs", "--test-subjects", "1"])[1],
+     "--test-subjects applies to --split subject only"),
+    ("prepare-n-jobs", lambda t: ((t / "raw").mkdir(), ["prepare", "raw", "--out", "segs", "--n-jobs", "0"])[1], "--n-jobs must be at least 1"),
+    ("prepare-label-map", lambda t: ((t / "raw").mkdir(), ["prepare", "raw", "--out", "segs", "--label-map", "T1=elated"])[1],
+     "'elated' is not an emotion"),
+    ("prepare-labels", lambda t: ((t / "raw").mkdir(), ["prepare", "raw", "--out", "segs", "--labels", "nowhere.csv"])[1],
+     "--labels: nowhere.csv: labels file not found"),
+    ("prepare-notch", lambda t: ((t / "raw").mkdir(), ["prepare", "raw", "--out", "segs", "--notch", "-50"])[1], "--notch must be a frequency"),
+    ("prepare-key-alone", lambda t: ((t / "raw").mkdir(), ["prepare", "raw", "--out", "segs", "--pseudonym-key", "k.json"])[1],
+     "--pseudonym-key applies with --pseudonymize only"),
+    ("prepare-key-inside", lambda t: ((t / "raw").mkdir(), ["prepare", "raw", "--out", "segs", "--pseudonymize", "--pseudonym-key",
+                                                            "segs/k.json"])[1], "is inside the dataset folder"),  # fmt: skip
+    # -- recordings (read before the model loads) ---------------------------------------------------
+    ("file-fif-truncated", lambda t: describe(t, cut(fif(t), t / "cut_raw.fif", 0.6)), "truncated FIF file"),
+    ("file-edf-truncated", lambda t: describe(t, cut(REAL / "EDF" / "test_edf_overlapping_annotations.edf", t / "r.edf", 0.6)),
+     "truncated EDF file"),
+    ("file-bdf-truncated", lambda t: describe(t, cut(REAL / "BDF" / "multiple_annotation_chans.bdf", t / "r.bdf", 0.5)),
+     "truncated BDF file"),
+    ("file-cnt-truncated", lambda t: describe(t, cut(REAL / "CNT" / "scan41_short.cnt", t / "r.cnt", 0.3) ) + ["--cnt-format", "int16"],
+     "truncated Neuroscan CNT file"),
+    ("file-eeglab-no-fdt", lambda t: describe(t, eeglab_without_fdt(t)), "a file of this EEGLAB recording is missing"),
+    ("file-eeglab-cut-fdt", lambda t: describe(t, eeglab_cut_fdt(t)), "truncated EEGLAB data file"),
+    ("file-garbage-edf", lambda t: describe(t, str(write(t / "notes.edf", "hello, not an EDF file").name)), "notes.edf"),
+    ("file-unknown-format", lambda t: describe(t, str(write(t / "rec.xyz", "hello").name)), "rec.xyz"),
     ("unknown-command", lambda t: ["trian"], "invalid choice: 'trian'"),
 ]
 
@@ -124,6 +186,7 @@ def no_network(monkeypatch):
     return attempts
 
 
+@needs_real
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_gives_one_line_and_exit_2(case, tmp_path, monkeypatch, capsys, no_network):
     name, setup, expected = case
