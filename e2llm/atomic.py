@@ -54,10 +54,11 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_directory(out: str | os.PathLike) -> Iterator[Path]:
+def atomic_directory(out: str | os.PathLike, carry_over: bool = False) -> Iterator[Path]:
     """``with atomic_directory(d) as tmp: fill tmp`` — ``d`` is replaced by ``tmp`` only when the
     block succeeds (a previous ``d`` is removed after the new one is in place); on an error, or
-    a kill, ``d`` is as it was. Leftovers of killed writers are cleaned first."""
+    a kill, ``d`` is as it was. Leftovers of killed writers are cleaned first. ``carry_over``: see
+    :func:`replace_directory`."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(out)
@@ -65,14 +66,15 @@ def atomic_directory(out: str | os.PathLike) -> Iterator[Path]:
     tmp.mkdir()
     try:
         yield tmp
-        replace_directory(tmp, out)
+        replace_directory(tmp, out, carry_over=carry_over)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def replace_directory(new: Path, out: Path) -> None:
+def replace_directory(new: Path, out: Path, carry_over: bool = False) -> None:
     """Move the finished folder ``new`` to ``out``; an old ``out`` is removed only afterwards, and
-    put back if the move fails."""
+    put back if the move fails. With ``carry_over``, what the old ``out`` held and ``new`` does not
+    (a training run's checkpoints, logs…) is moved into the new ``out`` first (renames only)."""
     old = None
     if out.exists():
         old = temporary_sibling(out, OLD_TAG)
@@ -84,6 +86,10 @@ def replace_directory(new: Path, out: Path) -> None:
             os.replace(old, out)
         raise
     if old is not None:
+        if carry_over:
+            for entry in old.iterdir():
+                if not (out / entry.name).exists():
+                    os.replace(entry, out / entry.name)
         shutil.rmtree(old, ignore_errors=True)
 
 

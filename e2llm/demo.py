@@ -106,7 +106,7 @@ def lm_dtype(device: str) -> str:
 def model_folder_problem(model_dir: str | os.PathLike) -> str | None:
     """Why ``model_dir`` is not a complete model folder (config, whole weights, processor and
     tokenizer files, the marker), or ``None``."""
-    from .training.stages import safetensors_problem
+    from .training.stages import weights_problem
 
     folder = Path(model_dir)
     if not folder.is_dir():
@@ -114,18 +114,7 @@ def model_folder_problem(model_dir: str | os.PathLike) -> str | None:
     missing = [name for name in MODEL_FOLDER_FILES if not (folder / name).is_file()]
     if missing:
         return f"no {', '.join(missing)}"
-    index = folder / "model.safetensors.index.json"
-    try:
-        shards = sorted(set(json.loads(index.read_text())["weight_map"].values())) if index.is_file() else ["model.safetensors"]
-    except (OSError, ValueError, KeyError, AttributeError):
-        return f"{index.name} unreadable"
-    for shard in shards:
-        if not (folder / shard).is_file():
-            return f"no {shard}"
-        problem = safetensors_problem(folder / shard)
-        if problem:
-            return problem
-    return None
+    return weights_problem(folder)
 
 
 def export_model(source: str | os.PathLike, model_dir: str | os.PathLike, marker: dict) -> bool:

@@ -255,6 +255,13 @@ def read_recording(
     return raw
 
 
+def _require_size(path: Path, data_file: Path, expected: int, what: str, announced: str) -> None:
+    """A truncation error naming ``path`` unless ``data_file`` holds ``expected`` bytes or more."""
+    actual = data_file.stat().st_size
+    if actual < expected:
+        raise _truncated(path, f"{what} ({actual} bytes; {announced}, {expected} bytes)")
+
+
 def _truncated(path: Path, what: str) -> EEGReadError:
     return EEGReadError(f"{path}: truncated {what}")
 
@@ -279,22 +286,13 @@ def _check_not_truncated(path: Path, suffix: str, raw: mne.io.BaseRaw) -> None:
             return
         if n_records > 0:
             expected = 256 * (n_signals + 1) + n_records * per_record * (2 if suffix == ".edf" else 3)
-            actual = path.stat().st_size
-            if actual < expected:
-                raise _truncated(
-                    path, f"{suffix[1:].upper()} file ({actual} bytes; the header announces {n_records} records, "
-                    f"{expected} bytes)",
-                )
+            _require_size(path, path, expected, f"{suffix[1:].upper()} file", f"the header announces {n_records} records")
     elif suffix == ".gdf":
         extras = raw._raw_extras[0]
         n_records, per_record = int(extras.get("n_records", -1)), int(extras.get("bytes_tot", 0) or 0)
         if n_records > 0 and per_record > 0:
             expected = int(extras["data_offset"]) + n_records * per_record
-            actual = path.stat().st_size
-            if actual < expected:
-                raise _truncated(
-                    path, f"GDF file ({actual} bytes; the header announces {n_records} records, {expected} bytes)"
-                )
+            _require_size(path, path, expected, "GDF file", f"the header announces {n_records} records")
     elif suffix == ".vhdr":
         data_file = Path(raw.filenames[0]) if raw.filenames and raw.filenames[0] else None
         text = path.read_text(errors="replace")
@@ -321,22 +319,14 @@ def _check_not_truncated(path: Path, suffix: str, raw: mne.io.BaseRaw) -> None:
             data_file = Path(raw.filenames[0])
             n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
             expected = 4 * n_channels * raw.n_times  # float32, channels × samples (× epochs)
-            actual = data_file.stat().st_size
-            if actual < expected:
-                raise _truncated(
-                    path, f"EEGLAB data file {data_file.name} ({actual} bytes; the .set announces {n_channels} "
-                    f"channels × {raw.n_times} samples, {expected} bytes)",
-                )
+            _require_size(path, data_file, expected, f"EEGLAB data file {data_file.name}",
+                          f"the .set announces {n_channels} channels × {raw.n_times} samples")  # fmt: skip
     elif suffix == ".cnt":
         extras = raw._raw_extras[0]
         n_channels, n_bytes = int(extras["orig_nchan"]), int(extras["n_bytes"])
         expected = 900 + 75 * n_channels + int(extras["n_samples"]) * n_channels * n_bytes
-        actual = path.stat().st_size
-        if actual < expected:
-            raise _truncated(
-                path, f"Neuroscan CNT file ({actual} bytes; the header announces {extras['n_samples']} samples of "
-                f"{n_channels} channels, {expected} bytes)",
-            )
+        _require_size(path, path, expected, "Neuroscan CNT file",
+                      f"the header announces {extras['n_samples']} samples of {n_channels} channels")  # fmt: skip
     elif suffix == ".fif":
         for part in raw.filenames or ():  # the parts of a split recording (the first is checked already)
             if part and Path(part).resolve() != path.resolve():

@@ -119,31 +119,9 @@ def publish_artifact(out: str | os.PathLike, write) -> Path:
     run's ``checkpoint-N`` folders, logs, a stage-3 ``adapter-base`` — is moved into the new one
     after the swap (renames only). An exception in ``write`` leaves ``out`` as it was and no
     temporary folder behind."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(out)
-    tmp = temporary_sibling(out)
-    tmp.mkdir()
-    try:
+    with atomic_directory(out, carry_over=True) as tmp:
         write(tmp)
-        old = None
-        if out.exists():
-            old = temporary_sibling(out, OLD_TAG)
-            os.replace(out, old)
-        try:
-            os.replace(tmp, out)
-        except BaseException:
-            if old is not None:
-                os.replace(old, out)
-            raise
-        if old is not None:
-            for entry in old.iterdir():
-                if not (out / entry.name).exists():
-                    os.replace(entry, out / entry.name)
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return Path(out)
 
 
 def parameter_table(model: torch.nn.Module) -> str:
@@ -248,6 +226,30 @@ def _weights_problem(path: Path) -> str | None:
     return _torch_file_problem(path)
 
 
+def weights_problem(folder: str | os.PathLike, required: bool = True) -> str | None:
+    """Why the weights a ``save_pretrained`` folder holds are not whole — an unreadable index, a
+    missing shard, a truncated file, or (``required``) none at all — or ``None``."""
+    path = Path(folder)
+    weights = [path / name for name in WEIGHT_FILES if (path / name).is_file()]
+    for index in WEIGHT_INDEXES:
+        if (path / index).is_file():
+            try:
+                shards = sorted(set(json.loads((path / index).read_text(encoding="utf-8"))["weight_map"].values()))
+            except (OSError, ValueError, KeyError, AttributeError):
+                return f"{index} unreadable"
+            missing = [s for s in shards if not (path / s).is_file()]
+            if missing:
+                return f"weight shard {missing[0]} missing"
+            weights += [path / s for s in shards]
+    if not weights and required:
+        return "no weights file"
+    for file in weights:
+        problem = _weights_problem(file)
+        if problem:
+            return problem
+    return None
+
+
 def checkpoint_problem(checkpoint: str | os.PathLike, args: TrainingArguments | None = None) -> str | None:
     """Why ``checkpoint`` (a ``checkpoint-N`` folder of a ``Trainer``) cannot be resumed from, or
     ``None`` if it is complete: ``trainer_state.json`` readable, the weights file(s) whole (the
@@ -262,25 +264,11 @@ def checkpoint_problem(checkpoint: str | os.PathLike, args: TrainingArguments | 
         return "no trainer_state.json"
     except (OSError, ValueError, KeyError, TypeError):
         return "trainer_state.json unreadable"
-    weights = [path / name for name in WEIGHT_FILES if (path / name).is_file()]
-    for index in WEIGHT_INDEXES:
-        if (path / index).is_file():
-            try:
-                shards = sorted(set(json.loads((path / index).read_text(encoding="utf-8"))["weight_map"].values()))
-            except (OSError, ValueError, KeyError, AttributeError):
-                return f"{index} unreadable"
-            missing = [s for s in shards if not (path / s).is_file()]
-            if missing:
-                return f"weight shard {missing[0]} missing"
-            weights += [path / s for s in shards]
     deepspeed = (path / "latest").is_file()
     fsdp = any(path.glob("pytorch_model_fsdp*"))
-    if not weights and not (deepspeed or fsdp):
-        return "no weights file"
-    for file in weights:
-        problem = _weights_problem(file)
-        if problem:
-            return problem
+    problem = weights_problem(path, required=not (deepspeed or fsdp))
+    if problem:
+        return problem
     if args is not None and args.save_only_model:
         return None
     needed = [] if deepspeed else ["scheduler.pt"] + ([] if any(path.glob("optimizer_*")) else ["optimizer.pt"])
