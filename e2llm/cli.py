@@ -221,7 +221,6 @@ def _add_evaluate(sub):
 
 def _run_evaluate(args):
     from .evaluation import EVAL_SPLITS, evaluate_model
-    from .evaluation.report import ALL_TASKS
     from .paths import check_model_location
 
     check_model_location(args.model_dir, "MODEL_DIR", hub=False)
@@ -249,7 +248,7 @@ def _run_evaluate(args):
         progress=not args.no_progress,
         plots=not args.no_plots,
     )
-    for task in ALL_TASKS:
+    for task in TASKS:
         if task in metrics:
             block, chance = metrics[task], metrics["random"][task]
             key = "balanced_accuracy" if task == "ied" else "accuracy"

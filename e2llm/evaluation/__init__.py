@@ -14,13 +14,13 @@ from .generation import chat_messages, generate_responses, greedy_generation_con
 from .metric import METRIC_PATH
 from .metric.e2llm_metrics import CHANCE, accuracy_scores, classification_scores, random_baseline
 from .report import compare_runs, write_report
-from .runner import EVAL_SPLITS, TASK_ORDER, compute_metrics, evaluate_model, load_metric, load_model_and_processor, read_generations
+from .runner import EVAL_SPLITS, evaluate_model, load_model_and_processor
+from .scoring import compute_metrics, load_metric, read_generations
 
 __all__ = [
     "CHANCE",
     "EVAL_SPLITS",
     "METRIC_PATH",
-    "TASK_ORDER",
     "accuracy_scores",
     "chat_messages",
     "classification_scores",

@@ -21,10 +21,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..atomic import atomic_file, write_text_atomic
+from ..tasks.rules import TASKS
 from .metric.e2llm_metrics import DEFAULT_LABELS, random_baseline
+from .scoring import compute_metrics, read_generations
 
-REASONING_TASKS: tuple[str, ...] = ("epc", "ess", "eim", "esr")
-ALL_TASKS: tuple[str, ...] = ("ied",) + REASONING_TASKS
+REASONING_TASKS: tuple[str, ...] = TASKS[1:]  # scored by accuracy; IED by balanced accuracy
 TASK_TITLES = {"ied": "IED", "epc": "EPC", "ess": "ESS", "eim": "EIM", "esr": "ESR"}
 IED_SUMMARY_ROWS = (("balanced_accuracy", "Balanced Accuracy"), ("cohen_kappa", "Cohen's Kappa"), ("weighted_f1", "Weighted F1-score"))
 PLOT_FILES = ("ied_confusion_matrix.png", "ied_per_class_accuracy.png", "task_accuracy.png")
@@ -101,11 +102,11 @@ def tasks_table(runs: Sequence[tuple[str, Mapping]], include_random: bool = True
 
 def invalid_table(runs: Sequence[tuple[str, Mapping]]) -> str:
     """Invalid-answer rate (%) per task and run, with the number of samples."""
-    header = [""] + [TASK_TITLES[t] for t in ALL_TASKS]
+    header = [""] + [TASK_TITLES[t] for t in TASKS]
     rows = []
     for name, metrics in runs:
         cells = []
-        for task in ALL_TASKS:
+        for task in TASKS:
             block = metrics.get(task)
             cells.append("–" if block is None else f"{_pct(block['invalid_rate'])} (n={block['n']})")
         rows.append([name] + cells)
@@ -207,7 +208,7 @@ def plot_task_accuracy(metrics: Mapping, path: str | os.PathLike, name: str = "m
     """The run's score per task (IED: balanced accuracy) beside the random baseline."""
     from matplotlib.figure import Figure
 
-    rnd = metrics.get("random") or {t: random_baseline(t) for t in ALL_TASKS}
+    rnd = metrics.get("random") or {t: random_baseline(t) for t in TASKS}
     random_values = [rnd["ied"]["balanced_accuracy"]] + [rnd[t]["accuracy"] for t in REASONING_TASKS]
     fig = Figure(figsize=(8, 4.5))
     ax = fig.subplots()
@@ -255,14 +256,12 @@ def write_report(
             raise FileNotFoundError(f"no metrics.json in {out}")
         metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
     if confusion is None and "ied" in metrics and (out / "generations.jsonl").exists():
-        from .runner import compute_metrics, read_generations
-
         records = [r for r in read_generations(out / "generations.jsonl").values() if r["task"] == "ied"]
         if records:
             _, confusion = compute_metrics(records, return_confusion=True)
     name = name or _run_name(metrics)
     runs = [(name, metrics)]
-    counts = ", ".join(f"{TASK_TITLES[t]} {metrics[t]['n']}" for t in ALL_TASKS if t in metrics)
+    counts = ", ".join(f"{TASK_TITLES[t]} {metrics[t]['n']}" for t in TASKS if t in metrics)
     parts = [
         "# E2LLM evaluation",
         "",
@@ -366,7 +365,7 @@ def compare_runs(
         out.mkdir(parents=True, exist_ok=True)
         fig = Figure(figsize=(max(8, 1.6 * len(runs) + 5), 4.8))
         ax = fig.subplots()
-        rnd = runs[0][1].get("random") or {t: random_baseline(t) for t in ALL_TASKS}
+        rnd = runs[0][1].get("random") or {t: random_baseline(t) for t in TASKS}
         random_values = [rnd["ied"]["balanced_accuracy"]] + [rnd[t]["accuracy"] for t in REASONING_TASKS]
         _grouped_bars(ax, _task_groups(), [(n, _task_values(m)) for n, m in runs] + [("random", random_values)])
         ax.set_title("Accuracy per task and run")

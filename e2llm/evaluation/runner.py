@@ -41,10 +41,11 @@ from pathlib import Path
 
 from ..atomic import write_text_atomic
 from .generation import chat_messages, generate_responses, greedy_generation_config, neutralize_markers, segment_ids_of
-from .metric import METRIC_PATH
+from ..tasks.rules import TASKS
+from .report import write_report
+from .scoring import _repair_tail, compute_metrics, read_generations
 
 EVAL_SPLITS: tuple[str, ...] = ("test_ied", "test_multi", "test_esr")
-TASK_ORDER: tuple[str, ...] = ("ied", "epc", "ess", "eim", "esr")
 GENERATIONS_FILE = "generations.jsonl"
 METRICS_FILE = "metrics.json"
 RUN_FILE = "run.json"
@@ -125,10 +126,10 @@ def _select_samples(dd, splits: Sequence[str], tasks: Iterable[str] | None, limi
     missing = [s for s in splits if s not in dd]
     if missing:
         raise ValueError(f"the task dataset has no split(s) {missing} (it has {sorted(dd)})")
-    wanted = set(tasks) if tasks is not None else set(TASK_ORDER)
-    unknown = wanted - set(TASK_ORDER)
+    wanted = set(tasks) if tasks is not None else set(TASKS)
+    unknown = wanted - set(TASKS)
     if unknown:
-        raise ValueError(f"unknown task(s) {sorted(unknown)}; expected some of {TASK_ORDER}")
+        raise ValueError(f"unknown task(s) {sorted(unknown)}; expected some of {TASKS}")
     if limit is not None and limit < 1:
         raise ValueError("limit must be a positive number of samples per task")
     samples, taken = [], {}
@@ -159,38 +160,6 @@ def _select_samples(dd, splits: Sequence[str], tasks: Iterable[str] | None, limi
 
 
 # -- output files --------------------------------------------------------------------------------
-
-
-def read_generations(path: str | os.PathLike) -> dict[tuple[str, str], dict]:
-    """The records of a ``generations.jsonl``, keyed by ``(split, id)``; a last line cut short by
-    an interruption is ignored."""
-    records = {}
-    path = Path(path)
-    if not path.exists():
-        return records
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            records[(record["split"], record["id"])] = record
-    return records
-
-
-def _repair_tail(path: Path) -> None:
-    """Drop an incomplete last line (no newline) so appended records start on a line of their own."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    with open(path, "rb+") as f:
-        data = f.read()
-        if data.endswith(b"\n"):
-            return
-        cut = data.rfind(b"\n") + 1
-        f.truncate(cut)
 
 
 # -- the resume key --------------------------------------------------------------------------------
@@ -502,47 +471,6 @@ def _generate_esr(model, processor, lookup, samples, *, batch_size, budgets, wri
         write(records)
 
 
-# -- metrics -------------------------------------------------------------------------------------
-
-
-def load_metric(task: str | None = None):
-    """The local ``evaluate`` metric module (no network), for ``task`` (its config name)."""
-    import evaluate
-
-    return evaluate.load(str(METRIC_PATH), config_name=task or "default", keep_in_memory=True)
-
-
-def compute_metrics(records: Iterable[Mapping], *, return_confusion: bool = False):
-    """``metrics.json``'s task blocks and ``random`` block from generation records (each with
-    ``task``, ``parsed``, ``answer``). With ``return_confusion=True`` also the IED confusion matrix
-    (or ``None`` without IED samples)."""
-    from .metric.e2llm_metrics import DEFAULT_LABELS, random_baseline
-
-    by_task: dict[str, list[Mapping]] = {}
-    for record in records:
-        by_task.setdefault(record["task"], []).append(record)
-    metrics: dict = {}
-    confusion = None
-    for task in TASK_ORDER:
-        rows = by_task.get(task)
-        if not rows:
-            continue
-        metric = load_metric(task)
-        predictions, references = [r["parsed"] for r in rows], [r["answer"] for r in rows]
-        if task == "ied":
-            result = metric.compute(predictions=predictions, references=references, confusion_matrix=True)
-            confusion = result.pop("confusion_matrix")
-        else:
-            result = metric.compute(predictions=predictions, references=references)
-        metrics[task] = result
-    ied_refs = [r["answer"] for r in by_task.get("ied", [])]
-    metrics["random"] = {
-        task: random_baseline(task, references=ied_refs if task == "ied" else None, labels=DEFAULT_LABELS)
-        for task in TASK_ORDER
-    }
-    return (metrics, confusion) if return_confusion else metrics
-
-
 # -- the run -------------------------------------------------------------------------------------
 
 
@@ -660,19 +588,9 @@ def evaluate_model(
     metrics["data"] = str(tasks_dir)
     write_text_atomic(out / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
 
-    from .report import write_report
 
     write_report(out, metrics=metrics, confusion=confusion, plots=plots)
     return metrics
 
 
-__all__ = [
-    "EVAL_SPLITS",
-    "TASK_ORDER",
-    "compute_metrics",
-    "evaluate_model",
-    "load_metric",
-    "load_model_and_processor",
-    "read_generations",
-    "run_key",
-]
+__all__ = ["EVAL_SPLITS", "evaluate_model", "load_model_and_processor", "run_key"]
