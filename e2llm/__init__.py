@@ -18,10 +18,8 @@ from .configuration_e2llm import (
     EEGPT_CHANNEL_TABLE,
     EEGPT_CHANNELS,
     EMOTIONS,
-    PRESETS,
     E2LLMConfig,
     E2LLMEEGConfig,
-    preset_config,
 )
 from .feature_extraction_e2llm import E2LLMFeatureExtractor, EEGInputError, normalize_channel_name
 from .modeling_e2llm import (
@@ -30,6 +28,7 @@ from .modeling_e2llm import (
     E2LLMForEEGClassification,
     E2LLMModel,
 )
+from .presets import PRESETS, preset_config
 from .processing_e2llm import E2LLMProcessor
 
 __version__ = "0.1.0"

