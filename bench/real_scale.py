@@ -108,10 +108,10 @@ def run_stage(stage: str, config: Path, accelerate_config: Path | None, num_proc
     start = time.perf_counter()
     subprocess.run([*launcher, *script, "--config", str(config)], cwd=REPO, check=True)
     wall = time.perf_counter() - start
-    from e2llm.training.config import STAGE_DIRS
+    from e2llm.training.stages import MARKER, STAGE_DIRS
 
     run_dir = Path(yaml.safe_load(config.read_text())["run"]["output_dir"])
-    marker = json.loads((run_dir / STAGE_DIRS[stage] / "e2llm_stage.json").read_text())
+    marker = json.loads((run_dir / STAGE_DIRS[stage] / MARKER).read_text())
     summary = next(e for e in reversed(marker["log_history"]) if "train_runtime" in e)
     return {
         "wall_s": wall,

@@ -161,6 +161,7 @@ def _add_build_tasks(sub):
 
 
 def _run_build_tasks(args):
+    from .eeg.synthetic import is_synthetic_description
     from .tasks import build_task_datasets, format_counts, task_counts
 
     dd = build_task_datasets(
@@ -174,7 +175,7 @@ def _run_build_tasks(args):
         n_esr=args.n_esr,
         n_test_ied=args.n_test_ied,
     )
-    synthetic = dd["train"].info.description.startswith("SYNTHETIC DATA")
+    synthetic = is_synthetic_description(dd["train"].info.description)
     print(f"wrote {args.out} ({'chain-of-thought' if not args.no_cot else 'direct answers'}, seed {args.seed}"
           f"{', SYNTHETIC DATA' if synthetic else ''})")
     print(format_counts(task_counts(dd)))

@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 from .tasks.rules import TASKS
+from .training.stages import MARKER
 from .text_models import describe_text_model
 
 ETHICS = (
@@ -32,7 +33,7 @@ UPLOAD_PATTERNS = (
     "*.safetensors", "*.safetensors.index.json", "config.json", "generation_config.json", "*_e2llm.py",
     "processor_config.json", "preprocessor_config.json", "chat_template.jinja", "chat_template.json",
     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
-    "added_tokens.json", "adapter/*", "e2llm_stage.json",
+    "added_tokens.json", "adapter/*", MARKER,
 )  # fmt: skip
 
 
@@ -147,7 +148,7 @@ def model_card(model_dir: str | Path, metrics: dict | None = None, repo_id: str 
 
     path = Path(model_dir)
     config = json.loads((path / "config.json").read_text())
-    stage = json.loads((path / "e2llm_stage.json").read_text()) if (path / "e2llm_stage.json").is_file() else {}
+    stage = json.loads((path / MARKER).read_text()) if (path / MARKER).is_file() else {}
     text = config.get("text_config", {})
     eeg = config.get("eeg_config", {})
     synthetic = bool(stage.get("synthetic")) or bool(metrics and metrics.get("synthetic"))

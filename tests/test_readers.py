@@ -21,7 +21,7 @@ from e2llm.eeg.readers import (
     SystemReadError,
     is_system_error,
     labels_from_annotations,
-    parse_emotion,
+    emotion_of_label,
     parse_seed_vii_cnt_name,
     read_labels_csv,
     read_seed_vii_labels,
@@ -242,10 +242,10 @@ def test_missing_unknown_empty_and_corrupt_files(tmp_path):
         read_recording(tmp_path / "junk.edf")
 
 
-def test_parse_emotion_and_label_map():
-    assert [parse_emotion(x) for x in ("Happy", "happiness", "SADNESS", "angry", "Neutral", "fearful")] == [
+def test_emotion_of_label_and_label_map():
+    assert [emotion_of_label(x) for x in ("Happy", "happiness", "SADNESS", "angry", "Neutral", "fearful")] == [
         "happy", "happy", "sad", "anger", "neutral", "fear"]  # fmt: skip
-    assert parse_emotion("T1") is None and parse_emotion("T1", {"T1": "Surprise"}) == "surprise"
+    assert emotion_of_label("T1") is None and emotion_of_label("T1", {"T1": "Surprise"}) == "surprise"
 
 
 def test_labels_csv(tmp_path):

@@ -43,7 +43,8 @@ import numpy as np
 from ..atomic import clean_leftovers, replace_directory, temporary_sibling
 from ..configuration_e2llm import EEGPT_CHANNELS, EMOTIONS
 from ..eeg.preprocessing import PreprocessingConfig
-from ..eeg.readers import parse_emotion
+from ..emotions import emotion_of_label
+from ..eeg.synthetic import SYNTHETIC_PREFIX
 from .lookup import DATASET_FORMAT, SUMMARY_FILE, load_segments, read_summary
 from .pseudonyms import METHOD, Pseudonymizer, default_key_path
 from .sources import (
@@ -61,7 +62,6 @@ logger = logging.getLogger(__name__)
 
 # Bump when the processing changes in a way that changes the output for the same settings.
 PIPELINE_VERSION = 1
-SYNTHETIC_PREFIX = "SYNTHETIC DATA — "
 
 
 def segment_features(n_channels: int = len(EEGPT_CHANNELS), n_samples: int = 1024):
@@ -200,7 +200,7 @@ def check_build_arguments(
         for code, emotion in label_map.items():
             if not str(code).strip():
                 raise ValueError(f"{n('label_map')}: empty label in {code}={emotion}")
-            if parse_emotion(emotion) is None:
+            if emotion_of_label(emotion) is None:
                 raise ValueError(
                     f"{n('label_map')}: {code}={emotion}: {emotion!r} is not an emotion (one of {', '.join(EMOTIONS)})"
                 )

@@ -44,11 +44,11 @@ from ..tasks import build_task_datasets, format_counts, task_counts
 from ..tasks.builders import TASKS_FORMAT_VERSION
 from ..text_models import check_text_model, describe_text_model, preset_text_model, resolve_text_model, text_model_info
 from ..training.config import run_training
-from ..training.stages import LM_ALL_LINEAR, weights_problem
+from ..training.stages import LM_ALL_LINEAR, MARKER, weights_problem
 from .sizes import DEMO_SIZES, DemoSizes, default_size, lm_dtype
 
 # what a complete model folder holds (``save_pretrained`` of model and processor, the marker last)
-MODEL_FOLDER_FILES = ("config.json", "processor_config.json", "tokenizer_config.json", "tokenizer.json", "e2llm_stage.json")
+MODEL_FOLDER_FILES = ("config.json", "processor_config.json", "tokenizer_config.json", "tokenizer.json", MARKER)
 
 
 def model_folder_problem(model_dir: str | os.PathLike) -> str | None:
@@ -79,7 +79,7 @@ def export_model(source: str | os.PathLike, model_dir: str | os.PathLike, marker
     with atomic_directory(model_dir) as tmp:
         model.save_pretrained(tmp)
         processor.save_pretrained(tmp)
-        write_text_atomic(tmp / "e2llm_stage.json", json.dumps(marker, indent=2))
+        write_text_atomic(tmp / MARKER, json.dumps(marker, indent=2))
     return True
 
 

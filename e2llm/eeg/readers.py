@@ -32,37 +32,13 @@ import mne
 import numpy as np
 
 from ..configuration_e2llm import EMOTIONS
+from ..emotions import emotion_of_label
 from .channels import SEED_VII_CHANNELS
 from .preprocessing import LabeledSpan, RecordingError
 
 logger = logging.getLogger(__name__)
 
 # -- emotion names ------------------------------------------------------------------------------
-
-_EMOTION_SYNONYMS = {
-    "happy": "happy", "happiness": "happy", "joy": "happy", "joyful": "happy",
-    "surprise": "surprise", "surprised": "surprise",
-    "neutral": "neutral", "neutrality": "neutral",
-    "disgust": "disgust", "disgusted": "disgust",
-    "fear": "fear", "fearful": "fear", "afraid": "fear",
-    "sad": "sad", "sadness": "sad",
-    "anger": "anger", "angry": "anger",
-}  # fmt: skip
-
-
-def parse_emotion(label, label_map: Mapping[str, str] | None = None) -> str | None:
-    """Canonical emotion name (one of ``EMOTIONS``) for a label, or ``None`` if it names none.
-
-    Case-insensitive; accepts the usual variants ('Happiness', 'angry', 'Sadness', …).
-    ``label_map`` first maps a file's own labels (e.g. ``{'T1': 'happy'}``) to emotion names.
-    """
-    text = str(label).strip()
-    if label_map:
-        mapped = label_map.get(text, label_map.get(text.lower()))
-        if mapped is not None:
-            text = str(mapped).strip()
-    return _EMOTION_SYNONYMS.get(text.lower())
-
 
 # -- any MNE-readable file ----------------------------------------------------------------------
 
@@ -445,7 +421,7 @@ def read_labels_csv(
             ) from None
         if not (np.isfinite(onset) and np.isfinite(duration)) or onset < 0 or duration <= 0:
             raise ValueError(f"{path}: row {i}: onset must be ≥ 0 and duration > 0 (got {onset}, {duration})")
-        emotion = parse_emotion(row[label_key], label_map)
+        emotion = emotion_of_label(row[label_key], label_map)
         if emotion is None:
             raise ValueError(
                 f"{path}: row {i}: unknown emotion label {row[label_key]!r} (expected one of {', '.join(EMOTIONS)}"
@@ -472,7 +448,7 @@ def labels_from_annotations(raw: mne.io.BaseRaw, label_map: Mapping[str, str] | 
     shift = raw.first_time if ann.orig_time is not None else 0.0  # onsets are relative to meas_date then
     items = []
     for onset, duration, desc in zip(ann.onset, ann.duration, ann.description):
-        emotion = parse_emotion(desc, label_map)
+        emotion = emotion_of_label(desc, label_map)
         if emotion is not None:
             items.append((float(onset) - shift, float(duration), emotion))
     items.sort()
@@ -557,7 +533,7 @@ def read_seed_vii_labels(input_dir) -> tuple[tuple[str, ...], str]:
         sessions: list[list[str]] = []
         for r, row in enumerate(book.active.iter_rows(values_only=True), start=1):
             cells = [(c, v) for c, v in enumerate(row[1:], start=2) if v is not None and str(v).strip()]
-            parsed = [parse_emotion(v) for _, v in cells]
+            parsed = [emotion_of_label(v) for _, v in cells]
             if not cells or sum(p is not None for p in parsed) < len(cells) / 2:
                 continue  # a stimulus-name / header row
             for (c, v), p in zip(cells, parsed):
@@ -751,7 +727,7 @@ __all__ = [
     "is_system_error",
     "labels_from_annotations",
     "list_mat_variables",
-    "parse_emotion",
+    "emotion_of_label",
     "parse_seed_vii_cnt_name",
     "read_labels_csv",
     "read_mat_array",

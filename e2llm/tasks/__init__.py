@@ -29,7 +29,6 @@ from .builders import (
     task_counts,
 )
 from .parsing import (
-    EMOTION_SYNONYMS,
     INVALID,
     parse_answer,
     parse_comparison,
@@ -40,7 +39,6 @@ from .parsing import (
 from .rules import EPC_ANSWERS, HAPPINESS, MULTI_TASKS, OPTIONS, TASKS, TRAIN_TASKS
 
 __all__ = [
-    "EMOTION_SYNONYMS",
     "EPC_ANSWERS",
     "HAPPINESS",
     "INVALID",

@@ -83,6 +83,7 @@ from pathlib import Path
 from typing import Any
 
 from ..configuration_e2llm import EMOTIONS
+from ..eeg.synthetic import SYNTHETIC_PREFIX, is_synthetic_description
 from . import rules, templates
 from .rules import EPC_ANSWERS, HAPPINESS, MULTI_TASKS, NEGATIVE_EMOTIONS, OPTIONS, TASKS, TRAIN_TASKS
 
@@ -90,7 +91,6 @@ from .rules import EPC_ANSWERS, HAPPINESS, MULTI_TASKS, NEGATIVE_EMOTIONS, OPTIO
 # segment descriptions and one reasoning line (for a pretrained LM)
 # 5: EIM's segment lines named "Recording (a)"
 TASKS_FORMAT_VERSION = 5
-SYNTHETIC_PREFIX = "SYNTHETIC DATA — "
 SPLITS: tuple[str, ...] = ("train", "train_sft", "test_ied", "test_multi", "test_esr")
 INFO_FILE = "tasks_info.json"
 
@@ -722,7 +722,7 @@ def build_task_datasets(
     from datasets import Dataset, DatasetDict, DatasetInfo
 
     train, test, description, path = load_segment_indexes(segments, train_split, test_split)
-    synthetic = description.startswith(SYNTHETIC_PREFIX)
+    synthetic = is_synthetic_description(description)
     by_split = build_task_samples(train, test, cot=cot, seed=seed, n_train=n_train, n_train_sft=n_train_sft,
                                   n_multi=n_multi, n_esr=n_esr, n_test_ied=n_test_ied)
     style = "chain-of-thought" if cot else "direct-answer"

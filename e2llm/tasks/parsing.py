@@ -16,29 +16,11 @@ from __future__ import annotations
 import re
 
 from ..configuration_e2llm import EMOTIONS
+from ..emotions import ANSWER_WORDS
 
 INVALID = "invalid"
 
-# Words that name each emotion (inflections and near-synonyms), matched as whole words.
-EMOTION_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "happy": ("happy", "happiness", "happier", "happiest", "joy", "joyful", "joyous", "glad", "cheerful",
-              "delighted", "delight", "elated", "pleased", "contented", "contentment"),
-    "surprise": ("surprise", "surprised", "surprising", "astonished", "astonishment", "amazed", "amazement",
-                 "startled", "shocked", "astounded"),
-    "neutral": ("neutral", "neutrality", "calm", "calmness", "indifferent", "indifference", "emotionless",
-                "unemotional", "impassive"),
-    "disgust": ("disgust", "disgusted", "disgusting", "revulsion", "repulsed", "revolted", "aversion",
-                "repugnance", "loathing", "distaste", "repelled", "repulsive", "repulsion"),
-    "fear": ("fear", "fearful", "afraid", "scared", "frightened", "terrified", "terror", "anxious", "anxiety",
-             "dread", "panic", "panicked", "fright", "apprehension", "apprehensive"),
-    "sad": ("sad", "sadness", "sadder", "saddest", "sorrow", "sorrowful", "depressed", "depression", "unhappy",
-            "unhappiness", "grief", "grieving", "melancholy", "melancholic", "gloomy", "dejected", "downcast",
-            "miserable", "heartbroken"),
-    "anger": ("anger", "angry", "angrier", "angriest", "furious", "fury", "rage", "enraged", "irritated",
-              "irritation", "annoyed", "annoyance", "hostile", "hostility", "outraged", "resentful", "resentment",
-              "frustrated", "frustration", "mad"),
-}
-_WORD_TO_EMOTION = {w: e for e, words in EMOTION_SYNONYMS.items() for w in words}
+_WORD_TO_EMOTION = {w: e for e, words in ANSWER_WORDS.items() for w in words}  # matched as whole words
 _EMOTION_WORDS = re.compile(r"\b(" + "|".join(sorted(_WORD_TO_EMOTION, key=len, reverse=True)) + r")\b")
 _NEGATION = re.compile(r"(?:\bnot|\bno|\bnever|\bwithout|\bneither|\bnor|n't|\brather than|\binstead of|\black of"
                        r"|\babsence of|\bfree of|\bless)\s+(?:\w+\s+){0,2}$")
@@ -229,4 +211,3 @@ def parse_answer(task: str, text: str) -> str:
     return parser(text)
 
 
-assert set(EMOTION_SYNONYMS) == set(EMOTIONS)

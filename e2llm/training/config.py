@@ -26,9 +26,8 @@ import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
 from ..presets import check_preset
-from .stages import E2LLMArguments, Stage1Arguments, artifact_exists, end_distributed, train_encoder, train_sft
+from .stages import STAGE_DIRS, E2LLMArguments, Stage1Arguments, artifact_exists, end_distributed, train_encoder, train_sft
 
-STAGE_DIRS = {"stage1": "stage1", "align": "stage2", "sft": "stage3"}
 ABLATIONS = ("none", "no_stage1", "no_stage2", "no_stage3")
 
 # The paper's hyper-parameters (§4.1). Adam without weight decay is AdamW with weight_decay 0.
@@ -110,9 +109,9 @@ def stage_defaults(config: dict, stage: str, source: str = "config") -> dict:
     ablation = run.pop("ablation", "none")
     values = {**PAPER_DEFAULTS[stage], "output_dir": str(output_dir / STAGE_DIRS[stage])}
     if stage == "align" and ablation != "no_stage1":
-        values["init_from"] = str(output_dir / "stage1")  # its trained encoder
+        values["init_from"] = str(output_dir / STAGE_DIRS["stage1"])  # its trained encoder
     if stage == "sft":  # the stage-2 model; without stage 2, the stage-1 encoder
-        values["init_from"] = str(output_dir / ("stage1" if ablation == "no_stage2" else "stage2"))
+        values["init_from"] = str(output_dir / STAGE_DIRS["stage1" if ablation == "no_stage2" else "align"])
     if stage != "stage1":
         values["stage"] = stage
     fields = _field_names(stage)

@@ -48,6 +48,8 @@ from ..processing_e2llm import E2LLMProcessor
 from .collators import E2LLMDataCollator, EEGClassificationCollator, EncoderOutputCache
 
 MARKER = "e2llm_stage.json"
+# the folder each stage writes inside a run's output_dir
+STAGE_DIRS = {"stage1": "stage1", "align": "stage2", "sft": "stage3"}
 LM_TARGET_MODULES = r".*language_model.*\.(q_proj|k_proj)"  # the paper's LoRA placement
 # every linear layer of the LM's blocks (Llama/Qwen names): what a 135M LM needs to learn the tasks
 # in a few dozen steps (text-only probe: loss 1.16 with q,k against 0.08)
@@ -395,7 +397,7 @@ def train_encoder(args: Stage1Arguments, training_args: TrainingArguments) -> st
 
         def write(folder: Path) -> None:
             trainer.save_model(str(folder))
-            _write_marker(folder, "stage1", metrics=metrics, arguments=asdict(args), **_run_info(trainer, resumed_from))
+            _write_marker(folder, STAGE_DIRS["stage1"], metrics=metrics, arguments=asdict(args), **_run_info(trainer, resumed_from))
 
         publish_artifact(training_args.output_dir, write)
     trainer.accelerator.wait_for_everyone()  # no process returns before the artifact is complete
@@ -522,7 +524,7 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
                 final = final.merge_and_unload()
             final.to(dtype).save_pretrained(folder)
             processor.save_pretrained(folder)
-            _write_marker(folder, {"align": "stage2", "sft": "stage3"}[args.stage], base=base_dir, arguments=asdict(args),
+            _write_marker(folder, STAGE_DIRS[args.stage], base=base_dir, arguments=asdict(args),
                           **_run_info(trainer, resumed_from))  # fmt: skip
 
         publish_artifact(out, write)
