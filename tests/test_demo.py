@@ -236,7 +236,7 @@ def test_example_push_to_hub(demo, monkeypatch, capsys):
 
 
 def test_demo_rebuilds_tasks_of_an_older_format(demo, text_model, capsys):
-    from e2llm.tasks.builders import TASKS_FORMAT_VERSION
+    from e2llm.tasks.dataset import TASKS_FORMAT_VERSION
 
     out, _ = demo
     info_file = out / "data" / "tasks" / "tasks_info.json"

@@ -32,7 +32,7 @@ from e2llm.tasks import (
     task_counts,
 )
 from e2llm.tasks import templates
-from e2llm.tasks.builders import TASKS_FORMAT_VERSION
+from e2llm.tasks.dataset import TASKS_FORMAT_VERSION
 
 COLUMNS = ["id", "task", "messages", "answer", "segment_ids", "cot", "emotions"]
 SPLITS = ["train", "train_sft", "test_ied", "test_multi", "test_esr"]

@@ -41,7 +41,7 @@ from ..evaluation import evaluate_model, load_model_and_processor
 from ..evaluation.generation import generate_responses
 from ..evaluation.report import ied_table, tasks_table
 from ..tasks import build_task_datasets, format_counts, task_counts
-from ..tasks.builders import TASKS_FORMAT_VERSION
+from ..tasks.dataset import TASKS_FORMAT_VERSION
 from ..text_models import check_text_model, describe_text_model, preset_text_model, resolve_text_model, text_model_info
 from ..training.config import run_training
 from ..training.stages import LM_ALL_LINEAR, MARKER, weights_problem

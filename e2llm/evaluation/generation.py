@@ -22,7 +22,7 @@ import torch
 from transformers import GenerationConfig
 
 from ..configuration_e2llm import EEG_END_TOKEN, EEG_PAD_TOKEN, EEG_START_TOKEN, EEG_TOKEN
-from ..tasks.builders import segment_ids_of
+from ..tasks.messages import segment_ids_of
 
 
 def chat_messages(messages: Sequence[dict]) -> list[dict]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 
-from ..configuration_e2llm import EMOTIONS
 from ..emotions import ANSWER_WORDS
 
 INVALID = "invalid"

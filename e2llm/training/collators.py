@@ -16,7 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..processing_e2llm import E2LLMProcessor
-from ..tasks import message_text, segment_ids_of
+from ..tasks.messages import message_text, segment_ids_of
 
 IGNORE_INDEX = -100
 
