@@ -17,6 +17,7 @@ Part of the model a Hub repository carries: imports only numpy, transformers and
 
 from __future__ import annotations
 
+import copy
 from typing import Any, TypedDict
 
 import numpy as np
@@ -26,17 +27,20 @@ from transformers.processing_utils import ProcessingKwargs, ProcessorMixin
 from .configuration_e2llm import EEG_END_TOKEN, EEG_PAD_TOKEN, EEG_START_TOKEN, EEG_TOKEN
 from .feature_extraction_e2llm import EEGInputError
 
+# ChatML, the fallback chat format (SmolLM2 and Qwen3 use it too): a turn is
+# IM_START + role + newline + content + IM_END + newline
+IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 CHAT_TEMPLATE = (
     "{%- for message in messages %}"
-    "{{- '<|im_start|>' + message['role'] + '\\n' }}"
+    "{{- '" + IM_START + "' + message['role'] + '\\n' }}"
     "{%- if message['content'] is string %}{{- message['content'] }}"
     "{%- else %}{%- for part in message['content'] %}"
     "{%- if part['type'] == 'eeg' %}{{- '<eeg>' }}"
     "{%- elif part['type'] == 'text' %}{{- part['text'] }}{%- endif %}"
     "{%- endfor %}{%- endif %}"
-    "{{- '<|im_end|>\\n' }}"
+    "{{- '" + IM_END + "\\n' }}"
     "{%- endfor %}"
-    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+    "{%- if add_generation_prompt %}{{- '" + IM_START + "assistant\\n' }}{%- endif %}"
 )
 
 
@@ -58,8 +62,9 @@ class E2LLMProcessor(ProcessorMixin):
 
     Args:
         feature_extractor: an ``E2LLMFeatureExtractor``.
-        tokenizer: any HF tokenizer; ``<eeg_start>``, ``<eeg_end>`` and ``<eeg_pad>`` are added as
-            special tokens if it lacks them (the model's vocabulary must then cover them).
+        tokenizer: any HF tokenizer; if it lacks ``<eeg_start>``, ``<eeg_end>`` and ``<eeg_pad>``,
+            the processor keeps a copy with them added as special tokens (``processor.tokenizer``;
+            the model's vocabulary must then cover them) and the tokenizer given is not changed.
         chat_template: Jinja template; default: the tokenizer's own, else ChatML (``CHAT_TEMPLATE``).
         eeg_tokens_per_segment: placeholders per segment (the encoder's time patches).
 
@@ -75,11 +80,12 @@ class E2LLMProcessor(ProcessorMixin):
 
     def __init__(self, feature_extractor=None, tokenizer=None, chat_template=None, eeg_tokens_per_segment: int = 16, **kwargs):
         chat_template = chat_template or getattr(tokenizer, "chat_template", None) or CHAT_TEMPLATE
+        missing = [t for t in (EEG_START_TOKEN, EEG_END_TOKEN, EEG_PAD_TOKEN) if t not in tokenizer.get_vocab()]
+        if missing:  # on a copy: the caller's tokenizer is left as it was
+            tokenizer = copy.deepcopy(tokenizer)
+            tokenizer.add_tokens(missing, special_tokens=True)
         super().__init__(feature_extractor, tokenizer, chat_template=chat_template)
         self.eeg_tokens_per_segment = int(eeg_tokens_per_segment)
-        missing = [t for t in (EEG_START_TOKEN, EEG_END_TOKEN, EEG_PAD_TOKEN) if t not in tokenizer.get_vocab()]
-        if missing:
-            tokenizer.add_tokens(missing, special_tokens=True)
         self.eeg_token_id = tokenizer.convert_tokens_to_ids(EEG_PAD_TOKEN)
         self.eeg_start_token_id = tokenizer.convert_tokens_to_ids(EEG_START_TOKEN)
         self.eeg_end_token_id = tokenizer.convert_tokens_to_ids(EEG_END_TOKEN)

@@ -14,8 +14,10 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
 from .configuration_e2llm import EEG_END_TOKEN, EEG_PAD_TOKEN, EEG_START_TOKEN
+from .processing_e2llm import IM_END, IM_START
 
-SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", EEG_START_TOKEN, EEG_END_TOKEN, EEG_PAD_TOKEN]
+ENDOFTEXT = "<|endoftext|>"
+SPECIAL_TOKENS = [ENDOFTEXT, IM_START, IM_END, EEG_START_TOKEN, EEG_END_TOKEN, EEG_PAD_TOKEN]
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, min_frequency: int = 2) -> PreTrainedTokenizerFast:
@@ -38,8 +40,8 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, min_frequency:
     backend.train_from_iterator(texts, trainer=trainer)
     return PreTrainedTokenizerFast(
         tokenizer_object=backend,
-        eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
+        eos_token=IM_END,
+        pad_token=ENDOFTEXT,
         padding_side="left",
         clean_up_tokenization_spaces=False,
     )

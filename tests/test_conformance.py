@@ -400,6 +400,22 @@ def test_processor_call_conventions(processor):
         processor(text=texts, eeg=eeg, padding="longest", text_kwargs={"padding": "max_length"})
 
 
+def test_processor_leaves_the_tokenizer_it_is_given_unchanged():
+    """A tokenizer without the EEG tokens: the processor adds them to its own copy."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from e2llm.feature_extraction_e2llm import E2LLMFeatureExtractor
+
+    raw = Tokenizer(models.WordLevel({"[UNK]": 0, "hello": 1, "world": 2}, unk_token="[UNK]"))
+    raw.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="[UNK]", pad_token="[UNK]")
+    processor = E2LLMProcessor(feature_extractor=E2LLMFeatureExtractor(), tokenizer=tokenizer)
+    assert len(tokenizer) == 3 and "<eeg_pad>" not in tokenizer.get_vocab()  # the caller's object is unchanged
+    assert len(processor.tokenizer) == 6 and processor.tokenizer is not tokenizer
+    assert int((processor(text="hello <eeg>", eeg=random_eeg(1))["input_ids"] == processor.eeg_token_id).sum()) == 16
+
+
 def test_processor_keeps_the_tokenizers_init_defaults(processor):
     """Arguments the tokenizer was created with (here ``padding="max_length"``, ``max_length=24``)
     are the processor's defaults, and a call still overrides them."""
