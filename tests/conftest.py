@@ -7,6 +7,10 @@ import os
 # No test may reach the Hub: the offline-cache tests populate a cache of their own.
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+# Fixtures that train, run the reduced demo or build demo-sized data: a test using one is slow
+# (``pytest -m "not slow"`` is the quick loop; CI runs everything).
+SLOW_FIXTURES = {"demo", "pipeline", "eeg_demo_size_segments", "eeg_small_segments", "eeg_small_synthetic", "smollm2"}
+
 from pathlib import Path  # noqa: E402
 
 import numpy as np
@@ -25,6 +29,12 @@ TOKENIZER_CORPUS = [
     "Describe the emotion of this EEG. Is the individual happier than the other one? Answer: (a) (b) (c) yes no",
     "Given three segments of EEG signals, select the saddest. Match the segments to the scenarios.",
 ] * 20
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

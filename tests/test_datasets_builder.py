@@ -118,6 +118,7 @@ def test_clip_and_subject_splits(eeg_small_synthetic, tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
+@pytest.mark.slow
 def test_cache_is_reused_for_the_same_inputs_and_settings(tmp_path):
     src = write_synthetic_seed_vii(tmp_path / "in", n_subjects=1, clip_seconds=10.0, seed=2)
     out = tmp_path / "segments"

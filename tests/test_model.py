@@ -227,6 +227,7 @@ REMOTE_CODE_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_remote_code_load_without_the_package(tiny_model_and_processor, tmp_path):
     model, processor = tiny_model_and_processor
     repo = tmp_path / "repo"
@@ -247,6 +248,7 @@ def test_remote_code_load_without_the_package(tiny_model_and_processor, tmp_path
     assert remote_tokens == local
 
 
+@pytest.mark.slow
 def test_load_by_repo_id_from_offline_cache(tiny_model_and_processor, tmp_path):
     """A user who downloaded ``org/e2llm-tiny`` earlier loads it by id with HF_HUB_OFFLINE=1."""
     model, processor = tiny_model_and_processor

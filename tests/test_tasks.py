@@ -491,6 +491,7 @@ def test_leftovers_of_a_killed_build_are_cleaned_but_not_another_hosts(segments_
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == sorted(p.name for p in theirs)
 
 
+@pytest.mark.slow
 def test_a_killed_build_leaves_the_previous_one_and_the_next_build_cleans_up(segments_dir, tmp_path):
     """kill -9 in the middle of saving: the previous build stays, and the rerun leaves no temporary folder."""
     import signal

@@ -288,6 +288,7 @@ def test_two_process_ddp(pipeline, toy_tasks_dir, toy_text_model, tmp_path):
     assert AutoModel.from_pretrained(out) is not None
 
 
+@pytest.mark.slow
 def test_e2llm_train_runs_and_skips_finished_stages(toy_segments_dir, toy_tasks_dir, toy_text_model, tmp_path, capsys):
     config = tmp_path / "run.yaml"
     config.write_text(f"""
