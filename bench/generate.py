@@ -80,7 +80,9 @@ def main(argv=None) -> int:
         best, texts = float("inf"), None
         for _ in range(args.repeats):
             start = time.perf_counter()
-            texts = generate_responses(model, processor, conversations, eeg, batch_size=batch_size, max_new_tokens=args.max_new_tokens)
+            texts = generate_responses(
+                model, processor, conversations, eeg, batch_size=batch_size, max_new_tokens=args.max_new_tokens
+            )
             best = min(best, time.perf_counter() - start)
         return args.samples / best, texts
 
@@ -88,7 +90,9 @@ def main(argv=None) -> int:
     single_rate, single = timed(1)
     same = sum(a == b for a, b in zip(batched, single))
     lengths = [len(ids) for ids in processor.tokenizer(single, add_special_tokens=False)["input_ids"]]
-    print(f"tiny E2LLM, CPU ({torch.get_num_threads()} threads), {args.samples} IED samples, greedy, max_new_tokens {args.max_new_tokens}")
+    print(
+        f"tiny E2LLM, CPU ({torch.get_num_threads()} threads), {args.samples} IED samples, greedy, max_new_tokens {args.max_new_tokens}"
+    )
     print(f"answers: {len(set(single))} distinct, {np.mean(lengths):.1f} tokens on average (re-tokenized)")
     print(f"{'mode':<12} {'samples/s':>10}")
     print(f"{'batch ' + str(args.batch_size):<12} {batched_rate:>10.2f}")

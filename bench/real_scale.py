@@ -35,12 +35,34 @@ REPO = Path(__file__).resolve().parents[1]
 
 # The text models' shapes, from Qwen/Qwen3-{4B,8B,14B}'s config.json (the weights here are random).
 QWEN3_SHAPES = {
-    "e2llm-4b": dict(hidden_size=2560, intermediate_size=9728, num_hidden_layers=36, num_attention_heads=32, tie_word_embeddings=True),
-    "e2llm-8b": dict(hidden_size=4096, intermediate_size=12288, num_hidden_layers=36, num_attention_heads=32, tie_word_embeddings=False),
-    "e2llm-14b": dict(hidden_size=5120, intermediate_size=17408, num_hidden_layers=40, num_attention_heads=40, tie_word_embeddings=False),
-}  # fmt: skip
-QWEN3_COMMON = dict(vocab_size=151936, num_key_value_heads=8, head_dim=128, max_position_embeddings=40960, rope_theta=1e6,
-                    rms_norm_eps=1e-6, hidden_act="silu", torch_dtype="bfloat16")  # fmt: skip
+    "e2llm-4b": dict(
+        hidden_size=2560, intermediate_size=9728, num_hidden_layers=36, num_attention_heads=32, tie_word_embeddings=True
+    ),
+    "e2llm-8b": dict(
+        hidden_size=4096,
+        intermediate_size=12288,
+        num_hidden_layers=36,
+        num_attention_heads=32,
+        tie_word_embeddings=False,
+    ),
+    "e2llm-14b": dict(
+        hidden_size=5120,
+        intermediate_size=17408,
+        num_hidden_layers=40,
+        num_attention_heads=40,
+        tie_word_embeddings=False,
+    ),
+}
+QWEN3_COMMON = dict(
+    vocab_size=151936,
+    num_key_value_heads=8,
+    head_dim=128,
+    max_position_embeddings=40960,
+    rope_theta=1e6,
+    rms_norm_eps=1e-6,
+    hidden_act="silu",
+    torch_dtype="bfloat16",
+)
 
 
 def prepare_data(out: Path) -> Path:
@@ -52,7 +74,9 @@ def prepare_data(out: Path) -> Path:
     if not (out / "tasks" / "tasks_info.json").is_file():
         write_synthetic_seed_vii(out / "raw", n_subjects=2, clip_seconds=10.0, seed=0, overwrite=True)
         build_segments(out / "raw", out / "segments", format="seed-vii-preprocessed", progress=False)
-        build_task_datasets(out / "segments", out / "tasks", n_train=400, n_train_sft=200, n_multi=12, n_esr=6, n_test_ied=14, seed=0)
+        build_task_datasets(
+            out / "segments", out / "tasks", n_train=400, n_train_sft=200, n_multi=12, n_esr=6, n_test_ied=14, seed=0
+        )
     return out / "tasks"
 
 
@@ -87,8 +111,12 @@ def run_config(preset: str, out: Path, tasks_dir: Path, text_model: Path, steps:
     """The preset's own run config, pointed at this data and LM, each stage cut to ``steps``."""
     source = REPO / "train" / "configs" / f"{preset}.yaml"
     config = yaml.safe_load(source.read_text())
-    config["run"].update(output_dir=str(out / "run"), segments_dir=str(tasks_dir.parent / "segments"), tasks_dir=str(tasks_dir),
-                         text_model=str(text_model))  # fmt: skip
+    config["run"].update(
+        output_dir=str(out / "run"),
+        segments_dir=str(tasks_dir.parent / "segments"),
+        tasks_dir=str(tasks_dir),
+        text_model=str(text_model),
+    )
     short = {"max_steps": steps, "save_strategy": "no", "logging_steps": 1, "report_to": "none"}
     config["stage1"].update(short, eeg_checkpoint=None, eval_strategy="no")
     for stage in ("align", "sft"):
@@ -130,7 +158,9 @@ def run_evaluation(model_dir: Path, tasks_dir: Path, out: Path, limit: int) -> d
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    evaluate_model(str(model_dir), tasks_dir, out, batch_size=8, max_new_tokens=64, limit=limit, progress=False, plots=False)
+    evaluate_model(
+        str(model_dir), tasks_dir, out, batch_size=8, max_new_tokens=64, limit=limit, progress=False, plots=False
+    )
     wall = time.perf_counter() - start
     n = sum(1 for _ in open(out / "generations.jsonl"))
     peak = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None
@@ -144,8 +174,11 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=10, help="optimizer steps per stage")
     parser.add_argument("--batch-size", type=int, default=8, help="stages 2 and 3, per device")
     parser.add_argument("--eval-limit", type=int, default=4, help="samples per task in the evaluation")
-    parser.add_argument("--accelerate-config", default="train/configs/accelerate/single_gpu.yaml",
-                        help="for the real presets (e.g. train/configs/accelerate/ddp_2gpu.yaml)")
+    parser.add_argument(
+        "--accelerate-config",
+        default="train/configs/accelerate/single_gpu.yaml",
+        help="for the real presets (e.g. train/configs/accelerate/ddp_2gpu.yaml)",
+    )
     parser.add_argument("--num-processes", type=int, default=None, help="overrides the Accelerate config's")
     args = parser.parse_args(argv)
 
@@ -165,28 +198,54 @@ def main(argv=None):
     config = run_config(args.preset, out, tasks_dir, text_model, args.steps, args.batch_size)
     shutil.rmtree(out / "run", ignore_errors=True)
     accelerate_config = REPO / args.accelerate_config if real else None
-    stages = {stage: run_stage(stage, config, accelerate_config, args.num_processes) for stage in ("stage1", "align", "sft")}
+    stages = {
+        stage: run_stage(stage, config, accelerate_config, args.num_processes) for stage in ("stage1", "align", "sft")
+    }
     evaluation = run_evaluation(out / "run" / "stage3", tasks_dir, out / "eval", args.eval_limit)
 
     gib = lambda v: f"{v:.1f}" if v is not None else "-"  # noqa: E731
-    launch = f"{Path(args.accelerate_config).name}" + (f", {args.num_processes} process(es)" if args.num_processes else "") if real else "CPU"
-    print(f"\nreal-scale path, preset {args.preset} (RANDOM-weight LM of its shape, SYNTHETIC data), {device}, {launch}")
+    launch = (
+        f"{Path(args.accelerate_config).name}" + (f", {args.num_processes} process(es)" if args.num_processes else "")
+        if real
+        else "CPU"
+    )
+    print(
+        f"\nreal-scale path, preset {args.preset} (RANDOM-weight LM of its shape, SYNTHETIC data), {device}, {launch}"
+    )
     print(f"data {timings['data']:.0f} s, random LM written in {timings['random LM']:.0f} s, torch {torch.__version__}")
     print(f"{'stage':<24}{'steps':>7}{'wall s':>9}{'train s':>9}{'s/step':>9}{'samples/s':>11}{'peak GiB':>10}")
     run = yaml.safe_load(config.read_text())
     batch = {stage: run[stage]["per_device_train_batch_size"] for stage in stages}
-    names = {"stage1": f"1 encoder (bs {batch['stage1']})", "align": f"2 projector (bs {batch['align']})",
-             "sft": f"3 proj.+LoRA (bs {batch['sft']})"}  # fmt: skip
+    names = {
+        "stage1": f"1 encoder (bs {batch['stage1']})",
+        "align": f"2 projector (bs {batch['align']})",
+        "sft": f"3 proj.+LoRA (bs {batch['sft']})",
+    }
     for stage, r in stages.items():
-        print(f"{names[stage]:<24}{r['steps']:>7}{r['wall_s']:>9.0f}{r['train_s']:>9.1f}{r['train_s'] / max(r['steps'], 1):>9.2f}"
-              f"{r['samples_per_s']:>11.2f}{gib(r['peak_gib']):>10}")  # fmt: skip
-    print(f"{'evaluate (64 new tok.)':<24}{evaluation['samples']:>7}{evaluation['wall_s']:>9.0f}{'':>9}{'':>9}"
-          f"{evaluation['samples'] / evaluation['wall_s']:>11.2f}{gib(evaluation['peak_gib']):>10}")  # fmt: skip
+        print(
+            f"{names[stage]:<24}{r['steps']:>7}{r['wall_s']:>9.0f}{r['train_s']:>9.1f}{r['train_s'] / max(r['steps'], 1):>9.2f}"
+            f"{r['samples_per_s']:>11.2f}{gib(r['peak_gib']):>10}"
+        )
+    print(
+        f"{'evaluate (64 new tok.)':<24}{evaluation['samples']:>7}{evaluation['wall_s']:>9.0f}{'':>9}{'':>9}"
+        f"{evaluation['samples'] / evaluation['wall_s']:>11.2f}{gib(evaluation['peak_gib']):>10}"
+    )
     print("(evaluate: samples are answers generated; its wall time includes loading the model)")
     ratio = stages["align"]["samples_per_s"] / stages["sft"]["samples_per_s"]
     print(f"ratio: {ratio:.3f}")
-    (out / "real_scale.json").write_text(json.dumps({"preset": args.preset, "device": device, "timings": timings, "stages": stages,
-                                                     "evaluation": evaluation, "ratio": ratio}, indent=2))  # fmt: skip
+    (out / "real_scale.json").write_text(
+        json.dumps(
+            {
+                "preset": args.preset,
+                "device": device,
+                "timings": timings,
+                "stages": stages,
+                "evaluation": evaluation,
+                "ratio": ratio,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

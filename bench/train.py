@@ -37,7 +37,9 @@ def _prepare(tmp: Path, n_samples: int):
 
     write_synthetic_seed_vii(tmp / "raw", n_subjects=2, clip_seconds=10.0, seed=0)
     build_segments(tmp / "raw", tmp / "segments", format="seed-vii-preprocessed", progress=False)
-    build_task_datasets(tmp / "segments", tmp / "tasks", n_train=n_samples, n_train_sft=n_samples // 2, n_multi=3, n_esr=1, n_test_ied=7)
+    build_task_datasets(
+        tmp / "segments", tmp / "tasks", n_train=n_samples, n_train_sft=n_samples // 2, n_multi=3, n_esr=1, n_test_ied=7
+    )
     return load_from_disk(str(tmp / "tasks"))["train"], SegmentLookup(load_segments(tmp / "segments"))
 
 
@@ -77,9 +79,24 @@ def main(argv=None):
             model, processor = build_model("demo", language_model=folder, dtype=dtype)
             freeze_for_stage(model, "sft")
             upcast_trainable(model)
-            cache = EncoderOutputCache(model.model.eeg_encoder, segments, [s for r in rows for s in r["segment_ids"]], dtype=dtype, progress=False)
-            model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=LM_ALL_LINEAR,
-                                                     modules_to_save=["multi_modal_projector"], task_type="CAUSAL_LM"))  # fmt: skip
+            cache = EncoderOutputCache(
+                model.model.eeg_encoder,
+                segments,
+                [s for r in rows for s in r["segment_ids"]],
+                dtype=dtype,
+                progress=False,
+            )
+            model = get_peft_model(
+                model,
+                LoraConfig(
+                    r=16,
+                    lora_alpha=32,
+                    lora_dropout=0.0,
+                    target_modules=LM_ALL_LINEAR,
+                    modules_to_save=["multi_modal_projector"],
+                    task_type="CAUSAL_LM",
+                ),
+            )
             model.train()
             collator = E2LLMDataCollator(processor, segments, encoder_cache=cache)
             eeg_batches = [collator(rows[i : i + args.batch_size]) for i in range(0, len(rows), args.batch_size)]
@@ -89,12 +106,14 @@ def main(argv=None):
             for batch in eeg_batches:
                 ids = batch["input_ids"].clone()
                 ids[torch.isin(ids, eeg_ids)] = filler
-                text_batches.append({"input_ids": ids, "attention_mask": batch["attention_mask"], "labels": batch["labels"]})
+                text_batches.append(
+                    {"input_ids": ids, "attention_mask": batch["attention_mask"], "labels": batch["labels"]}
+                )
             tokens = sum(int(b["attention_mask"].sum()) for b in eeg_batches)
             optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3, weight_decay=0.0)
             autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16)
 
-            def run(batches) -> float:
+            def run(batches, model=model, optimizer=optimizer, autocast=autocast) -> float:
                 start = time.perf_counter()
                 for batch in batches:
                     with autocast:
@@ -111,17 +130,25 @@ def main(argv=None):
                     best[name] = min(best[name], run(batches))
             results[dtype] = (best, tokens)
 
-    print(f"stage-3 step, SmolLM2-135M-Instruct + small encoder, LoRA r16 on all linear layers, CPU ({torch.get_num_threads()} threads)")
+    print(
+        f"stage-3 step, SmolLM2-135M-Instruct + small encoder, LoRA r16 on all linear layers, CPU ({torch.get_num_threads()} threads)"
+    )
     print(f"{len(eeg_batches)} batches of {args.batch_size} samples, {tokens} tokens (best of {args.repeats})")
     print(f"{'LM dtype':<10}{'path':<22}{'s/step':>10}{'tokens/s':>12}")
     for dtype, (best, tokens) in results.items():
         for name, label in (("eeg", "EEG + text (cached)"), ("text", "text only")):
-            print(f"{str(dtype).removeprefix('torch.'):<10}{label:<22}{best[name] / len(eeg_batches):>10.2f}{tokens / best[name]:>12.0f}")
+            print(
+                f"{str(dtype).removeprefix('torch.'):<10}{label:<22}{best[name] / len(eeg_batches):>10.2f}{tokens / best[name]:>12.0f}"
+            )
     if torch.bfloat16 in results:
-        print(f"bf16 / float32 step time (EEG path): {results[torch.bfloat16][0]['eeg'] / results[torch.float32][0]['eeg']:.3f}")
+        print(
+            f"bf16 / float32 step time (EEG path): {results[torch.bfloat16][0]['eeg'] / results[torch.float32][0]['eeg']:.3f}"
+        )
     else:
         f32, bf16 = _matmul_gflops(torch.float32), _matmul_gflops(torch.bfloat16, n=256)
-        print(f"bf16 not timed: this CPU has no native bf16 matmul (1024² float32 {f32:.0f} GFLOPS, 256² bf16 {bf16:.1f} GFLOPS)")
+        print(
+            f"bf16 not timed: this CPU has no native bf16 matmul (1024² float32 {f32:.0f} GFLOPS, 256² bf16 {bf16:.1f} GFLOPS)"
+        )
     best, _ = results[torch.float32]
     print(f"ratio: {best['eeg'] / best['text']:.3f}")
 

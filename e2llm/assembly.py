@@ -14,20 +14,30 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
 from .configuration_e2llm import E2LLMConfig
-from .presets import PRESETS, check_preset, preset_config
 from .feature_extraction_e2llm import E2LLMFeatureExtractor
 from .modeling_e2llm import E2LLMEEGEncoder, E2LLMForConditionalGeneration, E2LLMForEEGClassification
+from .presets import check_preset, preset_config
 from .processing_e2llm import E2LLMProcessor
 from .text_models import preset_text_model, resolve_text_model, text_model_info
 
 DEFAULT_CACHE_DIR = Path(os.environ.get("E2LLM_CACHE", "~/.cache/e2llm")).expanduser() / "text-models"
 
 
-def build_processor(tokenizer: PreTrainedTokenizerBase, config: E2LLMConfig | None = None, fill_missing: bool = False) -> E2LLMProcessor:
+def build_processor(
+    tokenizer: PreTrainedTokenizerBase, config: E2LLMConfig | None = None, fill_missing: bool = False
+) -> E2LLMProcessor:
     """A processor around ``tokenizer`` (gains ``<eeg_start>``, ``<eeg_end>``, ``<eeg_pad>`` if needed)."""
     eeg = config.eeg_config if config is not None else None
     feature_extractor = E2LLMFeatureExtractor(
-        **({} if eeg is None else {"channel_names": eeg.channel_names, "sampling_rate": eeg.sampling_rate, "num_samples": eeg.num_samples}),
+        **(
+            {}
+            if eeg is None
+            else {
+                "channel_names": eeg.channel_names,
+                "sampling_rate": eeg.sampling_rate,
+                "num_samples": eeg.num_samples,
+            }
+        ),
         fill_missing=fill_missing,
     )
     per_segment = eeg.num_time_patches if eeg is not None else 16

@@ -124,4 +124,11 @@ def clean_leftovers(out: str | os.PathLike) -> list[Path]:
     return removed
 
 
-__all__ = ["atomic_directory", "atomic_file", "clean_leftovers", "replace_directory", "temporary_sibling", "write_text_atomic"]
+__all__ = [
+    "atomic_directory",
+    "atomic_file",
+    "clean_leftovers",
+    "replace_directory",
+    "temporary_sibling",
+    "write_text_atomic",
+]

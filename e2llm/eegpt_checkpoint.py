@@ -54,7 +54,9 @@ def load_eegpt_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle/zip errors of many kinds
-        raise ValueError(f"{path}: not a readable PyTorch checkpoint with weights only ({type(err).__name__}: {err})".splitlines()[0]) from None
+        raise ValueError(
+            f"{path}: not a readable PyTorch checkpoint with weights only ({type(err).__name__}: {err})".splitlines()[0]
+        ) from None
     state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else None
     if not isinstance(state, dict) or not any(k.startswith(SOURCE_PREFIX) for k in state):
         raise ValueError(f"{path}: no '{SOURCE_PREFIX}*' weights found; is this EEGPT's Lightning checkpoint?")
@@ -101,7 +103,9 @@ def convert_eegpt_checkpoint(checkpoint: str | Path, out_dir: str | Path, **conf
             report.unexpected[SOURCE_PREFIX + key[len(SOURCE_PREFIX) :].split(".")[0] + "."] += 1
             continue
         if own[target].shape != tensor.shape:
-            raise ValueError(f"{checkpoint}: {key} has shape {tuple(tensor.shape)}, expected {tuple(own[target].shape)}")
+            raise ValueError(
+                f"{checkpoint}: {key} has shape {tuple(tensor.shape)}, expected {tuple(own[target].shape)}"
+            )
         renamed[target] = tensor
     result = model.load_state_dict(renamed, strict=False)
     report.loaded = sorted(renamed)

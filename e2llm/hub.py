@@ -19,8 +19,8 @@ import re
 from pathlib import Path
 
 from .tasks.rules import TASKS
-from .training.stages import MARKER
 from .text_models import describe_text_model
+from .training.stages import MARKER
 
 ETHICS = (
     "EEG carries sensitive neurophysiological information that can reveal private mental states beyond the "
@@ -30,11 +30,24 @@ ETHICS = (
     "explicit consent; its descriptions can read as authoritative psychological assessments while being wrong."
 )
 UPLOAD_PATTERNS = (
-    "*.safetensors", "*.safetensors.index.json", "config.json", "generation_config.json", "*_e2llm.py",
-    "processor_config.json", "preprocessor_config.json", "chat_template.jinja", "chat_template.json",
-    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
-    "added_tokens.json", "adapter/*", MARKER,
-)  # fmt: skip
+    "*.safetensors",
+    "*.safetensors.index.json",
+    "config.json",
+    "generation_config.json",
+    "*_e2llm.py",
+    "processor_config.json",
+    "preprocessor_config.json",
+    "chat_template.jinja",
+    "chat_template.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.json",
+    "merges.txt",
+    "added_tokens.json",
+    "adapter/*",
+    MARKER,
+)
 
 
 def check_model_dir(model_dir: str | Path) -> Path:
@@ -132,13 +145,17 @@ def _metrics_table(metrics: dict) -> str:
     random = metrics.get("random", {})
     if ied:
         for name in ("balanced_accuracy", "cohen_kappa", "weighted_f1"):
-            rows.append(f"| IED | {name.replace('_', ' ')} | {100 * ied[name]:.1f} | {100 * random.get('ied', {}).get(name, 0):.1f} |")
+            rows.append(
+                f"| IED | {name.replace('_', ' ')} | {100 * ied[name]:.1f} | {100 * random.get('ied', {}).get(name, 0):.1f} |"
+            )
         for emotion in EMOTIONS:
             if emotion in ied.get("per_class", {}):
                 rows.append(f"| IED | accuracy ({emotion}) | {100 * ied['per_class'][emotion]:.1f} | {100 / 7:.1f} |")
     for task in TASKS[1:]:  # IED above
         if task in metrics:
-            rows.append(f"| {task.upper()} | accuracy | {100 * metrics[task]['accuracy']:.1f} | {100 * random.get(task, {}).get('accuracy', 0):.1f} |")
+            rows.append(
+                f"| {task.upper()} | accuracy | {100 * metrics[task]['accuracy']:.1f} | {100 * random.get(task, {}).get('accuracy', 0):.1f} |"
+            )
     return "\n".join(rows)
 
 
@@ -167,7 +184,9 @@ def model_card(model_dir: str | Path, metrics: dict | None = None, repo_id: str 
     lm = f"{describe_text_model(info)}; {shape}" if info else f"a causal LM ({shape})"
     adapter = path / "adapter" / "adapter_config.json"
     lora = "q_proj/k_proj"
-    targets = stage.get("lora_target_modules") or (json.loads(adapter.read_text()).get("target_modules") if adapter.is_file() else None)
+    targets = stage.get("lora_target_modules") or (
+        json.loads(adapter.read_text()).get("target_modules") if adapter.is_file() else None
+    )
     if targets:
         names = re.findall(r"[a-z]+_proj", targets) if isinstance(targets, str) else list(targets or [])
         lora = "/".join(dict.fromkeys(names)) or lora
@@ -191,14 +210,20 @@ def model_card(model_dir: str | Path, metrics: dict | None = None, repo_id: str 
         f"with the frozen LM; (3) the projector with LoRA on the LM's {lora}, on chain-of-thought instruction "
         "data for four tasks (IED, EPC, ESS, EIM); ESR is held out for zero-shot evaluation.",
         "",
-        "Training data: " + ("**SYNTHETIC** EEG in SEED-VII's layout (generated, not recorded from people); the metrics "
-                             "below say nothing about real EEG." if synthetic else "SEED-VII-style EEG segments (see the training configuration)."),
+        "Training data: "
+        + (
+            "**SYNTHETIC** EEG in SEED-VII's layout (generated, not recorded from people); the metrics "
+            "below say nothing about real EEG."
+            if synthetic
+            else "SEED-VII-style EEG segments (see the training configuration)."
+        ),
         "",
-        "Identifiers: " + {
+        "Identifiers: "
+        + {
             True: "subject, recording and segment ids of the training data were pseudonymised (`e2llm prepare "
-                  "--pseudonymize`); the key stayed with the data's owner.",
+            "--pseudonymize`); the key stayed with the data's owner.",
             False: "subject, recording and segment ids of the training data are those of the source files (not "
-                   "pseudonymised); no data is part of this repository.",
+            "pseudonymised); no data is part of this repository.",
             None: "not recorded; no data is part of this repository.",
         }[pseudonymized],
         "",

@@ -173,7 +173,9 @@ class E2LLMEEGBlock(GradientCheckpointingLayer):
         self.norm2 = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.mlp = E2LLMEEGMLP(config)
 
-    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None, **kwargs) -> torch.Tensor:
+    def forward(
+        self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None, **kwargs
+    ) -> torch.Tensor:
         hidden_states = hidden_states + self.attn(self.norm1(hidden_states), attention_mask, **kwargs)[0]
         return hidden_states + self.mlp(self.norm2(hidden_states))
 
@@ -229,7 +231,10 @@ class E2LLMEEGEncoder(E2LLMEEGPreTrainedModel):
 
     @can_return_tuple
     def forward(
-        self, eeg_values: torch.Tensor, eeg_channel_mask: torch.Tensor | None = None, **kwargs: Unpack[TransformersKwargs]
+        self,
+        eeg_values: torch.Tensor,
+        eeg_channel_mask: torch.Tensor | None = None,
+        **kwargs: Unpack[TransformersKwargs],
     ) -> E2LLMEEGEncoderOutput:
         batch, channels, samples = eeg_values.shape
         if channels != len(self.config.channel_names) or samples != self.config.num_samples:
@@ -567,7 +572,9 @@ class E2LLMForConditionalGeneration(E2LLMPreTrainedModel, GenerationMixin):
         logits = self.lm_head(hidden_states[:, keep, :])
         loss = None
         if labels is not None:
-            loss = self.loss_function(logits=logits, labels=labels, vocab_size=self.config.text_config.vocab_size, **kwargs)
+            loss = self.loss_function(
+                logits=logits, labels=labels, vocab_size=self.config.text_config.vocab_size, **kwargs
+            )
         return E2LLMCausalLMOutputWithPast(
             loss=loss,
             logits=logits,
@@ -608,7 +615,11 @@ class E2LLMForConditionalGeneration(E2LLMPreTrainedModel, GenerationMixin):
         return model_inputs
 
     def _expand_inputs_for_generation(
-        self, expand_size: int = 1, is_encoder_decoder: bool = False, input_ids: torch.LongTensor | None = None, **model_kwargs
+        self,
+        expand_size: int = 1,
+        is_encoder_decoder: bool = False,
+        input_ids: torch.LongTensor | None = None,
+        **model_kwargs,
     ):
         """Beam search and ``num_return_sequences`` repeat each prompt ``expand_size`` times; its EEG
         must follow as a block. ``eeg_values`` is (total segments, C, T), so repeating it row by row

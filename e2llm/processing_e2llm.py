@@ -78,7 +78,9 @@ class E2LLMProcessor(ProcessorMixin):
     text_kwargs = {"return_tensors": "pt"}
     eeg_kwargs = {}
 
-    def __init__(self, feature_extractor=None, tokenizer=None, chat_template=None, eeg_tokens_per_segment: int = 16, **kwargs):
+    def __init__(
+        self, feature_extractor=None, tokenizer=None, chat_template=None, eeg_tokens_per_segment: int = 16, **kwargs
+    ):
         chat_template = chat_template or getattr(tokenizer, "chat_template", None) or CHAT_TEMPLATE
         missing = [t for t in (EEG_START_TOKEN, EEG_END_TOKEN, EEG_PAD_TOKEN) if t not in tokenizer.get_vocab()]
         if missing:  # on a copy: the caller's tokenizer is left as it was
@@ -170,7 +172,9 @@ class E2LLMProcessor(ProcessorMixin):
         text_kwargs = merged["text_kwargs"]
         return_tensors = text_kwargs.pop("return_tensors", None)
         text_kwargs.setdefault("padding", len(texts) > 1)
-        want_offsets = bool(merged.get("return_text_replacement_offsets") or text_kwargs.pop("return_text_replacement_offsets", False))
+        want_offsets = bool(
+            merged.get("return_text_replacement_offsets") or text_kwargs.pop("return_text_replacement_offsets", False)
+        )
         text_kwargs.pop("return_mm_token_type_ids", None)
 
         expanded = [self.expand_eeg_markers(t) for t in texts]
@@ -196,8 +200,15 @@ class E2LLMProcessor(ProcessorMixin):
         block = self.eeg_block
         while start >= 0:
             end = start + len(EEG_TOKEN)
-            out.append({"type": "eeg", "span": (start, end), "new_span": (start + shift, start + shift + len(block)),
-                        "text": EEG_TOKEN, "replacement": block})  # fmt: skip
+            out.append(
+                {
+                    "type": "eeg",
+                    "span": (start, end),
+                    "new_span": (start + shift, start + shift + len(block)),
+                    "text": EEG_TOKEN,
+                    "replacement": block,
+                }
+            )
             shift += len(block) - len(EEG_TOKEN)
             start = text.find(EEG_TOKEN, end)
         return out

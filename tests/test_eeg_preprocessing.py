@@ -5,6 +5,7 @@ from __future__ import annotations
 import mne
 import numpy as np
 import pytest
+from conftest import REAL, needs_real
 
 from e2llm.configuration_e2llm import EEGPT_CHANNELS
 from e2llm.eeg import (
@@ -19,7 +20,6 @@ from e2llm.eeg import (
     segments_from_spans,
     synthetic_raw,
 )
-from conftest import REAL, needs_real
 
 BRAINVISION = REAL / "antio" / "CA_208" / "test_CA_208_start_stop.vhdr"
 
@@ -133,7 +133,12 @@ def test_a_span_equals_the_same_span_of_the_whole_recording(eeg_raw_60s):
 def test_segments_and_crops(eeg_raw_60s):
     spans = [LabeledSpan(0.0, 25.0, "happy", 1), LabeledSpan(30.0, 9.0, "sad", 2), LabeledSpan(40.0, 20.0, "fear", 3)]
     segs = list(segments_from_spans(eeg_raw_60s, spans, key="rec"))
-    assert [(s.clip, s.segment, s.emotion) for s in segs] == [(1, 0, "happy"), (1, 1, "happy"), (3, 0, "fear"), (3, 1, "fear")]
+    assert [(s.clip, s.segment, s.emotion) for s in segs] == [
+        (1, 0, "happy"),
+        (1, 1, "happy"),
+        (3, 0, "fear"),
+        (3, 1, "fear"),
+    ]
     assert all(s.eeg.shape == (58, 1024) and s.eeg.dtype == np.float32 for s in segs)
     # the window is a crop of its 10 s segment of the preprocessed span
     pre = preprocess_raw(eeg_raw_60s, tmin=0.0, tmax=25.0)
@@ -143,9 +148,14 @@ def test_segments_and_crops(eeg_raw_60s):
     offsets = {crop_offset(2560, 1024, "random", seed=0, key=f"rec|c1|g{g}") for g in range(20)}
     assert len(offsets) > 10 and all(0 <= o <= 1536 for o in offsets)
     assert crop_offset(2560, 1024, "random", seed=0, key="k") == crop_offset(2560, 1024, "random", seed=0, key="k")
-    assert any(crop_offset(2560, 1024, "random", seed=s, key="k") != crop_offset(2560, 1024, "random", seed=0, key="k") for s in range(1, 5))
+    assert any(
+        crop_offset(2560, 1024, "random", seed=s, key="k") != crop_offset(2560, 1024, "random", seed=0, key="k")
+        for s in range(1, 5)
+    )
     assert crop_offset(2560, 1024, "center") == 768
-    sliding = list(segments_from_spans(eeg_raw_60s, spans[:1], PreprocessingConfig(crop="sliding", window_step_seconds=2.0)))
+    sliding = list(
+        segments_from_spans(eeg_raw_60s, spans[:1], PreprocessingConfig(crop="sliding", window_step_seconds=2.0))
+    )
     assert [(s.segment, s.window) for s in sliding[:4]] == [(0, 0), (0, 1), (0, 2), (0, 3)] and len(sliding) == 8
     windows, starts = cut_windows(pre, 4.0, 2.0)
     assert windows.shape == (11, 58, 1024) and np.allclose(starts, np.arange(11) * 2.0)
@@ -187,7 +197,9 @@ def test_nan_flat_and_implausible_amplitudes_give_clear_errors():
 @needs_real
 def test_eeglab_file_shorter_than_one_window_is_a_clear_error():
     raw = read_recording(REAL / "EEGLAB" / "test_raw_chanloc.set")
-    with pytest.raises(RecordingError, match=r"test_raw_chanloc\.set: recording is 3\.0 s long, shorter than one 4 s window"):
+    with pytest.raises(
+        RecordingError, match=r"test_raw_chanloc\.set: recording is 3\.0 s long, shorter than one 4 s window"
+    ):
         preprocess_raw(raw)
 
 

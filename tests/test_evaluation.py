@@ -71,10 +71,16 @@ def make_segments(path, n_train_per=1, n_test_per=4, seed=0):
     def split(name, n_per):
         rows = [
             {
-                "id": f"{name}/s{k:02d}/{e}/{k:03d}", "eeg": (rng.standard_normal((58, 1024)) * 0.05).astype(np.float32),
-                "channel_mask": [c != 7 for c in range(58)], "emotion": i, "subject": f"s{k:02d}", "session": 1,
-                "clip": i, "segment": k, "source": "synthetic",
-            }  # fmt: skip
+                "id": f"{name}/s{k:02d}/{e}/{k:03d}",
+                "eeg": (rng.standard_normal((58, 1024)) * 0.05).astype(np.float32),
+                "channel_mask": [c != 7 for c in range(58)],
+                "emotion": i,
+                "subject": f"s{k:02d}",
+                "session": 1,
+                "clip": i,
+                "segment": k,
+                "source": "synthetic",
+            }
             for i, e in enumerate(EMOTIONS)
             for k in range(n_per)
         ]
@@ -102,7 +108,9 @@ def task_data(tmp_path_factory):
 
 
 def ied_conversation(n_segments: int, question: str = "Describe the emotion of") -> list[dict]:
-    parts = [{"type": "text", "text": question + " "}] + [{"type": "eeg"}] * n_segments + [{"type": "text", "text": "."}]
+    parts = (
+        [{"type": "text", "text": question + " "}] + [{"type": "eeg"}] * n_segments + [{"type": "text", "text": "."}]
+    )
     return [{"role": "user", "content": parts}]
 
 
@@ -152,9 +160,13 @@ def test_ied_metrics_all_invalid_and_single_class_have_no_nan():
     ied = load_metric("ied")
     all_invalid = ied.compute(predictions=["invalid"] * 3, references=["sad", "fear", "anger"])
     assert all_invalid == {
-        "balanced_accuracy": 0.0, "cohen_kappa": 0.0, "weighted_f1": 0.0,
-        "per_class": {"fear": 0.0, "sad": 0.0, "anger": 0.0}, "invalid_rate": 1.0, "n": 3,
-    }  # fmt: skip
+        "balanced_accuracy": 0.0,
+        "cohen_kappa": 0.0,
+        "weighted_f1": 0.0,
+        "per_class": {"fear": 0.0, "sad": 0.0, "anger": 0.0},
+        "invalid_rate": 1.0,
+        "n": 3,
+    }
     # one class everywhere: kappa undefined (p_e = 1) -> 0 by definition
     same = ied.compute(predictions=["sad", "sad"], references=["sad", "sad"])
     assert same["balanced_accuracy"] == 1.0 and same["weighted_f1"] == 1.0 and same["cohen_kappa"] == 0.0
@@ -169,7 +181,9 @@ def test_ied_metrics_all_invalid_and_single_class_have_no_nan():
 
 
 def test_accuracy_tasks_hand_computed():
-    epc = load_metric("epc").compute(predictions=["yes", "no", "invalid", "equal"], references=["yes", "yes", "no", "equal"])
+    epc = load_metric("epc").compute(
+        predictions=["yes", "no", "invalid", "equal"], references=["yes", "yes", "no", "equal"]
+    )
     assert epc == {"accuracy": 0.5, "invalid_rate": 0.25, "n": 4}
     eim = load_metric("eim").compute(predictions=["a2,b1,c3", "a1,b2,c3", "a2,b1,c3"], references=["a2,b1,c3"] * 3)
     assert eim["accuracy"] == pytest.approx(2 / 3) and eim["invalid_rate"] == 0.0
@@ -191,10 +205,14 @@ def test_random_baselines():
     # the expectation holds for a simulated uniform guesser on an unbalanced set
     refs = ["sad"] * 600 + ["fear"] * 300 + ["happy"] * 100
     rng = np.random.default_rng(0)
-    simulated = np.mean([
-        load_metric("ied").compute(predictions=list(rng.choice(EMOTIONS, len(refs))), references=refs)["weighted_f1"]
-        for _ in range(5)
-    ])  # fmt: skip
+    simulated = np.mean(
+        [
+            load_metric("ied").compute(predictions=list(rng.choice(EMOTIONS, len(refs))), references=refs)[
+                "weighted_f1"
+            ]
+            for _ in range(5)
+        ]
+    )
     assert simulated == pytest.approx(random_baseline("ied", references=refs)["weighted_f1"], abs=0.02)
 
 
@@ -224,7 +242,14 @@ def test_batched_generation_matches_one_at_a_time(tiny):
     assert batched == single
     assert len(set(single)) >= 5 and all(single)  # real, varied answers, not one repeated token
     # the EEG matters: the same prompts with other segments give other answers
-    other = generate_responses(model, processor, conversations, [noise(n, seed=100 + i) for i, n in enumerate(counts)], batch_size=4, max_new_tokens=12)
+    other = generate_responses(
+        model,
+        processor,
+        conversations,
+        [noise(n, seed=100 + i) for i, n in enumerate(counts)],
+        batch_size=4,
+        max_new_tokens=12,
+    )
     assert other != single
     # left padding: every prefill row's positions count 0, 1, … over its own tokens
     assert positions and any((mask == 0).any() for _, mask in positions)
@@ -268,8 +293,18 @@ def test_esr_feeds_the_models_own_first_answer(tiny, task_data, tmp_path):
     tasks_dir, lookup = task_data
     calls = count_generated(model)
     try:
-        evaluate_model(model, tasks_dir, tmp_path, processor=processor, tasks=["esr"], batch_size=4, max_new_tokens=10,
-                       segments=lookup, progress=False, plots=False)  # fmt: skip
+        evaluate_model(
+            model,
+            tasks_dir,
+            tmp_path,
+            processor=processor,
+            tasks=["esr"],
+            batch_size=4,
+            max_new_tokens=10,
+            segments=lookup,
+            progress=False,
+            plots=False,
+        )
     finally:
         del model.generate
     records = [json.loads(line) for line in (tmp_path / "generations.jsonl").read_text().splitlines()]
@@ -327,7 +362,13 @@ def test_end_to_end_writes_every_output_and_resumes(tiny, task_data, tmp_path):
     n = {"ied": 7, "epc": 2, "ess": 2, "eim": 2, "esr": 3}
     check_metrics_schema(metrics, tasks_dir, n)
     assert json.loads((out / "metrics.json").read_text()) == metrics
-    for name in ("generations.jsonl", "report.md", "ied_confusion_matrix.png", "ied_per_class_accuracy.png", "task_accuracy.png"):
+    for name in (
+        "generations.jsonl",
+        "report.md",
+        "ied_confusion_matrix.png",
+        "ied_per_class_accuracy.png",
+        "task_accuracy.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     assert (out / "ied_confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     records = [json.loads(line) for line in (out / "generations.jsonl").read_text().splitlines()]
@@ -372,7 +413,10 @@ def test_resume_key_other_settings_start_afresh(tiny, task_data, tmp_path, capsy
     evaluate_model(model, tasks_dir, out, **kwargs)
     calls = count_generated(model)
     try:
-        for change, field in (({"max_new_tokens": 9}, "max_new_tokens"), ({"max_new_tokens": 8, "batch_size": 3}, "max_new_tokens, batch_size")):
+        for change, field in (
+            ({"max_new_tokens": 9}, "max_new_tokens"),
+            ({"max_new_tokens": 8, "batch_size": 3}, "max_new_tokens, batch_size"),
+        ):
             capsys.readouterr()
             calls.clear()
             evaluate_model(model, tasks_dir, out, **{**kwargs, **change})
@@ -392,7 +436,17 @@ def test_resume_key_other_settings_start_afresh(tiny, task_data, tmp_path, capsy
         del model.generate
     assert len((out / "generations.jsonl").read_text().splitlines()) == 16  # none of the old ones mixed in
     key = json.loads((out / "run.json").read_text())["key"]
-    assert {"weights", "dtype", "device", "max_new_tokens", "batch_size", "generation_config", "processor", "tasks", "segments"} <= set(key)
+    assert {
+        "weights",
+        "dtype",
+        "device",
+        "max_new_tokens",
+        "batch_size",
+        "generation_config",
+        "processor",
+        "tasks",
+        "segments",
+    } <= set(key)
 
 
 def test_weights_retrained_at_the_same_path_are_not_reused(tiny, task_data, tmp_path, capsys):
@@ -404,7 +458,9 @@ def test_weights_retrained_at_the_same_path_are_not_reused(tiny, task_data, tmp_
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     out = tmp_path / "run"
-    kwargs = dict(batch_size=4, max_new_tokens=8, segments=lookup, progress=False, device="cpu", tasks=["ied"], plots=False)
+    kwargs = dict(
+        batch_size=4, max_new_tokens=8, segments=lookup, progress=False, device="cpu", tasks=["ied"], plots=False
+    )
     evaluate_model(str(folder), tasks_dir, out, **kwargs)
     first = (out / GENERATIONS_FILE).read_text()
 
@@ -448,8 +504,17 @@ def test_outputs_are_written_atomically(tiny, task_data, tmp_path, monkeypatch):
     model, processor = tiny
     tasks_dir, lookup = task_data
     out = tmp_path / "run"
-    evaluate_model(model, tasks_dir, out, processor=processor, batch_size=4, max_new_tokens=8, segments=lookup, progress=False,
-                   tasks=["ied"])  # fmt: skip
+    evaluate_model(
+        model,
+        tasks_dir,
+        out,
+        processor=processor,
+        batch_size=4,
+        max_new_tokens=8,
+        segments=lookup,
+        progress=False,
+        tasks=["ied"],
+    )
     compare_runs([out], tmp_path / "cmp")
     before = {p.name: p.read_bytes() for d in (out, tmp_path / "cmp") for p in d.iterdir()}
 
@@ -493,7 +558,9 @@ def test_perfect_answers_score_one(tiny, task_data, tmp_path, monkeypatch):
                 answers[(question, segs)] = "".join(p["text"] or "" for p in row["messages"][k]["content"])
     by_array = {id(v[0]): key for key, v in lookup.items()}
 
-    def fake_generate(model, processor, conversations, eeg, eeg_channel_mask=None, *, batch_size, max_new_tokens, on_batch=None, **kw):
+    def fake_generate(
+        model, processor, conversations, eeg, eeg_channel_mask=None, *, batch_size, max_new_tokens, on_batch=None, **kw
+    ):
         texts = []
         for i, conv in enumerate(conversations):
             question = "".join(p["text"] for p in conv[-1]["content"] if p["type"] == "text")
@@ -504,7 +571,9 @@ def test_perfect_answers_score_one(tiny, task_data, tmp_path, monkeypatch):
         return texts
 
     monkeypatch.setattr(runner, "generate_responses", fake_generate)
-    metrics = evaluate_model(model, tasks_dir, tmp_path, processor=processor, segments=lookup, progress=False, plots=False)
+    metrics = evaluate_model(
+        model, tasks_dir, tmp_path, processor=processor, segments=lookup, progress=False, plots=False
+    )
     assert metrics["ied"]["balanced_accuracy"] == 1.0 and metrics["ied"]["cohen_kappa"] == pytest.approx(1.0)
     assert metrics["ied"]["per_class"] == {e: 1.0 for e in EMOTIONS}
     for task in TASKS[1:]:
@@ -512,10 +581,29 @@ def test_perfect_answers_score_one(tiny, task_data, tmp_path, monkeypatch):
 
 
 def test_report_tables_layout():
-    run_a = {"ied": {"per_class": {"happy": 0.5, "sad": 0.25}, "balanced_accuracy": 0.375, "cohen_kappa": 0.1, "weighted_f1": 0.3},
-             "epc": {"accuracy": 0.6}, "ess": {"accuracy": 0.5}, "eim": {"accuracy": 0.4}, "esr": {"accuracy": 0.3}}  # fmt: skip
-    run_b = {"ied": {"per_class": {"happy": 0.75, "sad": 0.0}, "balanced_accuracy": 0.375, "cohen_kappa": 0.2, "weighted_f1": 0.2},
-             "epc": {"accuracy": 0.7}, "ess": {"accuracy": 0.2}, "eim": {"accuracy": 0.4}}  # fmt: skip
+    run_a = {
+        "ied": {
+            "per_class": {"happy": 0.5, "sad": 0.25},
+            "balanced_accuracy": 0.375,
+            "cohen_kappa": 0.1,
+            "weighted_f1": 0.3,
+        },
+        "epc": {"accuracy": 0.6},
+        "ess": {"accuracy": 0.5},
+        "eim": {"accuracy": 0.4},
+        "esr": {"accuracy": 0.3},
+    }
+    run_b = {
+        "ied": {
+            "per_class": {"happy": 0.75, "sad": 0.0},
+            "balanced_accuracy": 0.375,
+            "cohen_kappa": 0.2,
+            "weighted_f1": 0.2,
+        },
+        "epc": {"accuracy": 0.7},
+        "ess": {"accuracy": 0.2},
+        "eim": {"accuracy": 0.4},
+    }
     runs = [("full", run_a), ("w/o Stage 3", run_b)]
     table2 = ied_table(runs).splitlines()
     assert table2[0] == "|  | Random | full | w/o Stage 3 |"
@@ -541,8 +629,23 @@ def test_cli_evaluate_and_compare(tiny, task_data, tmp_path, capsys):
     model.save_pretrained(tmp_path / "model")
     processor.save_pretrained(tmp_path / "model")
     run = tmp_path / "run"
-    code = main(["evaluate", str(tmp_path / "model"), "--data", str(tasks_dir), "--out", str(run),
-                 "--batch-size", "8", "--max-new-tokens", "6", "--limit", "2", "--no-progress"])  # fmt: skip
+    code = main(
+        [
+            "evaluate",
+            str(tmp_path / "model"),
+            "--data",
+            str(tasks_dir),
+            "--out",
+            str(run),
+            "--batch-size",
+            "8",
+            "--max-new-tokens",
+            "6",
+            "--limit",
+            "2",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert re.search(r"IED\s+balanced_accuracy\s+\d+\.\d\d %", printed) and "ESR" in printed

@@ -128,14 +128,21 @@ def test_generate_with_and_without_eeg(tiny_model_and_processor):
 def test_chat_template_eeg_parts(tiny_model_and_processor):
     _, processor = tiny_model_and_processor
     messages = [
-        {"role": "user", "content": [{"type": "text", "text": "Describe "}, {"type": "eeg"}, {"type": "text", "text": "."}]},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "Describe "}, {"type": "eeg"}, {"type": "text", "text": "."}],
+        },
         {"role": "assistant", "content": [{"type": "text", "text": "Calm. Emotion: neutral"}]},
     ]
     text = processor.apply_chat_template(messages)
-    assert text == "<|im_start|>user\nDescribe <eeg>.<|im_end|>\n<|im_start|>assistant\nCalm. Emotion: neutral<|im_end|>\n"
+    assert (
+        text == "<|im_start|>user\nDescribe <eeg>.<|im_end|>\n<|im_start|>assistant\nCalm. Emotion: neutral<|im_end|>\n"
+    )
     prompt = processor.apply_chat_template(messages[:1], add_generation_prompt=True)
     assert prompt.endswith("<|im_start|>assistant\n")
-    inputs = processor.apply_chat_template(messages[:1], add_generation_prompt=True, tokenize=True, return_dict=True, eeg=random_eeg(1))
+    inputs = processor.apply_chat_template(
+        messages[:1], add_generation_prompt=True, tokenize=True, return_dict=True, eeg=random_eeg(1)
+    )
     assert int((inputs["input_ids"] == processor.eeg_token_id).sum()) == 16
 
 
@@ -156,8 +163,16 @@ def test_assembly_takes_the_pretrained_lm_itself(tiny_tokenizer, tied):
 
     torch.manual_seed(0)
     lm_vocab = len(tiny_tokenizer) - 10  # the tokenizer holds tokens the LM has no rows for
-    text_config = Qwen3Config(vocab_size=lm_vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                              num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=tied)  # fmt: skip
+    text_config = Qwen3Config(
+        vocab_size=lm_vocab,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        tie_word_embeddings=tied,
+    )
     lm = AutoModelForCausalLM.from_config(text_config, dtype=torch.bfloat16).eval()
     ids = torch.tensor([[50, 117, 242, 90]])  # ordinary tokens
     with torch.no_grad():
@@ -192,7 +207,12 @@ def test_save_load_round_trip_identical_logits(tiny_model_and_processor, tmp_pat
     _save(model, processor, tmp_path)
     files = set(os.listdir(tmp_path))
     assert "model.safetensors" in files and not any(f.endswith((".bin", ".pt")) for f in files)
-    assert {"configuration_e2llm.py", "modeling_e2llm.py", "processing_e2llm.py", "feature_extraction_e2llm.py"} <= files
+    assert {
+        "configuration_e2llm.py",
+        "modeling_e2llm.py",
+        "processing_e2llm.py",
+        "feature_extraction_e2llm.py",
+    } <= files
     auto_map = json.loads((tmp_path / "config.json").read_text())["auto_map"]
     assert {"AutoConfig", "AutoModel", "AutoModelForMultimodalLM", "AutoModelForImageTextToText"} <= set(auto_map)
     loaded = AutoModel.from_pretrained(tmp_path).eval()
@@ -239,8 +259,12 @@ def test_remote_code_load_without_the_package(tiny_model_and_processor, tmp_path
     env = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(
         [sys.executable, str(script), str(repo), str(tmp_path / "eeg.npy")],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     remote_tokens = json.loads(result.stdout.split("TOKENS", 1)[1].strip())
     inputs = processor(text="Describe <eeg>. Answer:", eeg=eeg)
@@ -289,14 +313,22 @@ def _fabricated_eegpt_state(hidden=32, depth=2, summary=4, patch=64, seed=0):
     }
     for i in range(depth):
         p = f"target_encoder.blocks.{i}."
-        state.update({
-            p + "norm1.weight": 1 + r(hidden), p + "norm1.bias": r(hidden),
-            p + "attn.qkv.weight": r(3 * hidden, hidden), p + "attn.qkv.bias": r(3 * hidden),
-            p + "attn.proj.weight": r(hidden, hidden), p + "attn.proj.bias": r(hidden),
-            p + "norm2.weight": 1 + r(hidden), p + "norm2.bias": r(hidden),
-            p + "mlp.fc1.weight": r(4 * hidden, hidden), p + "mlp.fc1.bias": r(4 * hidden),
-            p + "mlp.fc2.weight": r(hidden, 4 * hidden), p + "mlp.fc2.bias": r(hidden),
-        })  # fmt: skip
+        state.update(
+            {
+                p + "norm1.weight": 1 + r(hidden),
+                p + "norm1.bias": r(hidden),
+                p + "attn.qkv.weight": r(3 * hidden, hidden),
+                p + "attn.qkv.bias": r(3 * hidden),
+                p + "attn.proj.weight": r(hidden, hidden),
+                p + "attn.proj.bias": r(hidden),
+                p + "norm2.weight": 1 + r(hidden),
+                p + "norm2.bias": r(hidden),
+                p + "mlp.fc1.weight": r(4 * hidden, hidden),
+                p + "mlp.fc1.bias": r(4 * hidden),
+                p + "mlp.fc2.weight": r(hidden, 4 * hidden),
+                p + "mlp.fc2.bias": r(hidden),
+            }
+        )
     # the other modules of the pre-training checkpoint, which the conversion must leave out
     state["encoder.summary_token"] = r(1, summary, hidden)
     state["predictor.mask_token"] = r(1, 1, summary, hidden)
@@ -320,7 +352,11 @@ def _reference_forward(state, eeg, channel_ids, heads=2, summary=4):
         qkv = (h @ state[q + "attn.qkv.weight"].T + state[q + "attn.qkv.bias"]).reshape(b * n, -1, 3, heads, d // heads)
         qq, kk, vv = qkv.permute(2, 0, 3, 1, 4)
         att = torch.softmax(qq @ kk.transpose(-1, -2) / (d // heads) ** 0.5, dim=-1) @ vv
-        x = x + att.transpose(1, 2).reshape(b * n, -1, d) @ state[q + "attn.proj.weight"].T + state[q + "attn.proj.bias"]
+        x = (
+            x
+            + att.transpose(1, 2).reshape(b * n, -1, d) @ state[q + "attn.proj.weight"].T
+            + state[q + "attn.proj.bias"]
+        )
         h = ln(x, q + "norm2") @ state[q + "mlp.fc1.weight"].T + state[q + "mlp.fc1.bias"]
         x = x + torch.nn.functional.gelu(h) @ state[q + "mlp.fc2.weight"].T + state[q + "mlp.fc2.bias"]
         i += 1
@@ -348,7 +384,9 @@ def test_eegpt_import_consumes_every_encoder_key(tmp_path):
     eeg = torch.tensor(np.stack(random_eeg(2, seed=5)))
     ids = torch.tensor([e2llm.EEGPT_CHANNEL_TABLE.index(c) for c in EEGPT_CHANNELS])
     with torch.no_grad():
-        torch.testing.assert_close(model.eeg_encoder(eeg).last_hidden_state, _reference_forward(state, eeg, ids), atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(
+            model.eeg_encoder(eeg).last_hidden_state, _reference_forward(state, eeg, ids), atol=1e-5, rtol=1e-4
+        )
 
 
 def test_eegpt_import_rejects_other_files(tmp_path):
@@ -420,7 +458,10 @@ def test_feature_extractor_orders_and_matches_channels():
         ({"eeg": np.zeros((58, 1024), np.float32), "sampling_rate": 200}, "200 Hz"),
         ({"eeg": np.zeros((58, 1000), np.float32)}, "1000 samples"),
         ({"eeg": np.zeros((20, 1024), np.float32)}, "20 channels without channel_names"),
-        ({"eeg": np.zeros((3, 1024), np.float32), "channel_names": ["Fp1", "Fp2", "Cz"]}, "55 of the model's 58 channels are missing"),
+        (
+            {"eeg": np.zeros((3, 1024), np.float32), "channel_names": ["Fp1", "Fp2", "Cz"]},
+            "55 of the model's 58 channels are missing",
+        ),
         ({"eeg": np.zeros((2, 1024), np.float32), "channel_names": ["Cz", "CZ."]}, "appears twice"),
         ({"eeg": np.zeros(1024, np.float32)}, "expected \\(channels, samples\\)"),
     ],

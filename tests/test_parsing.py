@@ -5,12 +5,24 @@ from __future__ import annotations
 import pytest
 
 from e2llm.configuration_e2llm import EMOTIONS
-from e2llm.tasks import INVALID, parse_answer, parse_comparison, parse_emotion, parse_matching, parse_option
-from e2llm.tasks import rules, templates
+from e2llm.tasks import (
+    INVALID,
+    parse_answer,
+    parse_comparison,
+    parse_emotion,
+    parse_matching,
+    parse_option,
+    rules,
+    templates,
+)
 
 CASES = [
     # -- IED: label, synonyms, case, extra words, markdown, Qwen3 think blocks ---------------------
-    ("ied", "The EEG signals indicate a state of depression, often associated with feelings of loss.\nEmotion: sad", "sad"),
+    (
+        "ied",
+        "The EEG signals indicate a state of depression, often associated with feelings of loss.\nEmotion: sad",
+        "sad",
+    ),
     ("ied", "Emotion: Sadness", "sad"),
     ("ied", "**Emotion:** SAD", "sad"),
     ("ied", "emotion: sorrow.", "sad"),
@@ -32,7 +44,11 @@ CASES = [
     ("ied", "", INVALID),
     ("ied", None, INVALID),
     # -- EPC ---------------------------------------------------------------------------------------
-    ("epc", "Individual 1: joy.\nIndividual 2: sorrow.\nThe first individual is in a happier state than the second.\nAnswer: yes", "yes"),
+    (
+        "epc",
+        "Individual 1: joy.\nIndividual 2: sorrow.\nThe first individual is in a happier state than the second.\nAnswer: yes",
+        "yes",
+    ),
     ("epc", "Answer: No", "no"),
     ("epc", "answer: equal", "equal"),
     ("epc", "Answer: equally happy", "equal"),
@@ -48,8 +64,16 @@ CASES = [
     ("epc", "Individual 1: The EEG signals indicate anger.", INVALID),  # truncated, no conclusion
     ("epc", "", INVALID),
     # -- ESS ---------------------------------------------------------------------------------------
-    ("ess", "Segment (a): sad.\nSegment (b): fear. It shows fear, so (b) is the one.\nSegment (c): calm.\nAnswer: (b)", "b"),
-    ("ess", "Segment (a): sad. It does not show fear.\nSegment (b): fear. It shows fear, so (b) is the one.", "b"),  # no answer line
+    (
+        "ess",
+        "Segment (a): sad.\nSegment (b): fear. It shows fear, so (b) is the one.\nSegment (c): calm.\nAnswer: (b)",
+        "b",
+    ),
+    (
+        "ess",
+        "Segment (a): sad. It does not show fear.\nSegment (b): fear. It shows fear, so (b) is the one.",
+        "b",
+    ),  # no answer line
     ("ess", "Answer: B", "b"),
     ("ess", "**Answer:** (C)", "c"),
     ("ess", "The answer is segment c because it shows sadness.", "c"),
@@ -64,17 +88,29 @@ CASES = [
     ("ess", "Answer: (d)", INVALID),
     ("ess", "", INVALID),
     # -- ESR (the T2 generation) -------------------------------------------------------------------
-    ("esr", "The scene hints at grief. This fits segment (b), which shows sadness, better than (a) or (c).\nAnswer: (b)", "b"),
-    ("esr", "Looking for the feeling of this scene: it hints at grief, so it suggests sadness.\nSegment (a): fear. It does not show sadness.\n"
-            "Segment (b): sadness. It shows sadness, so (b) is the one.\nSegment (c): happiness. It does not show sadness.", "b"),
+    (
+        "esr",
+        "The scene hints at grief. This fits segment (b), which shows sadness, better than (a) or (c).\nAnswer: (b)",
+        "b",
+    ),
+    (
+        "esr",
+        "Looking for the feeling of this scene: it hints at grief, so it suggests sadness.\nSegment (a): fear. It does not show sadness.\n"
+        "Segment (b): sadness. It shows sadness, so (b) is the one.\nSegment (c): happiness. It does not show sadness.",
+        "b",
+    ),
     ("esr", "This fits segment (c), which shows fear.", "c"),
     ("esr", "<think>a or c…</think>Answer: (a)", "a"),
     ("esr", "All three could fit.", INVALID),
     # -- EIM ---------------------------------------------------------------------------------------
     ("eim", "Segment (a): anger.\nSegment (b): joy.\nSegment (c): calm.\nMatching: a→2, b→1, c→3", "a2,b1,c3"),
     ("eim", "Matching: a->3, b->2, c->1", "a3,b2,c1"),
-    ("eim", "In short: fear (a), anger (b), sadness (c).\nSituation 1 suggests anger (b), so b→1.\n"  # no Matching line
-            "Situation 2 suggests sadness (c), so c→2.\nSituation 3 suggests fear (a), so a→3.", "a3,b1,c2"),
+    (
+        "eim",
+        "In short: fear (a), anger (b), sadness (c).\nSituation 1 suggests anger (b), so b→1.\n"  # no Matching line
+        "Situation 2 suggests sadness (c), so c→2.\nSituation 3 suggests fear (a), so a→3.",
+        "a3,b1,c2",
+    ),
     ("eim", "**Matching:** (a) → 1, (b) → 3, (c) → 2", "a1,b3,c2"),
     ("eim", "Matching: A→1, B→3, C→2", "a1,b3,c2"),
     ("eim", "a: 2, b: 3, c: 1", "a2,b3,c1"),

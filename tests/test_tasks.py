@@ -30,8 +30,8 @@ from e2llm.tasks import (
     prompt_messages,
     reference_answer,
     task_counts,
+    templates,
 )
-from e2llm.tasks import templates
 from e2llm.tasks.dataset import TASKS_FORMAT_VERSION
 
 COLUMNS = ["id", "task", "messages", "answer", "segment_ids", "cot", "emotions"]
@@ -53,11 +53,19 @@ def make_segments(path, n_train_per=10, n_test_per=5, emotions=EMOTIONS, seed=0)
         rows = []
         for e in emotions:
             for k in range(n_per):
-                rows.append({
-                    "id": f"{name}/s{k % 4:02d}/{e}/{k:03d}", "eeg": np.zeros((58, 1024), np.float32),
-                    "channel_mask": [True] * 58, "emotion": EMOTIONS.index(e), "subject": f"s{k % 4:02d}",
-                    "session": 1, "clip": EMOTIONS.index(e), "segment": k, "source": "synthetic",
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "id": f"{name}/s{k % 4:02d}/{e}/{k:03d}",
+                        "eeg": np.zeros((58, 1024), np.float32),
+                        "channel_mask": [True] * 58,
+                        "emotion": EMOTIONS.index(e),
+                        "subject": f"s{k % 4:02d}",
+                        "session": 1,
+                        "clip": EMOTIONS.index(e),
+                        "segment": k,
+                        "source": "synthetic",
+                    }
+                )
         rng.shuffle(rows)
         info = DatasetInfo(description="SYNTHETIC DATA — random segments for tests", features=features)
         return Dataset.from_list(rows, features=features, info=info)
@@ -126,11 +134,13 @@ def test_splits_columns_and_counts(built):
 
 
 def test_messages_format(rows):
-    for split, samples in rows.items():
+    for samples in rows.values():
         for s in samples:
             msgs = s["messages"]
             assert msgs[-1]["role"] == "assistant" and msgs[0]["role"] == "user"
-            assert [m["role"] for m in msgs] == (["user", "assistant"] * 2 if s["task"] == "esr" else ["user", "assistant"])
+            assert [m["role"] for m in msgs] == (
+                ["user", "assistant"] * 2 if s["task"] == "esr" else ["user", "assistant"]
+            )
             eeg_ids = []
             for m in msgs:
                 for part in m["content"]:
@@ -212,7 +222,9 @@ def test_reference_answers_parse_back_to_ground_truth(rows):
 
 
 def test_direct_answer_variant(segments_dir):
-    direct = build_task_datasets(segments_dir, None, cot=False, seed=3, n_train=140, n_train_sft=40, n_multi=30, n_esr=14)
+    direct = build_task_datasets(
+        segments_dir, None, cot=False, seed=3, n_train=140, n_train_sft=40, n_multi=30, n_esr=14
+    )
     for split in direct:
         for s in direct[split]:
             ref = reference_answer(s)
@@ -229,7 +241,9 @@ def test_cot_answers_describe_then_conclude(rows):
             lines = reference_answer(s).split("\n")
             assert s["cot"] is True
             assert len(lines) >= 2 and lines[-1].startswith(("Emotion: ", "Answer: ", "Matching: "))
-            described = [line for line in lines if re.match(r"(Segment \([abc]\)|Recording \([abc]\)|Individual [12]): \S", line)]
+            described = [
+                line for line in lines if re.match(r"(Segment \([abc]\)|Recording \([abc]\)|Individual [12]): \S", line)
+            ]
             assert len(described) == {"ied": 0, "epc": 2, "ess": 3, "eim": 3, "esr": 0}[s["task"]]  # ESR: its T2
             for line, emotion in zip(described, s["emotions"]):
                 assert line.split(": ", 1)[1].startswith(templates.EMOTION_NOUNS[emotion] + ", ")
@@ -248,12 +262,16 @@ def test_cot_reasoning_agrees_with_the_answer(rows):
             text = reference_answer(s)
             nouns = [templates.EMOTION_NOUNS[e] for e in s["emotions"]]
             if s["task"] == "ess":
-                (target, chosen), = re.findall(r"^The .+ (?:shows|does not show) (.+): segment \(([abc])\)\.$", text, flags=re.M)
+                ((target, chosen),) = re.findall(
+                    r"^The .+ (?:shows|does not show) (.+): segment \(([abc])\)\.$", text, flags=re.M
+                )
                 assert chosen == s["answer"], text
                 shows = [noun == target for noun in nouns]
                 assert shows.count(True) in (1, 2) and (shows["abc".index(chosen)] == (shows.count(True) == 1)), text
             elif s["task"] == "esr":
-                (target, chosen), = re.findall(r"^The scene hints at .+, so it suggests (.+): segment \(([abc])\)\.$", text, flags=re.M)
+                ((target, chosen),) = re.findall(
+                    r"^The scene hints at .+, so it suggests (.+): segment \(([abc])\)\.$", text, flags=re.M
+                )
                 assert chosen == s["answer"] and nouns["abc".index(chosen)] == target, text
             elif s["task"] == "eim":
                 numbers = {letter: int(k) for letter, k in re.findall(r"\b([abc])(\d)", s["answer"])}
@@ -294,8 +312,13 @@ def test_no_esr_scenario_in_training_text(rows):
     scenarios = esr_scenarios()
     assert len({t for _, t, _ in scenarios}) == len(scenarios) >= 167
     # the fixed part of each scenario template (filler removed) and its justification cue
-    fragments = [piece.strip() for entries in templates.ESR_SCENARIOS.values() for t, _, cue in entries
-                 for piece in (*t.split("{}"), cue) if len(piece.strip()) > 25]
+    fragments = [
+        piece.strip()
+        for entries in templates.ESR_SCENARIOS.values()
+        for t, _, cue in entries
+        for piece in (*t.split("{}"), cue)
+        if len(piece.strip()) > 25
+    ]
     train_text = "\n".join(_all_text(s) for split in ("train", "train_sft") for s in rows[split]).lower()
     assert "family gathering" not in train_text
     for fragment in fragments:
@@ -380,7 +403,12 @@ def test_deterministic_for_a_seed(segments_dir):
 
 def test_saved_info_and_synthetic_flag(built, segments_dir):
     dd, info, out = built
-    assert info["seed"] == 3 and info["cot"] is True and info["synthetic"] is True and info["version"] == TASKS_FORMAT_VERSION == 5
+    assert (
+        info["seed"] == 3
+        and info["cot"] is True
+        and info["synthetic"] is True
+        and info["version"] == TASKS_FORMAT_VERSION == 5
+    )
     assert info["segments_dir"] == str(Path(segments_dir).resolve()) and os.path.isabs(info["segments_dir"])
     assert info["counts"]["samples"]["train"] == {"ied": 210, "epc": 210, "ess": 210, "eim": 210}
     assert sum(info["counts"]["emotions"]["test_ied"]["ied"].values()) == 35
@@ -455,8 +483,25 @@ def test_cli_build_tasks(segments_dir, tmp_path, capsys):
     from e2llm.cli import main
 
     out = tmp_path / "cli"
-    rc = main(["build-tasks", str(segments_dir), "--out", str(out), "--no-cot", "--seed", "4", "--n-train", "80",
-               "--n-sft", "20", "--n-multi", "12", "--n-esr", "7"])
+    rc = main(
+        [
+            "build-tasks",
+            str(segments_dir),
+            "--out",
+            str(out),
+            "--no-cot",
+            "--seed",
+            "4",
+            "--n-train",
+            "80",
+            "--n-sft",
+            "20",
+            "--n-multi",
+            "12",
+            "--n-esr",
+            "7",
+        ]
+    )
     assert rc == 0
     printed = capsys.readouterr().out
     assert "SYNTHETIC DATA" in printed and "test_esr" in printed and "happy" in printed

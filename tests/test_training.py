@@ -29,9 +29,9 @@ SFT_COMMON = COMMON + ["--bf16", "false", "--activation_checkpointing", "false",
 def toy_text_model(toy_tasks_dir, tmp_path_factory):
     """A tiny random-initialised LM with a tokenizer trained on the toy instruction corpus, saved
     as a local HF folder (a user's ``--text_model``)."""
+    from conftest import save_tiny_lm
     from datasets import load_from_disk
 
-    from conftest import save_tiny_lm
     from e2llm.tokenization import train_tokenizer
 
     tasks = load_from_disk(toy_tasks_dir)
@@ -47,20 +47,73 @@ def _losses(log_history):
 def pipeline(toy_segments_dir, toy_tasks_dir, toy_text_model, tmp_path_factory):
     """Runs the three stages once, a few steps each."""
     root = tmp_path_factory.mktemp("run")
-    s1_args, s1_train = parse_stage_arguments("stage1", [
-        "--segments_dir", str(toy_segments_dir), "--preset", "tiny", "--output_dir", str(root / "stage1"),
-        "--num_train_epochs", "6", "--per_device_train_batch_size", "8", "--learning_rate", "3e-3", *COMMON,
-    ], config={})  # fmt: skip
+    s1_args, s1_train = parse_stage_arguments(
+        "stage1",
+        [
+            "--segments_dir",
+            str(toy_segments_dir),
+            "--preset",
+            "tiny",
+            "--output_dir",
+            str(root / "stage1"),
+            "--num_train_epochs",
+            "6",
+            "--per_device_train_batch_size",
+            "8",
+            "--learning_rate",
+            "3e-3",
+            *COMMON,
+        ],
+        config={},
+    )
     train_encoder(s1_args, s1_train)
-    s2 = parse_stage_arguments("align", [
-        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--text_model", toy_text_model, "--init_from", str(root / "stage1"),
-        "--output_dir", str(root / "stage2"), "--max_steps", "12", "--learning_rate", "1e-2", *SFT_COMMON,
-    ], config={})  # fmt: skip
+    s2 = parse_stage_arguments(
+        "align",
+        [
+            "--preset",
+            "tiny",
+            "--tasks_dir",
+            toy_tasks_dir,
+            "--text_model",
+            toy_text_model,
+            "--init_from",
+            str(root / "stage1"),
+            "--output_dir",
+            str(root / "stage2"),
+            "--max_steps",
+            "12",
+            "--learning_rate",
+            "1e-2",
+            *SFT_COMMON,
+        ],
+        config={},
+    )
     train_sft(*s2)
-    s3 = parse_stage_arguments("sft", [
-        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--init_from", str(root / "stage2"), "--output_dir", str(root / "stage3"),
-        "--max_train_samples", "16", "--num_train_epochs", "12", "--learning_rate", "2e-2", "--lora_r", "8", "--lora_alpha", "16", *SFT_COMMON,
-    ], config={})  # fmt: skip
+    s3 = parse_stage_arguments(
+        "sft",
+        [
+            "--preset",
+            "tiny",
+            "--tasks_dir",
+            toy_tasks_dir,
+            "--init_from",
+            str(root / "stage2"),
+            "--output_dir",
+            str(root / "stage3"),
+            "--max_train_samples",
+            "16",
+            "--num_train_epochs",
+            "12",
+            "--learning_rate",
+            "2e-2",
+            "--lora_r",
+            "8",
+            "--lora_alpha",
+            "16",
+            *SFT_COMMON,
+        ],
+        config={},
+    )
     train_sft(*s3)
     return root
 
@@ -99,7 +152,9 @@ def test_losses_fall(pipeline, toy_tasks_dir, toy_segments_dir):
     processor = e2llm.E2LLMProcessor.from_pretrained(pipeline / "stage2")
     batch = E2LLMDataCollator(processor, SegmentLookup(load_segments(toy_segments_dir)))(rows)
     with torch.no_grad():
-        before, after = (AutoModel.from_pretrained(pipeline / s).eval()(**batch).loss.item() for s in ("stage2", "stage3"))
+        before, after = (
+            AutoModel.from_pretrained(pipeline / s).eval()(**batch).loss.item() for s in ("stage2", "stage3")
+        )
     assert after < before, (before, after)
 
 
@@ -159,7 +214,9 @@ def test_encoder_cache_gives_the_same_loss(pipeline, toy_tasks_dir, toy_segments
     segments = SegmentLookup(load_segments(toy_segments_dir))
     rows = load_from_disk(toy_tasks_dir)["train"].select(range(8))
     rows = [rows[i] for i in range(len(rows))]
-    cache = EncoderOutputCache(model.model.eeg_encoder, segments, [s for r in rows for s in r["segment_ids"]], progress=False)
+    cache = EncoderOutputCache(
+        model.model.eeg_encoder, segments, [s for r in rows for s in r["segment_ids"]], progress=False
+    )
     plain = E2LLMDataCollator(processor, segments)(rows)
     cached = E2LLMDataCollator(processor, segments, encoder_cache=cache)(rows)
     assert "eeg_values" in plain and "eeg_hidden_states" in cached and "eeg_values" not in cached
@@ -198,9 +255,25 @@ def test_bf16_lm_trains_float32_projector_and_saves_bf16(pipeline, toy_tasks_dir
     AutoModelForCausalLM.from_pretrained(toy_text_model, dtype=torch.bfloat16).save_pretrained(bf16_lm)
     tokenizer = e2llm.E2LLMProcessor.from_pretrained(pipeline / "stage2").tokenizer
     with pytest.raises(ValueError, match="bf16-lm: no tokenizer there"):  # a folder without one is refused
-        train_sft(*parse_stage_arguments("align", ["--tasks_dir", toy_tasks_dir, "--text_model", str(bf16_lm), "--preset", "tiny",
-                                                   "--init_from", str(pipeline / "stage1"), "--output_dir", str(tmp_path / "x"),
-                                                   *COMMON], config={}))  # fmt: skip
+        train_sft(
+            *parse_stage_arguments(
+                "align",
+                [
+                    "--tasks_dir",
+                    toy_tasks_dir,
+                    "--text_model",
+                    str(bf16_lm),
+                    "--preset",
+                    "tiny",
+                    "--init_from",
+                    str(pipeline / "stage1"),
+                    "--output_dir",
+                    str(tmp_path / "x"),
+                    *COMMON,
+                ],
+                config={},
+            )
+        )
     tokenizer.save_pretrained(bf16_lm)
     torch.manual_seed(0)
     model, _ = build_model("tiny", tokenizer, language_model=str(bf16_lm))
@@ -211,11 +284,33 @@ def test_bf16_lm_trains_float32_projector_and_saves_bf16(pipeline, toy_tasks_dir
     assert {d for n, d in dtypes.items() if not n.startswith("model.multi_modal_projector.")} == {torch.bfloat16}
 
     out = tmp_path / "stage2-bf16"
-    args = parse_stage_arguments("align", [
-        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--text_model", str(bf16_lm), "--init_from", str(pipeline / "stage1"),
-        "--output_dir", str(out), "--max_steps", "3", "--learning_rate", "1e-2", *COMMON, "--bf16", "true",
-        "--activation_checkpointing", "false", "--per_device_train_batch_size", "4",
-    ], config={})  # fmt: skip
+    args = parse_stage_arguments(
+        "align",
+        [
+            "--preset",
+            "tiny",
+            "--tasks_dir",
+            toy_tasks_dir,
+            "--text_model",
+            str(bf16_lm),
+            "--init_from",
+            str(pipeline / "stage1"),
+            "--output_dir",
+            str(out),
+            "--max_steps",
+            "3",
+            "--learning_rate",
+            "1e-2",
+            *COMMON,
+            "--bf16",
+            "true",
+            "--activation_checkpointing",
+            "false",
+            "--per_device_train_batch_size",
+            "4",
+        ],
+        config={},
+    )
     torch.manual_seed(0)  # the same projector initialisation as the model above
     train_sft(*args)
     saved = AutoModel.from_pretrained(out, dtype="auto")
@@ -223,16 +318,31 @@ def test_bf16_lm_trains_float32_projector_and_saves_bf16(pipeline, toy_tasks_dir
     start = model.multi_modal_projector.linear_1.weight.to(torch.bfloat16)
     moved = (saved.multi_modal_projector.linear_1.weight != start).float().mean()
     assert 0.5 < moved  # it trained from that initialisation (not a fresh one: compare the LM, below)
-    torch.testing.assert_close(saved.model.language_model.layers[0].mlp.down_proj.weight,
-                               model.model.language_model.layers[0].mlp.down_proj.weight, atol=0, rtol=0)
+    torch.testing.assert_close(
+        saved.model.language_model.layers[0].mlp.down_proj.weight,
+        model.model.language_model.layers[0].mlp.down_proj.weight,
+        atol=0,
+        rtol=0,
+    )
 
 
 def test_fsdp_launch_is_refused_with_the_config_to_use(toy_tasks_dir, toy_text_model, tmp_path, monkeypatch):
     """Under FSDP (version 1) the frozen bf16 LM and the float32 trainable weights cannot share flat
     parameters (torch: "Must flatten tensors with uniform dtype", seen on a GPU); DDP is the way."""
     monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
-    args = parse_stage_arguments("align", ["--tasks_dir", toy_tasks_dir, "--text_model", toy_text_model,
-                                           "--output_dir", str(tmp_path / "s2"), *SFT_COMMON], config={})  # fmt: skip
+    args = parse_stage_arguments(
+        "align",
+        [
+            "--tasks_dir",
+            toy_tasks_dir,
+            "--text_model",
+            toy_text_model,
+            "--output_dir",
+            str(tmp_path / "s2"),
+            *SFT_COMMON,
+        ],
+        config={},
+    )
     with pytest.raises(ValueError, match="do not run under FSDP.*ddp_2gpu.yaml"):
         train_sft(*args)
     assert not (tmp_path / "s2").exists()  # nothing written
@@ -241,16 +351,55 @@ def test_fsdp_launch_is_refused_with_the_config_to_use(toy_tasks_dir, toy_text_m
 
 def _sft_command(stage, out, tasks_dir, text_model, init_from, *extra):
     return [
-        "train/sft.py", "--stage", stage, "--preset", "tiny", "--tasks_dir", tasks_dir, "--text_model", text_model,
-        "--init_from", init_from, "--output_dir", str(out), "--use_cpu", "true", "--bf16", "false",
-        "--activation_checkpointing", "false", "--logging_steps", "1", "--lora_r", "8", "--lora_alpha", "16", *extra,
-    ]  # fmt: skip
+        "train/sft.py",
+        "--stage",
+        stage,
+        "--preset",
+        "tiny",
+        "--tasks_dir",
+        tasks_dir,
+        "--text_model",
+        text_model,
+        "--init_from",
+        init_from,
+        "--output_dir",
+        str(out),
+        "--use_cpu",
+        "true",
+        "--bf16",
+        "false",
+        "--activation_checkpointing",
+        "false",
+        "--logging_steps",
+        "1",
+        "--lora_r",
+        "8",
+        "--lora_alpha",
+        "16",
+        *extra,
+    ]
 
 
 def test_resume_after_kill(pipeline, toy_tasks_dir, toy_text_model, tmp_path):
     out = tmp_path / "stage2"
-    cmd = [sys.executable, *_sft_command("align", out, toy_tasks_dir, toy_text_model, str(pipeline / "stage1"),
-           "--max_steps", "40", "--save_strategy", "steps", "--save_steps", "5", "--per_device_train_batch_size", "4")]  # fmt: skip
+    cmd = [
+        sys.executable,
+        *_sft_command(
+            "align",
+            out,
+            toy_tasks_dir,
+            toy_text_model,
+            str(pipeline / "stage1"),
+            "--max_steps",
+            "40",
+            "--save_strategy",
+            "steps",
+            "--save_steps",
+            "5",
+            "--per_device_train_batch_size",
+            "4",
+        ),
+    ]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while not (out / "checkpoint-5" / "trainer_state.json").exists():
@@ -275,10 +424,33 @@ def test_two_process_ddp(pipeline, toy_tasks_dir, toy_text_model, tmp_path):
     out = tmp_path / "stage3-ddp"
     # accelerate's `--cpu` alone starts one process (several need an MPI hostfile); `--multi_gpu` with
     # `--use_cpu true` for the script starts two processes that train as DDP over gloo on the CPU
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-           "--mixed_precision", "no", "--dynamo_backend", "no",
-           *_sft_command("sft", out, toy_tasks_dir, toy_text_model, str(pipeline / "stage2"),
-                         "--num_train_epochs", "1", "--per_device_train_batch_size", "4", "--save_strategy", "no")]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        *_sft_command(
+            "sft",
+            out,
+            toy_tasks_dir,
+            toy_text_model,
+            str(pipeline / "stage2"),
+            "--num_train_epochs",
+            "1",
+            "--per_device_train_batch_size",
+            "4",
+            "--save_strategy",
+            "no",
+        ),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -294,7 +466,7 @@ def test_e2llm_train_runs_and_skips_finished_stages(toy_segments_dir, toy_tasks_
     config.write_text(f"""
 run:
   preset: tiny
-  output_dir: {tmp_path / 'run'}
+  output_dir: {tmp_path / "run"}
   segments_dir: {toy_segments_dir}
   tasks_dir: {toy_tasks_dir}
   text_model: {toy_text_model}
@@ -333,11 +505,31 @@ def test_bad_config_is_a_clear_error(tmp_path):
 
 
 def _align_args(out, steps, toy_tasks_dir, toy_text_model, init_from):
-    return parse_stage_arguments("align", [
-        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--text_model", toy_text_model, "--init_from", str(init_from),
-        "--output_dir", str(out), "--max_steps", str(steps), "--learning_rate", "1e-2", *SFT_COMMON,
-        "--save_strategy", "steps", "--save_steps", "5",
-    ], config={})  # fmt: skip
+    return parse_stage_arguments(
+        "align",
+        [
+            "--preset",
+            "tiny",
+            "--tasks_dir",
+            toy_tasks_dir,
+            "--text_model",
+            toy_text_model,
+            "--init_from",
+            str(init_from),
+            "--output_dir",
+            str(out),
+            "--max_steps",
+            str(steps),
+            "--learning_rate",
+            "1e-2",
+            *SFT_COMMON,
+            "--save_strategy",
+            "steps",
+            "--save_steps",
+            "5",
+        ],
+        config={},
+    )
 
 
 def test_resume_skips_checkpoints_a_kill_left_incomplete(pipeline, toy_tasks_dir, toy_text_model, tmp_path, capsys):
@@ -365,7 +557,10 @@ def test_resume_skips_checkpoints_a_kill_left_incomplete(pipeline, toy_tasks_dir
     train_sft(*_align_args(out, 15, toy_tasks_dir, toy_text_model, pipeline / "stage1"))
     err = capsys.readouterr().err
     assert f"warning: {out / 'checkpoint-15'}: incomplete checkpoint (model.safetensors is truncated" in err
-    assert f"warning: {out / 'checkpoint-10'}: incomplete checkpoint (no trainer_state.json); set aside as .checkpoint-10.incomplete-" in err
+    assert (
+        f"warning: {out / 'checkpoint-10'}: incomplete checkpoint (no trainer_state.json); set aside as .checkpoint-10.incomplete-"
+        in err
+    )
     assert "resuming from checkpoint-5" in err
     marker = _marker(out)
     assert marker["resumed_from"].endswith("checkpoint-5") and marker["global_step"] == 15

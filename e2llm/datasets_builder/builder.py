@@ -43,8 +43,8 @@ import numpy as np
 from ..atomic import clean_leftovers, replace_directory, temporary_sibling
 from ..configuration_e2llm import EEGPT_CHANNELS, EMOTIONS
 from ..eeg.preprocessing import PreprocessingConfig
-from ..emotions import emotion_of_label
 from ..eeg.synthetic import SYNTHETIC_PREFIX
+from ..emotions import emotion_of_label
 from .lookup import DATASET_FORMAT, SUMMARY_FILE, load_segments, read_summary
 from .pseudonyms import METHOD, Pseudonymizer, default_key_path
 from .sources import (
@@ -122,7 +122,9 @@ def fingerprint(input_dir, settings: Mapping, exclude: Sequence = ()) -> str:
     from .. import __version__
 
     h = hashlib.sha256()
-    h.update(json.dumps({"pipeline": PIPELINE_VERSION, "e2llm": __version__, "settings": settings}, sort_keys=True).encode())
+    h.update(
+        json.dumps({"pipeline": PIPELINE_VERSION, "e2llm": __version__, "settings": settings}, sort_keys=True).encode()
+    )
     for entry in _input_files(Path(input_dir), [Path(e).resolve() for e in exclude]):
         h.update(json.dumps(entry).encode())
     return h.hexdigest()[:32]
@@ -191,7 +193,9 @@ def check_build_arguments(
     if test_subjects is not None:
         subjects = [str(t).strip() for t in test_subjects]
         if split != "subject":
-            raise ValueError(f"{n('test_subjects')} applies to {given('split', 'subject')} only (got {given('split', split)})")
+            raise ValueError(
+                f"{n('test_subjects')} applies to {given('split', 'subject')} only (got {given('split', split)})"
+            )
         if not subjects or any(not t for t in subjects):
             raise ValueError(f"{n('test_subjects')} needs one or more subject names (got {list(test_subjects)!r})")
     if label_map is not None:
@@ -209,7 +213,9 @@ def check_build_arguments(
         if not lp.exists():
             raise FileNotFoundError(f"{n('labels')}: {lp}: labels file not found")
         if not lp.is_file():
-            raise ValueError(f"{n('labels')}: {lp} is a folder, not a labels file (CSV of file, onset, duration, label)")
+            raise ValueError(
+                f"{n('labels')}: {lp} is a folder, not a labels file (CSV of file, onset, duration, label)"
+            )
     if pseudonym_key is not None:
         if not pseudonymize:
             raise ValueError(f"{n('pseudonym_key')} applies with {n('pseudonymize')} only")
@@ -410,10 +416,19 @@ def build_segments(
         return names.get(name, name)
 
     check_build_arguments(
-        format=format, split=split, test_size=test_size, test_subjects=test_subjects, seed=seed, n_jobs=n_jobs,
-        labels=labels, label_map=label_map, pseudonymize=pseudonymize, pseudonym_key=pseudonym_key, out_dir=out_dir,
+        format=format,
+        split=split,
+        test_size=test_size,
+        test_subjects=test_subjects,
+        seed=seed,
+        n_jobs=n_jobs,
+        labels=labels,
+        label_map=label_map,
+        pseudonymize=pseudonymize,
+        pseudonym_key=pseudonym_key,
+        out_dir=out_dir,
         names=names,
-    )  # fmt: skip
+    )
     config = config or PreprocessingConfig()
     input_dir = Path(input_dir)
     out = Path(out_dir).resolve()
@@ -484,11 +499,11 @@ def build_segments(
         unknown = sorted(set(wanted) - set(subjects))
         if unknown:
             shown = ", ".join(subjects[:20]) + (", …" if len(subjects) > 20 else "")
-            raise ValueError(
-                f"{n('test_subjects')}: {', '.join(unknown)} not among the recordings' subjects ({shown})"
-            )
+            raise ValueError(f"{n('test_subjects')}: {', '.join(unknown)} not among the recordings' subjects ({shown})")
         if set(wanted) >= set(subjects):
-            raise ValueError(f"{n('test_subjects')}: holds out every subject ({', '.join(subjects)}); train would be empty")
+            raise ValueError(
+                f"{n('test_subjects')}: holds out every subject ({', '.join(subjects)}); train would be empty"
+            )
         held_subjects = [pseudonymizer.subject(s) for s in wanted] if pseudonymizer else wanted
 
     clean_leftovers(out)
@@ -504,7 +519,9 @@ def build_segments(
             public_source = task.options["public"]["source"]
             if "skipped" in res:
                 logger.warning("skipped %s: %s", task.source, res["skipped"])
-                skipped.append({"source": public_source, "reason": _scrub(res["skipped"], task, input_dir, pseudonymize)})
+                skipped.append(
+                    {"source": public_source, "reason": _scrub(res["skipped"], task, input_dir, pseudonymize)}
+                )
                 continue
             for k, meta in enumerate(res["rows"]):
                 rows.append(meta)
@@ -635,9 +652,7 @@ def format_summary(summary: Mapping) -> str:
     lines.append(f"recordings: {rec['used']} used of {rec['found']}")
     filled = summary["channels_filled"]["by_channel"]
     if filled:
-        lines.append(
-            "channels zero-filled (recordings): " + ", ".join(f"{ch} ({n})" for ch, n in filled.items())
-        )
+        lines.append("channels zero-filled (recordings): " + ", ".join(f"{ch} ({n})" for ch, n in filled.items()))
     else:
         lines.append("channels zero-filled: none")
     for item in rec["skipped"]:

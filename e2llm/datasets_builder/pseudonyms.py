@@ -25,9 +25,7 @@ from ..atomic import atomic_file
 
 KEY_FORMAT = "e2llm-pseudonym-key"
 KEY_SUFFIX = ".pseudonym-key.json"
-DIGITS = (
-    12  # hex digits of the HMAC kept: 48 bits, unique for any realistic number of names
-)
+DIGITS = 12  # hex digits of the HMAC kept: 48 bits, unique for any realistic number of names
 METHOD = f"HMAC-SHA256 with a secret key, first {DIGITS} hex digits"
 
 
@@ -46,9 +44,7 @@ class Pseudonymizer:
             the key file keeps so that a pseudonym can be traced back locally).
     """
 
-    def __init__(
-        self, key: bytes, subjects: dict | None = None, sources: dict | None = None
-    ):
+    def __init__(self, key: bytes, subjects: dict | None = None, sources: dict | None = None):
         if len(key) < 16:
             raise ValueError("a pseudonym key must be at least 16 bytes")
         self.key = key
@@ -76,9 +72,7 @@ class Pseudonymizer:
         except OSError:
             raise
         except Exception as err:  # noqa: BLE001 - any malformed content
-            raise ValueError(
-                f"{path}: not an e2llm pseudonym key file ({err})"
-            ) from None
+            raise ValueError(f"{path}: not an e2llm pseudonym key file ({err})") from None
 
     @classmethod
     def load_or_new(cls, path) -> Pseudonymizer:
@@ -91,9 +85,7 @@ class Pseudonymizer:
         return hashlib.sha256(b"e2llm pseudonym key id\0" + self.key).hexdigest()[:16]
 
     def _digest(self, kind: str, name: str) -> str:
-        return hmac.new(
-            self.key, f"{kind}\0{name}".encode(), hashlib.sha256
-        ).hexdigest()[:DIGITS]
+        return hmac.new(self.key, f"{kind}\0{name}".encode(), hashlib.sha256).hexdigest()[:DIGITS]
 
     def subject(self, name: str) -> str:
         """``sub-<12 hex digits>`` for a subject name."""
@@ -105,10 +97,7 @@ class Pseudonymizer:
     def source(self, relative_name: str, suffix: str = "") -> str:
         """``rec-<12 hex digits><suffix>`` for a recording's path relative to the input folder
         (``suffix``: its file type, e.g. ``.edf``, which names no one)."""
-        pseudonym = (
-            self.sources.get(relative_name)
-            or f"rec-{self._digest('source', relative_name)}{suffix}"
-        )
+        pseudonym = self.sources.get(relative_name) or f"rec-{self._digest('source', relative_name)}{suffix}"
         self.sources[relative_name] = pseudonym
         return pseudonym
 

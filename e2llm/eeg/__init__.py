@@ -19,8 +19,8 @@ from .preprocessing import (
 from .readers import (
     RECORDING_SUFFIXES,
     SEED_VII_CLIP_EMOTIONS,
-    labels_from_annotations,
     emotion_of_label,
+    labels_from_annotations,
     read_labels_csv,
     read_recording,
     read_seed_vii_labels,

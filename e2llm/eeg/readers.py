@@ -83,13 +83,26 @@ class SystemReadError(OSError):
 SYSTEM_ERRNOS = frozenset(
     e
     for e in (
-        errno.EIO, errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOMEM, errno.EMFILE,
-        errno.ENFILE, errno.EBUSY, errno.ETIMEDOUT, errno.ENXIO, errno.ENODEV,
-        getattr(errno, "EDQUOT", None), getattr(errno, "ESTALE", None), getattr(errno, "ENOLCK", None),
-        getattr(errno, "EREMOTEIO", None), getattr(errno, "ECONNRESET", None),
+        errno.EIO,
+        errno.ENOSPC,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENOMEM,
+        errno.EMFILE,
+        errno.ENFILE,
+        errno.EBUSY,
+        errno.ETIMEDOUT,
+        errno.ENXIO,
+        errno.ENODEV,
+        getattr(errno, "EDQUOT", None),
+        getattr(errno, "ESTALE", None),
+        getattr(errno, "ENOLCK", None),
+        getattr(errno, "EREMOTEIO", None),
+        getattr(errno, "ECONNRESET", None),
     )
     if e is not None
-)  # fmt: skip
+)
 
 
 def _chain(err: BaseException | None):
@@ -105,7 +118,8 @@ def is_system_error(err: BaseException | None) -> bool:
     ``MemoryError`` and ``OSError`` with an errno of :data:`SYSTEM_ERRNOS` (also when wrapped
     in another exception)."""
     return any(
-        isinstance(e, (SystemReadError, PermissionError, MemoryError)) or (isinstance(e, OSError) and e.errno in SYSTEM_ERRNOS)
+        isinstance(e, (SystemReadError, PermissionError, MemoryError))
+        or (isinstance(e, OSError) and e.errno in SYSTEM_ERRNOS)
         for e in _chain(err)
     )
 
@@ -144,7 +158,9 @@ def _guarded_read_segment(self, *args, **kwargs):
         return type(self)._read_segment(self, *args, **kwargs)
     except Exception as err:
         source = getattr(self, "_e2llm_source", None) or (self.filenames[0] if self.filenames else "recording")
-        raise reading_error(source, getattr(self, "_e2llm_kind", "EEG"), err, "cannot read the samples of this") from err
+        raise reading_error(
+            source, getattr(self, "_e2llm_kind", "EEG"), err, "cannot read the samples of this"
+        ) from err
 
 
 def read_recording(
@@ -193,9 +209,7 @@ def read_recording(
         raise reading_error(path, "EEG", err) from err
     suffix = _suffix(path)
     if suffix not in _READERS:
-        raise EEGReadError(
-            f"{path}: unknown EEG file type '{path.suffix}' (readable: {', '.join(RECORDING_SUFFIXES)})"
-        )
+        raise EEGReadError(f"{path}: unknown EEG file type '{path.suffix}' (readable: {', '.join(RECORDING_SUFFIXES)})")
     kind, reader = _READERS[suffix]
     kwargs: dict = {"preload": False}
     if suffix == ".cnt":
@@ -262,7 +276,9 @@ def _check_not_truncated(path: Path, suffix: str, raw: mne.io.BaseRaw) -> None:
             return
         if n_records > 0:
             expected = 256 * (n_signals + 1) + n_records * per_record * (2 if suffix == ".edf" else 3)
-            _require_size(path, path, expected, f"{suffix[1:].upper()} file", f"the header announces {n_records} records")
+            _require_size(
+                path, path, expected, f"{suffix[1:].upper()} file", f"the header announces {n_records} records"
+            )
     elif suffix == ".gdf":
         extras = raw._raw_extras[0]
         n_records, per_record = int(extras.get("n_records", -1)), int(extras.get("bytes_tot", 0) or 0)
@@ -281,12 +297,14 @@ def _check_not_truncated(path: Path, suffix: str, raw: mne.io.BaseRaw) -> None:
             size = data_file.stat().st_size
             if size % (width * len(raw.ch_names)):
                 raise _truncated(
-                    path, f"BrainVision data file {data_file.name} ({size} bytes is not a whole number of "
+                    path,
+                    f"BrainVision data file {data_file.name} ({size} bytes is not a whole number of "
                     f"{len(raw.ch_names)}-channel samples)",
                 )
         if len(raw.annotations) and raw.annotations.onset.max() > raw.times[-1] + 1.0 / raw.info["sfreq"]:
             raise _truncated(
-                path, f"BrainVision data: markers at up to {raw.annotations.onset.max():.1f} s but the data ends "
+                path,
+                f"BrainVision data: markers at up to {raw.annotations.onset.max():.1f} s but the data ends "
                 f"at {raw.times[-1]:.1f} s",
             )
     elif suffix == ".set":
@@ -295,14 +313,24 @@ def _check_not_truncated(path: Path, suffix: str, raw: mne.io.BaseRaw) -> None:
             data_file = Path(raw.filenames[0])
             n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
             expected = 4 * n_channels * raw.n_times  # float32, channels × samples (× epochs)
-            _require_size(path, data_file, expected, f"EEGLAB data file {data_file.name}",
-                          f"the .set announces {n_channels} channels × {raw.n_times} samples")  # fmt: skip
+            _require_size(
+                path,
+                data_file,
+                expected,
+                f"EEGLAB data file {data_file.name}",
+                f"the .set announces {n_channels} channels × {raw.n_times} samples",
+            )
     elif suffix == ".cnt":
         extras = raw._raw_extras[0]
         n_channels, n_bytes = int(extras["orig_nchan"]), int(extras["n_bytes"])
         expected = 900 + 75 * n_channels + int(extras["n_samples"]) * n_channels * n_bytes
-        _require_size(path, path, expected, "Neuroscan CNT file",
-                      f"the header announces {extras['n_samples']} samples of {n_channels} channels")  # fmt: skip
+        _require_size(
+            path,
+            path,
+            expected,
+            "Neuroscan CNT file",
+            f"the header announces {extras['n_samples']} samples of {n_channels} channels",
+        )
     elif suffix == ".fif":
         for part in raw.filenames or ():  # the parts of a split recording (the first is checked already)
             if part and Path(part).resolve() != path.resolve():
@@ -333,7 +361,8 @@ def _check_complete_before_reading(path: Path, suffix: str) -> None:
         expected = event_table + 9 + max(table_size, 0)  # the event table: a 9-byte header, then its events
         if actual < expected:
             raise _truncated(
-                path, f"Neuroscan CNT file ({actual} bytes; the header puts the event table at byte {event_table}, "
+                path,
+                f"Neuroscan CNT file ({actual} bytes; the header puts the event table at byte {event_table}, "
                 f"ending at byte {expected})",
             )
 
@@ -539,7 +568,9 @@ def read_seed_vii_labels(input_dir) -> tuple[tuple[str, ...], str]:
             for (c, v), p in zip(cells, parsed):
                 if p is None:
                     cell = openpyxl.utils.get_column_letter(c) + str(r)
-                    raise ValueError(f"{path}: cell {cell}: unknown emotion {v!r} (expected one of {', '.join(EMOTIONS)})")
+                    raise ValueError(
+                        f"{path}: cell {cell}: unknown emotion {v!r} (expected one of {', '.join(EMOTIONS)})"
+                    )
             if len(parsed) != SEED_VII_CLIPS_PER_SESSION:
                 raise ValueError(f"{path}: row {r} has {len(parsed)} emotions; expected {SEED_VII_CLIPS_PER_SESSION}")
             sessions.append(parsed)
@@ -634,7 +665,9 @@ def seed_vii_clip_spans(
         elif raw.info["meas_date"] is not None:
             start = raw.info["meas_date"].time()
         else:
-            raise RecordingError(f"{source}: the recording's start time is unknown, so {trigger_file} cannot be aligned")
+            raise RecordingError(
+                f"{source}: the recording's start time is unknown, so {trigger_file} cannot be aligned"
+            )
         onsets = read_trigger_csv(trigger_file, start)
         origin = Path(trigger_file).name
     if len(onsets) != n_needed or np.any(np.diff(onsets) <= 0) or onsets[0] < 0:

@@ -69,7 +69,14 @@ SYNTHETIC_PREFIX = "SYNTHETIC DATA — "
 def is_synthetic_description(description: str | None) -> bool:
     """Whether a dataset description says its data are synthetic (it starts with ``SYNTHETIC_PREFIX``)."""
     return bool(description) and description.startswith(SYNTHETIC_PREFIX)
-BANDS: dict[str, tuple[float, float]] = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (14.0, 30.0), "gamma": (30.0, 45.0)}
+
+
+BANDS: dict[str, tuple[float, float]] = {
+    "theta": (4.0, 8.0),
+    "alpha": (8.0, 13.0),
+    "beta": (14.0, 30.0),
+    "gamma": (30.0, 45.0),
+}
 # Scalp regions: centre (x: left − / right +, y: posterior − / anterior +) on a unit head.
 REGIONS: dict[str, tuple[float, float]] = {
     "frontal_left": (-0.45, 0.7),
@@ -90,24 +97,46 @@ _BAND_BASE: dict[str, tuple[float, dict[str, float]]] = {
 }
 # Log-amplitude effect of each emotion on (band, region) pairs; neutral is the baseline.
 EMOTION_SIGNATURES: dict[str, dict[tuple[str, str], float]] = {
-    "happy": {("alpha", "frontal_left"): -1.4, ("gamma", "temporal_left"): 1.26, ("gamma", "temporal_right"): 1.26,
-              ("beta", "frontal_mid"): 0.56},
+    "happy": {
+        ("alpha", "frontal_left"): -1.4,
+        ("gamma", "temporal_left"): 1.26,
+        ("gamma", "temporal_right"): 1.26,
+        ("beta", "frontal_mid"): 0.56,
+    },
     "surprise": {("theta", "frontal_mid"): 1.4, ("alpha", "occipital"): -0.98, ("gamma", "frontal_mid"): 1.12},
     "neutral": {},
     "disgust": {("theta", "central"): 1.26, ("gamma", "temporal_right"): 1.4, ("alpha", "frontal_right"): -0.98},
     "fear": {("beta", "parietal"): 1.4, ("alpha", "occipital"): -1.4, ("gamma", "parietal"): 0.84},
     "sad": {("alpha", "occipital"): 1.4, ("alpha", "frontal_right"): -1.12, ("beta", "central"): -1.12},
-    "anger": {("beta", "frontal_left"): 1.26, ("beta", "frontal_right"): 1.26, ("alpha", "frontal_left"): -1.12,
-              ("theta", "temporal_left"): 0.84},
-}  # fmt: skip
+    "anger": {
+        ("beta", "frontal_left"): 1.26,
+        ("beta", "frontal_right"): 1.26,
+        ("alpha", "frontal_left"): -1.12,
+        ("theta", "temporal_left"): 0.84,
+    },
+}
 
 _SHARED = 0.7  # fraction of each rhythm's amplitude shared within a region
 
 
 def channel_positions(channel_names: Sequence[str]) -> np.ndarray:
     """Approximate 2-D scalp positions (x: left − / right +, y: posterior − / anterior +) from 10-10 names."""
-    rows = {"FP": 1.0, "AF": 0.82, "F": 0.62, "FT": 0.42, "FC": 0.42, "T": 0.2, "C": 0.2, "TP": 0.0, "CP": 0.0,
-            "P": -0.22, "PO": -0.45, "O": -0.68, "CB": -0.8, "I": -0.85}  # fmt: skip
+    rows = {
+        "FP": 1.0,
+        "AF": 0.82,
+        "F": 0.62,
+        "FT": 0.42,
+        "FC": 0.42,
+        "T": 0.2,
+        "C": 0.2,
+        "TP": 0.0,
+        "CP": 0.0,
+        "P": -0.22,
+        "PO": -0.45,
+        "O": -0.68,
+        "CB": -0.8,
+        "I": -0.85,
+    }
     out = np.zeros((len(channel_names), 2))
     for i, name in enumerate(channel_names):
         name = name.upper()
@@ -151,9 +180,7 @@ def signature_matrix() -> np.ndarray:
     return out
 
 
-def make_subject_profile(
-    rng: np.random.Generator, n_channels: int = 62, *, variability: float = 1.0
-) -> SubjectProfile:
+def make_subject_profile(rng: np.random.Generator, n_channels: int = 62, *, variability: float = 1.0) -> SubjectProfile:
     """Draw a subject: alpha peak 9–11.5 Hz, channel gains, band offsets, signature gain and perturbation."""
     base = signature_matrix()
     return SubjectProfile(
@@ -277,7 +304,9 @@ def synthesize_eeg(
     for b, gain in enumerate(shapes, start=1):
         coef = np.concatenate([_spectral_coefficients(rng, n_reg, gain), _spectral_coefficients(rng, n_reg, env_gain)])
         pair = sp_fft.irfft(coef, n=n_times, axis=-1)
-        src[b] = pair[:n_reg] * _unit_scale(gain, n_times) * (1.0 + 0.25 * pair[n_reg:] * _unit_scale(env_gain, n_times))
+        src[b] = (
+            pair[:n_reg] * _unit_scale(gain, n_times) * (1.0 + 0.25 * pair[n_reg:] * _unit_scale(env_gain, n_times))
+        )
     x += _mix(mix, src[0]) * np.float32(8.0 * 0.5)
     if n_blocks == 1:
         for b in range(len(BANDS)):
@@ -297,7 +326,9 @@ def synthesize_eeg(
             own_b += _SHARED * _mix(mix, src[b + 1])
             x += amp * own_b
             del amp, own_b
-    gain = subject.channel_gain * np.exp(rng.normal(0.0, channel_jitter, n_ch)) if channel_jitter else subject.channel_gain
+    gain = (
+        subject.channel_gain * np.exp(rng.normal(0.0, channel_jitter, n_ch)) if channel_jitter else subject.channel_gain
+    )
     x *= gain.astype(np.float32)[:, None]
 
     if blinks:
@@ -339,8 +370,9 @@ def synthetic_raw(
     n_times = int(round(duration * sfreq))
     n_blocks = max(1, int(round(duration / clip_seconds)))
     emotions = [EMOTIONS[k % len(EMOTIONS)] for k in range(n_blocks)]
-    data = synthesize_eeg(n_times, sfreq, emotions, subject, rng, channel_names=channel_names,
-                          blinks=blinks, line_noise=line_noise)  # fmt: skip
+    data = synthesize_eeg(
+        n_times, sfreq, emotions, subject, rng, channel_names=channel_names, blinks=blinks, line_noise=line_noise
+    )
     info = mne.create_info(list(channel_names), sfreq, "eeg")
     raw = mne.io.RawArray(data.astype(np.float64) * 1e-6, info, verbose="error")
     block = duration / n_blocks
@@ -398,8 +430,9 @@ def write_synthetic_seed_vii(
     for s in range(1, n_subjects + 1):
         subject = make_subject_profile(rng, len(SEED_VII_CHANNELS))
         arrays = {
-            str(clip): synthesize_eeg(n_times, sfreq, emotion, subject, rng, blinks=blinks, line_noise=line_noise,
-                                      strength=strength)  # fmt: skip
+            str(clip): synthesize_eeg(
+                n_times, sfreq, emotion, subject, rng, blinks=blinks, line_noise=line_noise, strength=strength
+            )
             for clip, emotion in enumerate(SEED_VII_CLIP_EMOTIONS, start=1)
         }
         scipy.io.savemat(tmp / "EEG_preprocessed" / f"{s}.mat", arrays, do_compression=False)
@@ -417,10 +450,18 @@ def write_synthetic_seed_vii(
         book.active.append([name])
     book.save(tmp / SEED_VII_CHANNEL_FILE)
 
-    settings = {"n_subjects": n_subjects, "clip_seconds": clip_seconds, "seed": seed, "blinks": blinks,
-                "line_noise": line_noise, "strength": strength, "sfreq": sfreq}  # fmt: skip
+    settings = {
+        "n_subjects": n_subjects,
+        "clip_seconds": clip_seconds,
+        "seed": seed,
+        "blinks": blinks,
+        "line_noise": line_noise,
+        "strength": strength,
+        "sfreq": sfreq,
+    }
     (tmp / SYNTHETIC_MARKER).write_text(
-        SYNTHETIC_PREFIX + "generated by e2llm.eeg.synthetic.write_synthetic_seed_vii; not recorded from any person.\n"
+        SYNTHETIC_PREFIX
+        + "generated by e2llm.eeg.synthetic.write_synthetic_seed_vii; not recorded from any person.\n"
         + json.dumps(settings, indent=2)
         + "\n"
     )

@@ -100,7 +100,9 @@ def _device_and_eeg_dtype(model) -> tuple[torch.device, torch.dtype]:
 
 def prompt_lengths(processor, conversations: Sequence[Sequence[dict]]) -> list[int]:
     """Token count of each conversation's generation prompt (EEG placeholders included)."""
-    rendered = processor.apply_chat_template([list(c) for c in conversations], add_generation_prompt=True, tokenize=False)
+    rendered = processor.apply_chat_template(
+        [list(c) for c in conversations], add_generation_prompt=True, tokenize=False
+    )
     expanded = [processor.expand_eeg_markers(text) for text in rendered]
     return [len(ids) for ids in processor.tokenizer(expanded, add_special_tokens=False)["input_ids"]]
 
@@ -160,7 +162,9 @@ def generate_responses(
             for i in batch:  # read here, batch by batch: ``eeg`` may load lazily
                 sample_segments = list(eeg[i])
                 if count_eeg_parts(conversations[i]) != len(sample_segments):
-                    raise ValueError(f"sample {i}: {count_eeg_parts(conversations[i])} EEG parts but {len(sample_segments)} segments")
+                    raise ValueError(
+                        f"sample {i}: {count_eeg_parts(conversations[i])} EEG parts but {len(sample_segments)} segments"
+                    )
                 segments.extend(sample_segments)
                 if eeg_channel_mask is not None:
                     masks.extend(eeg_channel_mask[i])

@@ -27,7 +27,11 @@ from .scoring import compute_metrics, read_generations
 
 REASONING_TASKS: tuple[str, ...] = TASKS[1:]  # scored by accuracy; IED by balanced accuracy
 TASK_TITLES = {"ied": "IED", "epc": "EPC", "ess": "ESS", "eim": "EIM", "esr": "ESR"}
-IED_SUMMARY_ROWS = (("balanced_accuracy", "Balanced Accuracy"), ("cohen_kappa", "Cohen's Kappa"), ("weighted_f1", "Weighted F1-score"))
+IED_SUMMARY_ROWS = (
+    ("balanced_accuracy", "Balanced Accuracy"),
+    ("cohen_kappa", "Cohen's Kappa"),
+    ("weighted_f1", "Weighted F1-score"),
+)
 PLOT_FILES = ("ied_confusion_matrix.png", "ied_per_class_accuracy.png", "task_accuracy.png")
 
 
@@ -148,8 +152,15 @@ def plot_confusion_matrix(confusion: Mapping, path: str | os.PathLike, title: st
     for i in range(counts.shape[0]):
         for j in range(counts.shape[1]):
             if counts[i, j]:
-                ax.text(j, i, str(int(counts[i, j])), ha="center", va="center", fontsize=8,
-                        color="white" if fractions[i, j] > 0.6 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(int(counts[i, j])),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if fractions[i, j] > 0.6 else "black",
+                )
     path = Path(path)
     _save(fig, path)
     return path
@@ -185,11 +196,18 @@ def _grouped_bars(ax, groups: Sequence[str], series: Sequence[tuple[str, Sequenc
     x = np.arange(len(groups))
     for k, (name, values) in enumerate(series):
         heights = [0.0 if v is None else 100 * v for v in values]
-        bars = ax.bar(x - 0.4 + width * (k + 0.5), heights, width, label=name, color=None if colors is None else colors[k])
+        bars = ax.bar(
+            x - 0.4 + width * (k + 0.5), heights, width, label=name, color=None if colors is None else colors[k]
+        )
         for bar, v in zip(bars, values):
             if v is not None:
-                ax.annotate(f"{100 * v:.1f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                            ha="center", va="bottom", fontsize=7)
+                ax.annotate(
+                    f"{100 * v:.1f}",
+                    (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                )
     ax.set_xticks(x, groups)
     ax.set_ylim(0, 118)
     ax.set_ylabel("accuracy (%)")
@@ -204,7 +222,9 @@ def _task_groups() -> list[str]:
     return ["IED\n(balanced acc.)"] + [TASK_TITLES[t] for t in REASONING_TASKS]
 
 
-def plot_task_accuracy(metrics: Mapping, path: str | os.PathLike, name: str = "model", title: str = "Accuracy per task") -> Path:
+def plot_task_accuracy(
+    metrics: Mapping, path: str | os.PathLike, name: str = "model", title: str = "Accuracy per task"
+) -> Path:
     """The run's score per task (IED: balanced accuracy) beside the random baseline."""
     from matplotlib.figure import Figure
 
@@ -212,7 +232,9 @@ def plot_task_accuracy(metrics: Mapping, path: str | os.PathLike, name: str = "m
     random_values = [rnd["ied"]["balanced_accuracy"]] + [rnd[t]["accuracy"] for t in REASONING_TASKS]
     fig = Figure(figsize=(8, 4.5))
     ax = fig.subplots()
-    _grouped_bars(ax, _task_groups(), [(name, _task_values(metrics)), ("random", random_values)], colors=["tab:blue", "lightgray"])
+    _grouped_bars(
+        ax, _task_groups(), [(name, _task_values(metrics)), ("random", random_values)], colors=["tab:blue", "lightgray"]
+    )
     ax.set_title(title)
     ax.legend(loc="upper center", ncol=2, fontsize=8)
     path = Path(path)

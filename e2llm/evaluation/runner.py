@@ -41,8 +41,8 @@ from pathlib import Path
 
 from ..atomic import write_text_atomic
 from ..paths import check_model_location
-from .generation import chat_messages, generate_responses, greedy_generation_config, neutralize_markers, segment_ids_of
 from ..tasks.rules import TASKS
+from .generation import chat_messages, generate_responses, greedy_generation_config, neutralize_markers, segment_ids_of
 from .report import write_report
 from .scoring import _repair_tail, compute_metrics, read_generations
 
@@ -204,7 +204,11 @@ class FileHashes:
 
         def wanted(p: Path) -> bool:
             parts = p.relative_to(root).parts
-            return p.is_file() and not any(x.startswith(".") for x in parts) and not parts[-1].startswith(("cache-", "tmp"))
+            return (
+                p.is_file()
+                and not any(x.startswith(".") for x in parts)
+                and not parts[-1].startswith(("cache-", "tmp"))
+            )
 
         return self.files(root, [p for p in root.rglob("*") if wanted(p)])
 
@@ -225,7 +229,11 @@ def weights_fingerprint(model, loaded_from: str | None, hashes: FileHashes) -> s
     if loaded_from is not None:
         folder = Path(loaded_from)
         if folder.is_dir():
-            files = [p for p in folder.iterdir() if p.is_file() and (p.name in MODEL_FILES or p.name.endswith(WEIGHT_SUFFIXES))]
+            files = [
+                p
+                for p in folder.iterdir()
+                if p.is_file() and (p.name in MODEL_FILES or p.name.endswith(WEIGHT_SUFFIXES))
+            ]
             if any(p.name.endswith(WEIGHT_SUFFIXES) for p in files):
                 return "files:" + hashes.files(folder, files)
         commit = getattr(getattr(model, "config", None), "_commit_hash", None)
@@ -250,15 +258,17 @@ def processor_fingerprint(processor) -> str:
         settings = processor.to_dict()
     except (AttributeError, TypeError, ValueError):  # a processor-like object without one
         settings = {}
-    return _sha256_json({
-        "processor": settings,
-        "chat_template": getattr(processor, "chat_template", None),
-        "tokenizer_chat_template": getattr(tokenizer, "chat_template", None),
-        "tokenizer": backend.to_str() if backend is not None else sorted(tokenizer.get_vocab().items()),
-        "special": getattr(tokenizer, "all_special_tokens", None),
-        "padding_side": getattr(tokenizer, "padding_side", None),
-        "class": type(tokenizer).__name__,
-    })  # fmt: skip
+    return _sha256_json(
+        {
+            "processor": settings,
+            "chat_template": getattr(processor, "chat_template", None),
+            "tokenizer_chat_template": getattr(tokenizer, "chat_template", None),
+            "tokenizer": backend.to_str() if backend is not None else sorted(tokenizer.get_vocab().items()),
+            "special": getattr(tokenizer, "all_special_tokens", None),
+            "padding_side": getattr(tokenizer, "padding_side", None),
+            "class": type(tokenizer).__name__,
+        }
+    )
 
 
 def _segments_fingerprint(lookup, segments_dir: Path | None, samples: Sequence[_Sample], hashes: FileHashes) -> str:
@@ -277,14 +287,27 @@ def _segments_fingerprint(lookup, segments_dir: Path | None, samples: Sequence[_
     return "segments:" + digest.hexdigest()
 
 
-def run_key(model, processor, loaded_from: str | None, *, tasks_dir: Path, lookup, segments_dir: Path | None,
-            samples: Sequence[_Sample], max_new_tokens, batch_size: int, hashes: FileHashes) -> dict:  # fmt: skip
+def run_key(
+    model,
+    processor,
+    loaded_from: str | None,
+    *,
+    tasks_dir: Path,
+    lookup,
+    segments_dir: Path | None,
+    samples: Sequence[_Sample],
+    max_new_tokens,
+    batch_size: int,
+    hashes: FileHashes,
+) -> dict:
     """What a generation depends on, each as a short value or a content hash: generations made
     under another key are not reused."""
     first = next(model.parameters())
     generation = {
         "greedy": _without_version(greedy_generation_config(model, processor, 1).to_dict()),
-        "model": _without_version(model.generation_config.to_dict()) if getattr(model, "generation_config", None) else None,
+        "model": _without_version(model.generation_config.to_dict())
+        if getattr(model, "generation_config", None)
+        else None,
     }
     return {
         "weights": weights_fingerprint(model, loaded_from, hashes),
@@ -321,8 +344,10 @@ def _start_or_resume(out: Path, previous: dict, settings: dict, key: dict, hashe
             differ = ", ".join(k for k in names if previous["key"].get(k) != key.get(k))
         else:
             differ = "settings not recorded (an older run.json)" if previous else "no run.json"
-        print(f"warning: {out}: its generations were made with other {differ}; discarding them and starting afresh",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"warning: {out}: its generations were made with other {differ}; discarding them and starting afresh",
+            file=sys.stderr,
+        )
         for name in (GENERATIONS_FILE, METRICS_FILE, "report.md"):
             (out / name).unlink(missing_ok=True)
     write_text_atomic(run_file, json.dumps({**settings, "key": key, "file_hashes": hashes.cache}, indent=2) + "\n")
@@ -409,7 +434,12 @@ def _generate_single_turn(model, processor, lookup, samples, *, batch_size, max_
     ids = [segment_ids_of(s.messages[:-1]) for s in samples]
 
     def on_batch(indices, texts):
-        write([_record(samples[i], _render(processor, conversations[i]), text, parse_answer) for i, text in zip(indices, texts)])
+        write(
+            [
+                _record(samples[i], _render(processor, conversations[i]), text, parse_answer)
+                for i, text in zip(indices, texts)
+            ]
+        )
 
     generate_responses(
         model,
@@ -449,7 +479,8 @@ def _generate_esr(model, processor, lookup, samples, *, batch_size, budgets, wri
             max_new_tokens=budgets[0],
         )
         t2 = [
-            t1[i] + [{"role": "assistant", "content": [{"type": "text", "text": neutralize_markers(answer, processor)}]}]
+            t1[i]
+            + [{"role": "assistant", "content": [{"type": "text", "text": neutralize_markers(answer, processor)}]}]
             + chat_messages(samples[i].messages[2:3])
             for i, answer in zip(chunk, first)
         ]
@@ -537,17 +568,33 @@ def evaluate_model(
     out.mkdir(parents=True, exist_ok=True)
     previous = _read_run_file(out)
     hashes = FileHashes(previous.get("file_hashes"))
-    key = run_key(model, processor, model_name if loaded_here else None, tasks_dir=tasks_dir, lookup=lookup,
-                  segments_dir=segments_dir, samples=samples, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                  hashes=hashes)  # fmt: skip
-    settings = {"model": model_name, "data": str(tasks_dir), "max_new_tokens": max_new_tokens or "auto", "splits": list(splits)}
+    key = run_key(
+        model,
+        processor,
+        model_name if loaded_here else None,
+        tasks_dir=tasks_dir,
+        lookup=lookup,
+        segments_dir=segments_dir,
+        samples=samples,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        hashes=hashes,
+    )
+    settings = {
+        "model": model_name,
+        "data": str(tasks_dir),
+        "max_new_tokens": max_new_tokens or "auto",
+        "splits": list(splits),
+    }
     _start_or_resume(out, previous, settings, key, hashes)
     generations = out / GENERATIONS_FILE
     _repair_tail(generations)
     done = read_generations(generations)
     pending = [s for s in samples if s.key not in done]
 
-    bar = tqdm(total=len(samples), initial=len(samples) - len(pending), desc="evaluate", unit="sample", disable=not progress)
+    bar = tqdm(
+        total=len(samples), initial=len(samples) - len(pending), desc="evaluate", unit="sample", disable=not progress
+    )
     with open(generations, "a", encoding="utf-8") as sink:
 
         def write(records):
@@ -567,11 +614,27 @@ def evaluate_model(
             bar.set_postfix_str(f"{task} ({split})")
             if task == "esr":
                 budgets = (_budget(processor, group, max_new_tokens, 1), _budget(processor, group, max_new_tokens, 3))
-                _generate_esr(model, processor, lookup, todo, batch_size=batch_size, budgets=budgets, write=write, parse_answer=parse_answer)
+                _generate_esr(
+                    model,
+                    processor,
+                    lookup,
+                    todo,
+                    batch_size=batch_size,
+                    budgets=budgets,
+                    write=write,
+                    parse_answer=parse_answer,
+                )
             else:
                 budget = _budget(processor, group, max_new_tokens, -1)
                 _generate_single_turn(
-                    model, processor, lookup, todo, batch_size=batch_size, max_new_tokens=budget, write=write, parse_answer=parse_answer
+                    model,
+                    processor,
+                    lookup,
+                    todo,
+                    batch_size=batch_size,
+                    max_new_tokens=budget,
+                    write=write,
+                    parse_answer=parse_answer,
                 )
     bar.close()
 
@@ -587,7 +650,6 @@ def evaluate_model(
     metrics["model"] = model_name
     metrics["data"] = str(tasks_dir)
     write_text_atomic(out / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
-
 
     write_report(out, metrics=metrics, confusion=confusion, plots=plots)
     return metrics

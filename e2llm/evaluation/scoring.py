@@ -16,6 +16,7 @@ from pathlib import Path
 from ..tasks.rules import TASKS
 from .metric import METRIC_PATH
 
+
 def read_generations(path: str | os.PathLike) -> dict[tuple[str, str], dict]:
     """The records of a ``generations.jsonl``, keyed by ``(split, id)``; a last line cut short by
     an interruption is ignored."""

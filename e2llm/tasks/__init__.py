@@ -11,7 +11,15 @@
 """
 
 from .builders import SegmentIndex, build_eim, build_epc, build_esr, build_ess, build_ied, esr_scenarios
-from .dataset import SPLITS, build_task_datasets, build_task_samples, format_counts, load_segment_indexes, load_task_datasets, task_counts
+from .dataset import (
+    SPLITS,
+    build_task_datasets,
+    build_task_samples,
+    format_counts,
+    load_segment_indexes,
+    load_task_datasets,
+    task_counts,
+)
 from .messages import esr_turns, message_text, prompt_messages, reference_answer, segment_ids_of
 from .parsing import (
     INVALID,

@@ -248,8 +248,10 @@ def segment_lines(rng, emotions: Sequence[str], cot: bool, name: str = "Segment"
     right after the question, instead of only at the reasoning line after the three descriptions
     (a 135M LM trained for 96 steps answered EIM questions in ESS's layout when both began alike)."""
     if cot:
-        return [f"{name} ({o}): {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
-                for o, e in zip(OPTIONS, emotions)]  # fmt: skip
+        return [
+            f"{name} ({o}): {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
+            for o, e in zip(OPTIONS, emotions)
+        ]
     return [f"{name} ({o}): {e}" for o, e in zip(OPTIONS, emotions)]
 
 
@@ -308,8 +310,10 @@ def build_epc(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
     if equal:
         cyclers["equal"] = _Cycler([(e, e) for e in equal], rng, "EPC")
     if n and not cyclers:
-        raise ValueError(f"split {index.name!r} cannot supply EPC samples: it needs two emotions of different "
-                         "happiness or two segments of one emotion")
+        raise ValueError(
+            f"split {index.name!r} cannot supply EPC samples: it needs two emotions of different "
+            "happiness or two segments of one emotion"
+        )
     answers = _Cycler([a for a in EPC_ANSWERS if a in cyclers], rng, "EPC") if cyclers else None
     pools = _Pools(index, rng)
     out = []
@@ -322,8 +326,10 @@ def build_epc(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         question = rng.choice(templates.EPC_QUESTIONS) + rng.choice(templates.EPC_ANSWER_HINTS)
         lines = []
         if cot:
-            lines = [f"Individual {k}: {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
-                     for k, e in enumerate(emotions, start=1)]  # fmt: skip
+            lines = [
+                f"Individual {k}: {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
+                for k, e in enumerate(emotions, start=1)
+            ]
             lines.append(_EPC_REASON[answer])
         reply = "\n".join(lines + [rules.conclusion("epc", answer)])
         messages = [_user(question, sids), _assistant(reply)]
@@ -340,12 +346,16 @@ def build_ess(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
     rng = task_rng(seed, index.name, "ess")
     have = index.available()
     # "most x" needs two other emotions; "least x" two segments of x and one other emotion
-    feasible = {x: [p for p, ok in (("most", len(have) >= 3), ("least", index.count(x) >= 2 and len(have) >= 2)) if ok]
-                for x in have}
+    feasible = {
+        x: [p for p, ok in (("most", len(have) >= 3), ("least", index.count(x) >= 2 and len(have) >= 2)) if ok]
+        for x in have
+    }
     targets = [x for x in have if feasible[x]]
     if n and not targets:
-        raise ValueError(f"split {index.name!r} cannot supply ESS samples: it needs at least three emotions, "
-                         "or two emotions with two segments of one of them")
+        raise ValueError(
+            f"split {index.name!r} cannot supply ESS samples: it needs at least three emotions, "
+            "or two emotions with two segments of one of them"
+        )
     target_cycler = _Cycler(targets, rng, "ESS") if targets else None
     polarities = _Cycler(("most", "most", "least"), rng, "ESS")
     positions = _Cycler(range(3), rng, "ESS")
@@ -405,8 +415,10 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         if cot:  # describe the segments; per situation its emotion and that segment's letter
             nouns = templates.EMOTION_NOUNS
             lines = segment_lines(rng, emotions, True, name="Recording")
-            steps = [f"situation {k}{' suggests' if k == 1 else ''} {nouns[e]} ({OPTIONS[emotions.index(e)]})"
-                     for k, e in enumerate(scen_emotions, start=1)]  # fmt: skip
+            steps = [
+                f"situation {k}{' suggests' if k == 1 else ''} {nouns[e]} ({OPTIONS[emotions.index(e)]})"
+                for k, e in enumerate(scen_emotions, start=1)
+            ]
             summary = ", ".join(steps)
             lines.append(summary[0].upper() + summary[1:] + ".")
         reply = "\n".join(lines + [rules.conclusion("eim", answer)])
@@ -417,8 +429,12 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
 
 def esr_scenarios() -> list[tuple[str, str, str]]:
     """Every ESR scenario text of the bank as ``(emotion, text, cue)`` (210 distinct texts)."""
-    return [(e, t.format(filler), cue) for e, entries in templates.ESR_SCENARIOS.items()
-            for t, fillers, cue in entries for filler in fillers]
+    return [
+        (e, t.format(filler), cue)
+        for e, entries in templates.ESR_SCENARIOS.items()
+        for t, fillers, cue in entries
+        for filler in fillers
+    ]
 
 
 def build_esr(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -> list[dict]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..configuration_e2llm import EMOTIONS
 from ..eeg.synthetic import SYNTHETIC_PREFIX, is_synthetic_description
-from .builders import BUILDERS, SegmentIndex, task_rng, build_esr, build_ied
+from .builders import BUILDERS, SegmentIndex, build_esr, build_ied, task_rng
 from .rules import MULTI_TASKS, TASKS, TRAIN_TASKS
 
 # 2: a verdict on each option; 3: the segments described first, then the reasoning; 4: short
@@ -87,8 +87,9 @@ def load_segment_indexes(segments, train_split: str = "train", test_split: str =
             raise FileNotFoundError(f"no segments dataset at {path}")
         segments = load_from_disk(str(path))
         if not isinstance(segments, DatasetDict):
-            raise ValueError(f"{path} holds a single Dataset; expected a DatasetDict with splits "
-                             f"{train_split!r} and {test_split!r}")
+            raise ValueError(
+                f"{path} holds a single Dataset; expected a DatasetDict with splits {train_split!r} and {test_split!r}"
+            )
     for split in (train_split, test_split):
         if split not in segments:
             raise ValueError(f"the segments dataset has no split {split!r} (it has {sorted(segments)})")
@@ -96,8 +97,9 @@ def load_segment_indexes(segments, train_split: str = "train", test_split: str =
     test = SegmentIndex.from_dataset(segments[test_split], name="test")
     overlap = set(train.ids) & set(test.ids)
     if overlap:
-        raise ValueError(f"{len(overlap)} segment id(s) are in both {train_split!r} and {test_split!r}, "
-                         f"e.g. {sorted(overlap)[0]!r}")
+        raise ValueError(
+            f"{len(overlap)} segment id(s) are in both {train_split!r} and {test_split!r}, e.g. {sorted(overlap)[0]!r}"
+        )
     description = segments[train_split].info.description or ""
     return train, test, description, (str(path) if path else None)
 
@@ -121,11 +123,16 @@ def build_task_samples(
         n_test_ied = _check_count("n_test_ied", n_test_ied)
     if n_train_sft > n_train:
         raise ValueError(f"n_train_sft ({n_train_sft}) exceeds n_train ({n_train}): it is a subset of train")
-    by_task = {t: BUILDERS[t](train, k, cot=cot, seed=seed) if k else []
-               for t, k in _split_evenly(n_train, TRAIN_TASKS).items()}
+    by_task = {
+        t: BUILDERS[t](train, k, cot=cot, seed=seed) if k else []
+        for t, k in _split_evenly(n_train, TRAIN_TASKS).items()
+    }
     sft_quota = _split_evenly(n_train_sft, TRAIN_TASKS)
-    sft_ids = {s["id"] for t in TRAIN_TASKS
-               for s in _stratified_subset(by_task[t], sft_quota[t], task_rng(seed, "train_sft", t))}
+    sft_ids = {
+        s["id"]
+        for t in TRAIN_TASKS
+        for s in _stratified_subset(by_task[t], sft_quota[t], task_rng(seed, "train_sft", t))
+    }
     train_samples = [s for t in TRAIN_TASKS for s in by_task[t]]
     task_rng(seed, "train", "order").shuffle(train_samples)
     if n_test_ied is None:
@@ -133,8 +140,9 @@ def build_task_samples(
     else:
         all_ied = build_ied(test, None, cot=cot, seed=seed)
         test_ied = _stratified_subset(all_ied, n_test_ied, task_rng(seed, "test", "ied-subset"))
-    multi = [s for t, k in _split_evenly(n_multi, MULTI_TASKS).items() if k
-             for s in BUILDERS[t](test, k, cot=cot, seed=seed)]
+    multi = [
+        s for t, k in _split_evenly(n_multi, MULTI_TASKS).items() if k for s in BUILDERS[t](test, k, cot=cot, seed=seed)
+    ]
     return {
         "train": train_samples,
         "train_sft": [s for s in train_samples if s["id"] in sft_ids],
@@ -223,16 +231,28 @@ def build_task_datasets(
 
     train, test, description, path = load_segment_indexes(segments, train_split, test_split)
     synthetic = is_synthetic_description(description)
-    by_split = build_task_samples(train, test, cot=cot, seed=seed, n_train=n_train, n_train_sft=n_train_sft,
-                                  n_multi=n_multi, n_esr=n_esr, n_test_ied=n_test_ied)
+    by_split = build_task_samples(
+        train,
+        test,
+        cot=cot,
+        seed=seed,
+        n_train=n_train,
+        n_train_sft=n_train_sft,
+        n_multi=n_multi,
+        n_esr=n_esr,
+        n_test_ied=n_test_ied,
+    )
     style = "chain-of-thought" if cot else "direct-answer"
-    text = (f"{SYNTHETIC_PREFIX if synthetic else ''}E2LLM instruction samples for IED, EPC, ESS, EIM (train) and "
-            f"IED, EPC, ESS, EIM, ESR (test), {style} references, seed {seed}, "
-            "built from an E2LLM EEG segments dataset.")  # no local path: a dataset may be pushed
+    text = (
+        f"{SYNTHETIC_PREFIX if synthetic else ''}E2LLM instruction samples for IED, EPC, ESS, EIM (train) and "
+        f"IED, EPC, ESS, EIM, ESR (test), {style} references, seed {seed}, "
+        "built from an E2LLM EEG segments dataset."
+    )  # no local path: a dataset may be pushed
     features = _features()
     info = DatasetInfo(description=text, features=features)
-    dd = DatasetDict({split: Dataset.from_list(rows, features=features, info=info.copy())
-                      for split, rows in by_split.items()})
+    dd = DatasetDict(
+        {split: Dataset.from_list(rows, features=features, info=info.copy()) for split, rows in by_split.items()}
+    )
     if out_dir is not None:
         info = {
             "version": TASKS_FORMAT_VERSION,
@@ -241,8 +261,15 @@ def build_task_datasets(
             "synthetic": synthetic,
             "pseudonymized": _segments_pseudonymized(path, description),
             "segments_dir": path,  # local only: tasks_info.json is not part of a pushed dataset
-            "params": {"n_train": n_train, "n_train_sft": n_train_sft, "n_multi": n_multi, "n_esr": n_esr,
-                       "n_test_ied": n_test_ied, "train_split": train_split, "test_split": test_split},
+            "params": {
+                "n_train": n_train,
+                "n_train_sft": n_train_sft,
+                "n_multi": n_multi,
+                "n_esr": n_esr,
+                "n_test_ied": n_test_ied,
+                "train_split": train_split,
+                "test_split": test_split,
+            },
             "counts": task_counts(by_split),
         }
         save_task_datasets(dd, out_dir, info)

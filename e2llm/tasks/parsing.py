@@ -21,8 +21,10 @@ INVALID = "invalid"
 
 _WORD_TO_EMOTION = {w: e for e, words in ANSWER_WORDS.items() for w in words}  # matched as whole words
 _EMOTION_WORDS = re.compile(r"\b(" + "|".join(sorted(_WORD_TO_EMOTION, key=len, reverse=True)) + r")\b")
-_NEGATION = re.compile(r"(?:\bnot|\bno|\bnever|\bwithout|\bneither|\bnor|n't|\brather than|\binstead of|\black of"
-                       r"|\babsence of|\bfree of|\bless)\s+(?:\w+\s+){0,2}$")
+_NEGATION = re.compile(
+    r"(?:\bnot|\bno|\bnever|\bwithout|\bneither|\bnor|n't|\brather than|\binstead of|\black of"
+    r"|\babsence of|\bfree of|\bless)\s+(?:\w+\s+){0,2}$"
+)
 
 _EMOTION_CUE = re.compile(
     r"\b(?:emotion(?:al\s+state)?|label|category|class|feeling)s?"
@@ -31,44 +33,87 @@ _EMOTION_CUE = re.compile(
     r"([a-z]+)"
 )
 
-_LETTER = (r"(?:(?:segment|option|choice|eeg|individual|person)\s*\(?\s*([abc])\b\)?"
-           r"|\(\s*([abc])\s*\)|\b([abc])\)|\b([abc])(?=\s*(?:$|[.,;:!?\n]))|\b(first|second|third)\b)")
+_LETTER = (
+    r"(?:(?:segment|option|choice|eeg|individual|person)\s*\(?\s*([abc])\b\)?"
+    r"|\(\s*([abc])\s*\)|\b([abc])\)|\b([abc])(?=\s*(?:$|[.,;:!?\n]))|\b(first|second|third)\b)"
+)
 _ORDINALS = {"first": "a", "second": "b", "third": "c"}
 _OPTION_CUES = (
     re.compile(r"\banswer\s*(?:is|:|=|-)?\s*(?:the\s+)?" + _LETTER),
-    re.compile(r"\b(?:i\s+would\s+)?(?:choose|chose|select|selected|pick|picked|go\s+with|opt\s+for|fits|matches)"
-               r"\s+(?:best\s+)?(?:the\s+)?" + _LETTER),
-    re.compile(r"(?:segment|option|choice|eeg|individual)\s*\(?\s*([abc])\b\)?\s*"
-               r"(?:is\s+(?:the\s+)?(?:best|correct|right|most|answer|\w+est\b)|fits|matches|best)"),
+    re.compile(
+        r"\b(?:i\s+would\s+)?(?:choose|chose|select|selected|pick|picked|go\s+with|opt\s+for|fits|matches)"
+        r"\s+(?:best\s+)?(?:the\s+)?" + _LETTER
+    ),
+    re.compile(
+        r"(?:segment|option|choice|eeg|individual)\s*\(?\s*([abc])\b\)?\s*"
+        r"(?:is\s+(?:the\s+)?(?:best|correct|right|most|answer|\w+est\b)|fits|matches|best)"
+    ),
     re.compile(r"\(\s*([abc])\s*\)\s+is\s+the\s+one\b"),  # "so (b) is the one" (the ESS/ESR chain of thought)
 )
 _MENTION = re.compile(r"\(\s*([abc])\s*\)|(?:segment|option)\s*\(?\s*([abc])\b")
 _BARE_OPTION = re.compile(r"^\s*\(?\s*([abc])\s*\)?\s*[.!]?\s*$")
 
-_EPC_WORDS = {"yes": "yes", "no": "no", "equal": "equal", "equally": "equal", "same": "equal", "the same": "equal",
-              "neither": "equal", "both": "equal"}
+_EPC_WORDS = {
+    "yes": "yes",
+    "no": "no",
+    "equal": "equal",
+    "equally": "equal",
+    "same": "equal",
+    "the same": "equal",
+    "neither": "equal",
+    "both": "equal",
+}
 _EPC_CUE = re.compile(r"\banswer\s*(?:is|:|=|-)?\s*[\"'(\[]*\s*(yes|no|equally|equal|the\s+same|same|neither|both)\b")
 _EPC_LEAD = re.compile(r"^\W*(yes|no|equally|equal)\b")
 _EPC_PHRASES = (
-    ("equal", re.compile(r"\b(?:equally\s+happy|as\s+happy\s+as"
-                         r"|(?:the\s+)?same\s+(?:level|emotional\s+state|state|emotion|degree)"
-                         r"|neither\s+(?:one\s+|individual\s+|person\s+)?is\s+happier)\b")),
-    ("yes", re.compile(r"\bfirst\s+(?:individual|person|one|segment)?\s*(?:is|seems|appears|feels)\s+(?:to\s+be\s+)?"
-                       r"(?:happier|more\s+happy|in\s+a\s+happier)")),
-    ("no", re.compile(r"\bsecond\s+(?:individual|person|one|segment)?\s*(?:is|seems|appears|feels)\s+(?:to\s+be\s+)?"
-                      r"(?:happier|more\s+happy|in\s+a\s+happier)")),
-    ("no", re.compile(r"\bfirst\s+(?:individual|person|one|segment)?\s*(?:is|seems|appears|feels)\s+(?:to\s+be\s+)?"
-                      r"(?:less\s+happy|unhappier|not\s+as\s+happy)")),
-    ("yes", re.compile(r"\bsecond\s+(?:individual|person|one|segment)?\s*(?:is|seems|appears|feels)\s+(?:to\s+be\s+)?"
-                       r"(?:less\s+happy|unhappier|not\s+as\s+happy)")),
+    (
+        "equal",
+        re.compile(
+            r"\b(?:equally\s+happy|as\s+happy\s+as"
+            r"|(?:the\s+)?same\s+(?:level|emotional\s+state|state|emotion|degree)"
+            r"|neither\s+(?:one\s+|individual\s+|person\s+)?is\s+happier)\b"
+        ),
+    ),
+    (
+        "yes",
+        re.compile(
+            r"\bfirst\s+(?:individual|person|one|segment)?\s*(?:is|seems|appears|feels)\s+(?:to\s+be\s+)?"
+            r"(?:happier|more\s+happy|in\s+a\s+happier)"
+        ),
+    ),
+    (
+        "no",
+        re.compile(
+            r"\bsecond\s+(?:individual|person|one|segment)?\s*(?:is|seems|appears|feels)\s+(?:to\s+be\s+)?"
+            r"(?:happier|more\s+happy|in\s+a\s+happier)"
+        ),
+    ),
+    (
+        "no",
+        re.compile(
+            r"\bfirst\s+(?:individual|person|one|segment)?\s*(?:is|seems|appears|feels)\s+(?:to\s+be\s+)?"
+            r"(?:less\s+happy|unhappier|not\s+as\s+happy)"
+        ),
+    ),
+    (
+        "yes",
+        re.compile(
+            r"\bsecond\s+(?:individual|person|one|segment)?\s*(?:is|seems|appears|feels)\s+(?:to\s+be\s+)?"
+            r"(?:less\s+happy|unhappier|not\s+as\s+happy)"
+        ),
+    ),
 )
 
 _LINK = r"\s*(?:→|:|=|-|–|—|to|with|matches|fits|goes\s+with|belongs\s+to|is|↔)\s*"
-_MATCH_FORWARD = re.compile(r"\b([abc])\s*\)?" + _LINK + r"(?:the\s+)?"
-                            r"(?:scenario|individual|person|description|situation|number|no\.?|#)?\s*\(?\s*([123])\b")
+_MATCH_FORWARD = re.compile(
+    r"\b([abc])\s*\)?" + _LINK + r"(?:the\s+)?"
+    r"(?:scenario|individual|person|description|situation|number|no\.?|#)?\s*\(?\s*([123])\b"
+)
 _MATCH_COMPACT = re.compile(r"\b([abc])([123])\b")
-_MATCH_REVERSE = re.compile(r"\b([123])\s*\)?" + _LINK + r"(?:the\s+)?"
-                            r"(?:(?:segment|eeg)\s*\(?\s*([abc])\b|\(\s*([abc])\s*\)|\b([abc])(?=\s*(?:$|[.,;)\n])))")
+_MATCH_REVERSE = re.compile(
+    r"\b([123])\s*\)?" + _LINK + r"(?:the\s+)?"
+    r"(?:(?:segment|eeg)\s*\(?\s*([abc])\b|\(\s*([abc])\s*\)|\b([abc])(?=\s*(?:$|[.,;)\n])))"
+)
 _MATCHING_CUE = re.compile(r"\bmatch(?:ing|es)?\s*(?:is|are)?\s*[:=\-]")
 
 
@@ -103,8 +148,11 @@ def parse_emotion(text: str) -> str:
         emotion = _WORD_TO_EMOTION.get(match.group(1))
         if emotion is not None:
             return emotion
-    found = {_WORD_TO_EMOTION[m.group(1)] for m in _EMOTION_WORDS.finditer(text)
-             if not _NEGATION.search(text[max(0, m.start() - 40): m.start()])}
+    found = {
+        _WORD_TO_EMOTION[m.group(1)]
+        for m in _EMOTION_WORDS.finditer(text)
+        if not _NEGATION.search(text[max(0, m.start() - 40) : m.start()])
+    }
     return found.pop() if len(found) == 1 else INVALID
 
 
@@ -176,7 +224,7 @@ def parse_matching(text: str) -> str:
     regions = []
     cues = list(_MATCHING_CUE.finditer(text))
     if cues:
-        regions.append(text[cues[-1].end():])
+        regions.append(text[cues[-1].end() :])
     regions.append(text)
     for region in regions:
         candidates = (
@@ -192,8 +240,13 @@ def parse_matching(text: str) -> str:
     return INVALID
 
 
-_PARSERS = {"ied": parse_emotion, "epc": parse_comparison, "ess": parse_option, "eim": parse_matching,
-            "esr": parse_option}
+_PARSERS = {
+    "ied": parse_emotion,
+    "epc": parse_comparison,
+    "ess": parse_option,
+    "eim": parse_matching,
+    "esr": parse_option,
+}
 
 
 def parse_answer(task: str, text: str) -> str:
@@ -208,5 +261,3 @@ def parse_answer(task: str, text: str) -> str:
     except KeyError:
         raise ValueError(f"unknown task {task!r}; expected one of {tuple(_PARSERS)}") from None
     return parser(text)
-
-

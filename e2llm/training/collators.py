@@ -32,7 +32,14 @@ class EncoderOutputCache:
     """
 
     def __init__(
-        self, encoder, segments, segment_ids: Iterable[str], batch_size: int = 64, dtype=None, progress: bool = True, device=None
+        self,
+        encoder,
+        segments,
+        segment_ids: Iterable[str],
+        batch_size: int = 64,
+        dtype=None,
+        progress: bool = True,
+        device=None,
     ):
         ids = list(dict.fromkeys(segment_ids))
         home = next(encoder.parameters()).device
@@ -92,7 +99,9 @@ class E2LLMDataCollator:
         answer_ids = tokenizer(message_text(messages[-1]) + end_of_turn, add_special_tokens=False)["input_ids"]
         if self.max_length is not None:
             if len(prompt_ids) >= self.max_length:
-                raise ValueError(f"sample {example.get('id', '?')}: prompt of {len(prompt_ids)} tokens exceeds max_length {self.max_length}")
+                raise ValueError(
+                    f"sample {example.get('id', '?')}: prompt of {len(prompt_ids)} tokens exceeds max_length {self.max_length}"
+                )
             answer_ids = answer_ids[: self.max_length - len(prompt_ids)]
         return prompt_ids + answer_ids, [IGNORE_INDEX] * len(prompt_ids) + answer_ids
 
@@ -116,7 +125,7 @@ class E2LLMDataCollator:
         batch = {
             "input_ids": torch.tensor([s + [pad] * (length - len(s)) for s in sequences]),
             "attention_mask": torch.tensor([[1] * len(s) + [0] * (length - len(s)) for s in sequences]),
-            "labels": torch.tensor([l + [IGNORE_INDEX] * (length - len(l)) for l in labels]),
+            "labels": torch.tensor([row + [IGNORE_INDEX] * (length - len(row)) for row in labels]),
         }
         if segment_ids:
             if self.encoder_cache is not None:

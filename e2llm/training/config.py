@@ -26,32 +26,67 @@ import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
 from ..presets import check_preset
-from .stages import STAGE_DIRS, E2LLMArguments, Stage1Arguments, artifact_exists, end_distributed, train_encoder, train_sft
+from .stages import (
+    STAGE_DIRS,
+    E2LLMArguments,
+    Stage1Arguments,
+    artifact_exists,
+    end_distributed,
+    train_encoder,
+    train_sft,
+)
 
 ABLATIONS = ("none", "no_stage1", "no_stage2", "no_stage3")
 
 # The paper's hyper-parameters (§4.1). Adam without weight decay is AdamW with weight_decay 0.
 PAPER_DEFAULTS: dict[str, dict] = {
     "stage1": {
-        "num_train_epochs": 50, "per_device_train_batch_size": 64, "per_device_eval_batch_size": 64,
-        "learning_rate": 1e-4, "weight_decay": 0.01, "optim": "adamw_torch",
-        "eval_strategy": "epoch", "save_strategy": "epoch", "save_total_limit": 2, "logging_steps": 10,
+        "num_train_epochs": 50,
+        "per_device_train_batch_size": 64,
+        "per_device_eval_batch_size": 64,
+        "learning_rate": 1e-4,
+        "weight_decay": 0.01,
+        "optim": "adamw_torch",
+        "eval_strategy": "epoch",
+        "save_strategy": "epoch",
+        "save_total_limit": 2,
+        "logging_steps": 10,
         "report_to": "none",
     },
     "align": {
-        "max_train_samples": 10_000, "num_train_epochs": 1, "per_device_train_batch_size": 16,
-        "learning_rate": 2e-4, "weight_decay": 0.0, "optim": "adamw_torch", "lr_scheduler_type": "cosine",
-        "save_strategy": "steps", "save_steps": 100, "save_total_limit": 2, "logging_steps": 10,
-        "report_to": "none", "ddp_find_unused_parameters": False,
+        "max_train_samples": 10_000,
+        "num_train_epochs": 1,
+        "per_device_train_batch_size": 16,
+        "learning_rate": 2e-4,
+        "weight_decay": 0.0,
+        "optim": "adamw_torch",
+        "lr_scheduler_type": "cosine",
+        "save_strategy": "steps",
+        "save_steps": 100,
+        "save_total_limit": 2,
+        "logging_steps": 10,
+        "report_to": "none",
+        "ddp_find_unused_parameters": False,
     },
     "sft": {
-        "max_train_samples": 3_000, "num_train_epochs": 1, "per_device_train_batch_size": 16,
-        "learning_rate": 2e-4, "weight_decay": 0.0, "optim": "adamw_torch", "lr_scheduler_type": "cosine",
-        "lora_r": 128, "lora_alpha": 256, "lora_dropout": 0.05,
-        "save_strategy": "steps", "save_steps": 100, "save_total_limit": 2, "logging_steps": 10,
-        "report_to": "none", "ddp_find_unused_parameters": False,
+        "max_train_samples": 3_000,
+        "num_train_epochs": 1,
+        "per_device_train_batch_size": 16,
+        "learning_rate": 2e-4,
+        "weight_decay": 0.0,
+        "optim": "adamw_torch",
+        "lr_scheduler_type": "cosine",
+        "lora_r": 128,
+        "lora_alpha": 256,
+        "lora_dropout": 0.05,
+        "save_strategy": "steps",
+        "save_steps": 100,
+        "save_total_limit": 2,
+        "logging_steps": 10,
+        "report_to": "none",
+        "ddp_find_unused_parameters": False,
     },
-}  # fmt: skip
+}
 
 
 def _dataclasses(stage: str):

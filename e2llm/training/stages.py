@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import time
 import zipfile
@@ -35,15 +34,13 @@ from transformers import Trainer, TrainingArguments
 
 from ..assembly import build_model
 from ..atomic import (
-    OLD_TAG,
     atomic_directory,
-    clean_leftovers,
     temporary_sibling,
     write_text_atomic,
 )
 from ..configuration_e2llm import E2LLMEEGConfig
-from ..presets import PRESETS
 from ..modeling_e2llm import E2LLMForConditionalGeneration, E2LLMForEEGClassification
+from ..presets import PRESETS
 from ..processing_e2llm import E2LLMProcessor
 from .collators import E2LLMDataCollator, EEGClassificationCollator, EncoderOutputCache
 
@@ -69,7 +66,9 @@ class Stage1Arguments:
     eeg_checkpoint: str | None = field(
         default=None, metadata={"help": "start from this encoder: a converted EEGPT or stage-1 directory"}
     )
-    eval_split: str = field(default="test", metadata={"help": "split on which validation balanced accuracy is reported"})
+    eval_split: str = field(
+        default="test", metadata={"help": "split on which validation balanced accuracy is reported"}
+    )
     max_train_samples: int | None = field(default=None, metadata={"help": "use at most this many training segments"})
 
 
@@ -83,14 +82,20 @@ class E2LLMArguments:
     segments_dir: str | None = field(default=None, metadata={"help": "segments dataset; default: from tasks_info.json"})
     init_from: str | None = field(
         default=None,
-        metadata={"help": "align: stage-1 directory (its encoder); sft: stage-2 model directory, or a stage-1 "
-                  "directory to skip stage 2"},
-    )  # fmt: skip
+        metadata={
+            "help": "align: stage-1 directory (its encoder); sft: stage-2 model directory, or a stage-1 "
+            "directory to skip stage 2"
+        },
+    )
     text_model: str | None = field(
         default=None, metadata={"help": "LM: Hub id, HF folder or .gguf file; default: the preset's"}
     )
-    lm_dtype: str = field(default="auto", metadata={"help": "dtype the LM is loaded in: auto (its own), bfloat16, float32"})
-    eeg_encoder: str | None = field(default=None, metadata={"help": "encoder directory when not from init_from (e.g. converted EEGPT)"})
+    lm_dtype: str = field(
+        default="auto", metadata={"help": "dtype the LM is loaded in: auto (its own), bfloat16, float32"}
+    )
+    eeg_encoder: str | None = field(
+        default=None, metadata={"help": "encoder directory when not from init_from (e.g. converted EEGPT)"}
+    )
     max_train_samples: int | None = field(default=None, metadata={"help": "use at most this many samples"})
     cache_encoder_outputs: bool = field(default=True, metadata={"help": "compute the frozen encoder once per segment"})
     lora_r: int = 128
@@ -291,8 +296,9 @@ def _checkpoint_step(path: Path) -> int | None:
     return None
 
 
-def newest_complete_checkpoint(output_dir: str | os.PathLike, args: TrainingArguments | None = None, *,
-                               set_aside: bool = True) -> str | None:  # fmt: skip
+def newest_complete_checkpoint(
+    output_dir: str | os.PathLike, args: TrainingArguments | None = None, *, set_aside: bool = True
+) -> str | None:
     """The newest complete ``checkpoint-N`` in ``output_dir`` (see :func:`checkpoint_problem`),
     or ``None``. With ``set_aside``, every incomplete one is renamed to
     ``.checkpoint-N.incomplete-HOST-PID-RANDOM`` (no longer seen by transformers' checkpoint
@@ -313,7 +319,10 @@ def newest_complete_checkpoint(output_dir: str | os.PathLike, args: TrainingArgu
             aside = temporary_sibling(path, INCOMPLETE_TAG)
             os.replace(path, aside)
             where = f"resuming from {chosen.name}" if chosen is not None else "starting from step 0"
-            print(f"warning: {path}: incomplete checkpoint ({problem}); set aside as {aside.name}, {where}", file=sys.stderr)
+            print(
+                f"warning: {path}: incomplete checkpoint ({problem}); set aside as {aside.name}, {where}",
+                file=sys.stderr,
+            )
     return str(chosen) if chosen is not None else None
 
 
@@ -369,7 +378,9 @@ def train_encoder(args: Stage1Arguments, training_args: TrainingArguments) -> st
     train = segments["train"].select_columns(columns).with_format("numpy")
     if args.max_train_samples is not None:
         train = train.select(range(min(args.max_train_samples, len(train))))
-    evaluation = segments[args.eval_split].select_columns(columns).with_format("numpy") if args.eval_split in segments else None
+    evaluation = (
+        segments[args.eval_split].select_columns(columns).with_format("numpy") if args.eval_split in segments else None
+    )
 
     if args.eeg_checkpoint:
         model = E2LLMForEEGClassification.from_pretrained(args.eeg_checkpoint)
@@ -397,7 +408,13 @@ def train_encoder(args: Stage1Arguments, training_args: TrainingArguments) -> st
 
         def write(folder: Path) -> None:
             trainer.save_model(str(folder))
-            _write_marker(folder, STAGE_DIRS["stage1"], metrics=metrics, arguments=asdict(args), **_run_info(trainer, resumed_from))
+            _write_marker(
+                folder,
+                STAGE_DIRS["stage1"],
+                metrics=metrics,
+                arguments=asdict(args),
+                **_run_info(trainer, resumed_from),
+            )
 
         publish_artifact(training_args.output_dir, write)
     trainer.accelerator.wait_for_everyone()  # no process returns before the artifact is complete
@@ -415,7 +432,9 @@ def end_distributed() -> None:
 # -- stages 2 and 3 ----------------------------------------------------------------------------
 
 
-def _load_or_build(args: E2LLMArguments, output_dir: str) -> tuple[E2LLMForConditionalGeneration, E2LLMProcessor, str | None]:
+def _load_or_build(
+    args: E2LLMArguments, output_dir: str
+) -> tuple[E2LLMForConditionalGeneration, E2LLMProcessor, str | None]:
     """The model a stage starts from, its processor, and the directory of that base (if saved)."""
     init = Path(args.init_from) if args.init_from else None
     if args.stage == "sft" and init is not None and (init / "config.json").is_file():
@@ -425,12 +444,15 @@ def _load_or_build(args: E2LLMArguments, output_dir: str) -> tuple[E2LLMForCondi
             return model, E2LLMProcessor.from_pretrained(init), str(init)
     encoder_dir = args.eeg_encoder or (str(init) if init is not None else None)
     if encoder_dir is not None and not Path(encoder_dir).is_dir():  # a local folder, never a Hub id
-        raise FileNotFoundError(f"{encoder_dir}: no such encoder folder (init_from / eeg_encoder: a stage-1 or converted EEGPT folder)")
+        raise FileNotFoundError(
+            f"{encoder_dir}: no such encoder folder (init_from / eeg_encoder: a stage-1 or converted EEGPT folder)"
+        )
     dtype = None if args.lm_dtype == "auto" else getattr(torch, args.lm_dtype)
     cache_dir = Path(output_dir).parent / "text-model"  # a GGUF LM is dequantized beside the run
     with PartialState().main_process_first():  # one process dequantizes; the others reuse it
-        model, processor = build_model(args.preset, language_model=args.text_model, eeg_encoder=encoder_dir,
-                                       dtype=dtype, cache_dir=cache_dir)  # fmt: skip
+        model, processor = build_model(
+            args.preset, language_model=args.text_model, eeg_encoder=encoder_dir, dtype=dtype, cache_dir=cache_dir
+        )
     return model, processor, None
 
 
@@ -495,7 +517,10 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     sft_config.dataset_kwargs = {**(sft_config.dataset_kwargs or {}), "skip_prepare_dataset": True}
     sft_config.label_names = ["labels"]
     collator = E2LLMDataCollator(processor, segments, encoder_cache=cache, max_length=sft_config.max_length)
-    if sft_config.train_sampling_strategy == "group_by_length" and sft_config.length_column_name not in dataset.column_names:
+    if (
+        sft_config.train_sampling_strategy == "group_by_length"
+        and sft_config.length_column_name not in dataset.column_names
+    ):
         # batches of samples of similar token counts: less padding, the same samples and epochs
         dataset = dataset.add_column(sft_config.length_column_name, collator.lengths(dataset))
     trainer = SFTTrainer(
@@ -509,7 +534,9 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     table = parameter_table(trainer.model)
     expected = {"multi_modal_projector"} | ({"language_model"} if args.stage == "sft" else set())
     if trainable_groups(trainer.model) != expected:
-        raise RuntimeError(f"stage {args.stage}: trainable modules are {trainable_groups(trainer.model)}, expected {expected}\n{table}")
+        raise RuntimeError(
+            f"stage {args.stage}: trainable modules are {trainable_groups(trainer.model)}, expected {expected}\n{table}"
+        )
     if trainer.is_world_process_zero():
         print(f"stage {args.stage}: parameters\n{table}")
     resumed_from = _resume_checkpoint(sft_config.output_dir, sft_config)
@@ -524,8 +551,13 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
                 final = final.merge_and_unload()
             final.to(dtype).save_pretrained(folder)
             processor.save_pretrained(folder)
-            _write_marker(folder, STAGE_DIRS[args.stage], base=base_dir, arguments=asdict(args),
-                          **_run_info(trainer, resumed_from))  # fmt: skip
+            _write_marker(
+                folder,
+                STAGE_DIRS[args.stage],
+                base=base_dir,
+                arguments=asdict(args),
+                **_run_info(trainer, resumed_from),
+            )
 
         publish_artifact(out, write)
     trainer.accelerator.wait_for_everyone()  # no process returns before the artifact is complete

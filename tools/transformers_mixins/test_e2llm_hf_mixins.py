@@ -26,7 +26,13 @@ import tempfile
 import unittest
 
 import numpy as np
+import tests.test_modeling_common as modeling_common
 import torch
+from tests.generation.test_utils import GenerationTesterMixin
+from tests.test_configuration_common import ConfigTester
+from tests.test_modeling_common import ModelTesterMixin, floats_tensor, ids_tensor
+from tests.test_processing_common import ProcessorTesterMixin
+from transformers.testing_utils import torch_device
 
 import e2llm  # noqa: F401  (registers E2LLM with the Auto classes, as a user's import does)
 from e2llm.configuration_e2llm import E2LLMConfig
@@ -34,12 +40,6 @@ from e2llm.feature_extraction_e2llm import E2LLMFeatureExtractor
 from e2llm.modeling_e2llm import E2LLMForConditionalGeneration, E2LLMModel
 from e2llm.processing_e2llm import E2LLMProcessor
 from e2llm.tokenization import train_tokenizer
-from tests.generation.test_utils import GenerationTesterMixin
-import tests.test_modeling_common as modeling_common
-from tests.test_configuration_common import ConfigTester
-from tests.test_modeling_common import ModelTesterMixin, floats_tensor, ids_tensor
-from tests.test_processing_common import ProcessorTesterMixin
-from transformers.testing_utils import torch_device
 
 CHANNELS = ["FP1", "FPZ", "FP2", "AF3"]  # four of EEGPT's channels
 EEG_START, EEG_PAD, EEG_END, TEXT_PAD = 3, 4, 5, 1  # token ids in the model tester's vocabulary
@@ -216,7 +216,11 @@ class E2LLMModelTest(ModelTesterMixin, GenerationTesterMixin, unittest.TestCase)
                     if expected == "eager":
                         for name, module in base.named_modules():
                             if name.endswith("attn") or type(module).__name__.endswith("Attention"):
-                                self.assertNotEqual(getattr(getattr(module, "config", None), "_attn_implementation", "eager"), "sdpa", name)
+                                self.assertNotEqual(
+                                    getattr(getattr(module, "config", None), "_attn_implementation", "eager"),
+                                    "sdpa",
+                                    name,
+                                )
 
     def test_eeg_placeholder_mismatch_raises(self):
         """Llava's ``test_mismatching_num_image_tokens``, for EEG: one segment too few is an error."""
@@ -275,14 +279,18 @@ class E2LLMProcessorTest(ProcessorTesterMixin, unittest.TestCase):
 
     def prepare_eeg_inputs(self, batch_size=None):
         rng = np.random.default_rng(0)
-        segments = [(rng.standard_normal((len(CHANNELS), 64)) * 0.02).astype(np.float32) for _ in range(batch_size or 1)]
+        segments = [
+            (rng.standard_normal((len(CHANNELS), 64)) * 0.02).astype(np.float32) for _ in range(batch_size or 1)
+        ]
         return segments if batch_size else segments[0]
 
     def test_eeg_marker_expansion(self):
         """E2LLM's own counterpart of the mixin's image-token tests: ``<eeg>`` becomes
         ``<eeg_start>`` + ``<eeg_pad>`` × 4 + ``<eeg_end>`` and the segment becomes ``eeg_values``."""
         processor = self.get_processor()
-        inputs = processor(text=["lower <eeg> newer", "<eeg> older"], eeg=self.prepare_eeg_inputs(2), return_tensors="pt")
+        inputs = processor(
+            text=["lower <eeg> newer", "<eeg> older"], eeg=self.prepare_eeg_inputs(2), return_tensors="pt"
+        )
         self.assertEqual(tuple(inputs["eeg_values"].shape), (2, len(CHANNELS), 64))
         self.assertEqual(tuple(inputs["eeg_channel_mask"].shape), (2, len(CHANNELS)))
         self.assertEqual(int((inputs["input_ids"] == processor.eeg_token_id).sum()), 2 * 4)

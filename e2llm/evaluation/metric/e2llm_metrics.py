@@ -173,7 +173,9 @@ class E2LLMMetrics(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"predictions": datasets.Value("string"), "references": datasets.Value("string")}),
+            features=datasets.Features(
+                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
+            ),
             reference_urls=["https://scikit-learn.org/stable/modules/model_evaluation.html"],
         )
 
@@ -181,7 +183,10 @@ class E2LLMMetrics(evaluate.Metric):
         task = (task or self.config_name or "default").lower()
         if task in CLASSIFICATION_TASKS:
             return classification_scores(
-                predictions, references, labels=DEFAULT_LABELS if labels is None else labels, include_confusion_matrix=confusion_matrix
+                predictions,
+                references,
+                labels=DEFAULT_LABELS if labels is None else labels,
+                include_confusion_matrix=confusion_matrix,
             )
         if task in ACCURACY_TASKS:
             return accuracy_scores(predictions, references)
