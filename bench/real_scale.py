@@ -35,34 +35,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 # The text models' shapes, from Qwen/Qwen3-{4B,8B,14B}'s config.json (the weights here are random).
 QWEN3_SHAPES = {
-    "e2llm-4b": dict(
-        hidden_size=2560, intermediate_size=9728, num_hidden_layers=36, num_attention_heads=32, tie_word_embeddings=True
-    ),
-    "e2llm-8b": dict(
-        hidden_size=4096,
-        intermediate_size=12288,
-        num_hidden_layers=36,
-        num_attention_heads=32,
-        tie_word_embeddings=False,
-    ),
-    "e2llm-14b": dict(
-        hidden_size=5120,
-        intermediate_size=17408,
-        num_hidden_layers=40,
-        num_attention_heads=40,
-        tie_word_embeddings=False,
-    ),
-}
-QWEN3_COMMON = dict(
-    vocab_size=151936,
-    num_key_value_heads=8,
-    head_dim=128,
-    max_position_embeddings=40960,
-    rope_theta=1e6,
-    rms_norm_eps=1e-6,
-    hidden_act="silu",
-    torch_dtype="bfloat16",
-)
+    "e2llm-4b": dict(hidden_size=2560, intermediate_size=9728, num_hidden_layers=36, num_attention_heads=32, tie_word_embeddings=True),
+    "e2llm-8b": dict(hidden_size=4096, intermediate_size=12288, num_hidden_layers=36, num_attention_heads=32, tie_word_embeddings=False),
+    "e2llm-14b": dict(hidden_size=5120, intermediate_size=17408, num_hidden_layers=40, num_attention_heads=40, tie_word_embeddings=False),
+}  # fmt: skip
+QWEN3_COMMON = dict(vocab_size=151936, num_key_value_heads=8, head_dim=128, max_position_embeddings=40960, rope_theta=1e6,
+                    rms_norm_eps=1e-6, hidden_act="silu", torch_dtype="bfloat16")  # fmt: skip
 
 
 def prepare_data(out: Path) -> Path:
@@ -111,12 +89,8 @@ def run_config(preset: str, out: Path, tasks_dir: Path, text_model: Path, steps:
     """The preset's own run config, pointed at this data and LM, each stage cut to ``steps``."""
     source = REPO / "train" / "configs" / f"{preset}.yaml"
     config = yaml.safe_load(source.read_text())
-    config["run"].update(
-        output_dir=str(out / "run"),
-        segments_dir=str(tasks_dir.parent / "segments"),
-        tasks_dir=str(tasks_dir),
-        text_model=str(text_model),
-    )
+    config["run"].update(output_dir=str(out / "run"), segments_dir=str(tasks_dir.parent / "segments"), tasks_dir=str(tasks_dir),
+                         text_model=str(text_model))  # fmt: skip
     short = {"max_steps": steps, "save_strategy": "no", "logging_steps": 1, "report_to": "none"}
     config["stage1"].update(short, eeg_checkpoint=None, eval_strategy="no")
     for stage in ("align", "sft"):
@@ -216,36 +190,18 @@ def main(argv=None):
     print(f"{'stage':<24}{'steps':>7}{'wall s':>9}{'train s':>9}{'s/step':>9}{'samples/s':>11}{'peak GiB':>10}")
     run = yaml.safe_load(config.read_text())
     batch = {stage: run[stage]["per_device_train_batch_size"] for stage in stages}
-    names = {
-        "stage1": f"1 encoder (bs {batch['stage1']})",
-        "align": f"2 projector (bs {batch['align']})",
-        "sft": f"3 proj.+LoRA (bs {batch['sft']})",
-    }
+    names = {"stage1": f"1 encoder (bs {batch['stage1']})", "align": f"2 projector (bs {batch['align']})",
+             "sft": f"3 proj.+LoRA (bs {batch['sft']})"}  # fmt: skip
     for stage, r in stages.items():
-        print(
-            f"{names[stage]:<24}{r['steps']:>7}{r['wall_s']:>9.0f}{r['train_s']:>9.1f}{r['train_s'] / max(r['steps'], 1):>9.2f}"
-            f"{r['samples_per_s']:>11.2f}{gib(r['peak_gib']):>10}"
-        )
-    print(
-        f"{'evaluate (64 new tok.)':<24}{evaluation['samples']:>7}{evaluation['wall_s']:>9.0f}{'':>9}{'':>9}"
-        f"{evaluation['samples'] / evaluation['wall_s']:>11.2f}{gib(evaluation['peak_gib']):>10}"
-    )
+        print(f"{names[stage]:<24}{r['steps']:>7}{r['wall_s']:>9.0f}{r['train_s']:>9.1f}{r['train_s'] / max(r['steps'], 1):>9.2f}"
+              f"{r['samples_per_s']:>11.2f}{gib(r['peak_gib']):>10}")  # fmt: skip
+    print(f"{'evaluate (64 new tok.)':<24}{evaluation['samples']:>7}{evaluation['wall_s']:>9.0f}{'':>9}{'':>9}"
+          f"{evaluation['samples'] / evaluation['wall_s']:>11.2f}{gib(evaluation['peak_gib']):>10}")  # fmt: skip
     print("(evaluate: samples are answers generated; its wall time includes loading the model)")
     ratio = stages["align"]["samples_per_s"] / stages["sft"]["samples_per_s"]
     print(f"ratio: {ratio:.3f}")
-    (out / "real_scale.json").write_text(
-        json.dumps(
-            {
-                "preset": args.preset,
-                "device": device,
-                "timings": timings,
-                "stages": stages,
-                "evaluation": evaluation,
-                "ratio": ratio,
-            },
-            indent=2,
-        )
-    )
+    (out / "real_scale.json").write_text(json.dumps({"preset": args.preset, "device": device, "timings": timings, "stages": stages,
+                                                     "evaluation": evaluation, "ratio": ratio}, indent=2))  # fmt: skip
 
 
 if __name__ == "__main__":

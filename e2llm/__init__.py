@@ -14,20 +14,9 @@ from transformers import (
     AutoProcessor,
 )
 
-from .configuration_e2llm import (
-    EEGPT_CHANNEL_TABLE,
-    EEGPT_CHANNELS,
-    EMOTIONS,
-    E2LLMConfig,
-    E2LLMEEGConfig,
-)
+from .configuration_e2llm import EEGPT_CHANNEL_TABLE, EEGPT_CHANNELS, EMOTIONS, E2LLMConfig, E2LLMEEGConfig
 from .feature_extraction_e2llm import E2LLMFeatureExtractor, EEGInputError, normalize_channel_name
-from .modeling_e2llm import (
-    E2LLMEEGEncoder,
-    E2LLMForConditionalGeneration,
-    E2LLMForEEGClassification,
-    E2LLMModel,
-)
+from .modeling_e2llm import E2LLMEEGEncoder, E2LLMForConditionalGeneration, E2LLMForEEGClassification, E2LLMModel
 from .presets import PRESETS, preset_config
 from .processing_e2llm import E2LLMProcessor
 

@@ -166,10 +166,4 @@ class E2LLMConfig(PreTrainedConfig):
         return self.eeg_config.num_summary_tokens * self.eeg_config.hidden_size
 
 
-__all__ = [
-    "E2LLMEEGConfig",
-    "E2LLMConfig",
-    "EEGPT_CHANNELS",
-    "EEGPT_CHANNEL_TABLE",
-    "EMOTIONS",
-]
+__all__ = ["E2LLMEEGConfig", "E2LLMConfig", "EEGPT_CHANNELS", "EEGPT_CHANNEL_TABLE", "EMOTIONS"]

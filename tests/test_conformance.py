@@ -35,41 +35,20 @@ class E2LLMModelTester:
         from transformers import AutoConfig
 
         eeg = E2LLMEEGConfig(
-            channel_names=list(EEGPT_CHANNELS[:4]),
-            num_samples=64,
-            patch_size=16,
-            patch_stride=16,
-            hidden_size=16,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            mlp_ratio=2.0,
-            num_summary_tokens=2,
-            input_scale=50.0,
+            channel_names=list(EEGPT_CHANNELS[:4]), num_samples=64, patch_size=16, patch_stride=16, hidden_size=16,
+            num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2.0, num_summary_tokens=2, input_scale=50.0,
             initializer_range=0.2,
-        )
+        )  # fmt: skip
         text = AutoConfig.for_model(
-            "qwen3",
-            vocab_size=self.vocab_size,
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            head_dim=8,
-            max_position_embeddings=256,
-            tie_word_embeddings=True,
-            initializer_range=0.2,
-            pad_token_id=self.pad_token_id,
-            eos_token_id=self.eos_token_id,
-            **text_overrides,
-        )
+            "qwen3", vocab_size=self.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+            num_attention_heads=4, num_key_value_heads=2, head_dim=8, max_position_embeddings=256,
+            tie_word_embeddings=True, initializer_range=0.2, pad_token_id=self.pad_token_id,
+            eos_token_id=self.eos_token_id, **text_overrides,
+        )  # fmt: skip
         return E2LLMConfig(
-            eeg_config=eeg,
-            text_config=text,
-            eeg_token_id=self.eeg_token_id,
-            eeg_start_token_id=self.eeg_start_token_id,
-            eeg_end_token_id=self.eeg_end_token_id,
-        )
+            eeg_config=eeg, text_config=text, eeg_token_id=self.eeg_token_id,
+            eeg_start_token_id=self.eeg_start_token_id, eeg_end_token_id=self.eeg_end_token_id,
+        )  # fmt: skip
 
     def model(self, seed: int = 0, model_class=E2LLMForConditionalGeneration, **text_overrides):
         torch.manual_seed(seed)
@@ -110,14 +89,10 @@ class E2LLMModelTester:
         out, first = [], 0
         for i, n in enumerate(segments_per_sample):
             keep = inputs["attention_mask"][i].bool()
-            out.append(
-                {
-                    "input_ids": inputs["input_ids"][i][keep][None],
-                    "attention_mask": inputs["attention_mask"][i][keep][None],
-                    "eeg_values": inputs["eeg_values"][first : first + n],
-                    "eeg_channel_mask": inputs["eeg_channel_mask"][first : first + n],
-                }
-            )
+            out.append({
+                "input_ids": inputs["input_ids"][i][keep][None], "attention_mask": inputs["attention_mask"][i][keep][None],
+                "eeg_values": inputs["eeg_values"][first : first + n], "eeg_channel_mask": inputs["eeg_channel_mask"][first : first + n],
+            })  # fmt: skip
             first += n
         return out
 
@@ -376,34 +351,22 @@ def test_generation_continues_from_past_key_values():
     model, inputs = tester.model(), tester.inputs((2,))
     whole = model.generate(**inputs, max_new_tokens=8, min_new_tokens=8, do_sample=False)
     first = model.generate(
-        **inputs,
-        max_new_tokens=4,
-        min_new_tokens=4,
-        do_sample=False,
-        return_dict_in_generate=True,
+        **inputs, max_new_tokens=4, min_new_tokens=4, do_sample=False, return_dict_in_generate=True,
         past_key_values=DynamicCache(),
-    )
+    )  # fmt: skip
     rest = {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}
     mask = torch.ones_like(first.sequences)
     more = model.generate(
-        input_ids=first.sequences,
-        attention_mask=mask,
-        past_key_values=first.past_key_values,
-        **rest,
-        max_new_tokens=4,
-        min_new_tokens=4,
-        do_sample=False,
-    )
+        input_ids=first.sequences, attention_mask=mask, past_key_values=first.past_key_values, **rest,
+        max_new_tokens=4, min_new_tokens=4, do_sample=False,
+    )  # fmt: skip
     assert more.tolist() == whole.tolist()
 
 
 def test_eeg_markers_are_never_generated_even_when_most_likely():
     model, inputs = tester.model(), tester.inputs((1,))
-    model.lm_head.register_forward_hook(
-        lambda module, args, out: out.index_add(
-            -1, torch.tensor([tester.eeg_token_id]), torch.full((*out.shape[:-1], 1), 1e4)
-        )
-    )
+    model.lm_head.register_forward_hook(lambda module, args, out: out.index_add(
+        -1, torch.tensor([tester.eeg_token_id]), torch.full((*out.shape[:-1], 1), 1e4)))  # fmt: skip
     with torch.no_grad():
         assert int(model(**inputs).logits[0, -1].argmax()) == tester.eeg_token_id
     for config in (GenerationConfig(max_new_tokens=5, do_sample=False, suppress_tokens=None, pad_token_id=0), None):

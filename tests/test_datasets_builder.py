@@ -268,10 +268,8 @@ def test_real_recordings_of_several_formats(tmp_path):
     for meta, arrays in rows.values():
         by_source.setdefault(meta["source"], []).append((meta, arrays))
     assert {k: len(v) for k, v in by_source.items()} == {
-        "edf/test_edf_overlapping_annotations.edf": 6,
-        "bv/test_CA_208_start_stop.vhdr": 1,
-        "bdf/multiple_annotation_chans.bdf": 6,
-    }
+        "edf/test_edf_overlapping_annotations.edf": 6, "bv/test_CA_208_start_stop.vhdr": 1,
+        "bdf/multiple_annotation_chans.bdf": 6}  # fmt: skip
     assert all(a["channel_mask"].all() for _, a in by_source["edf/test_edf_overlapping_annotations.edf"])
     ((bv_meta, bv),) = by_source["bv/test_CA_208_start_stop.vhdr"]
     cpz = EEGPT_CHANNELS.index("CPZ")
@@ -475,14 +473,11 @@ def _failing_reader(monkeypatch, name: str, error: BaseException):
     monkeypatch.setattr(sources, "read_recording", reader)
 
 
-@pytest.mark.parametrize(
-    "error",
-    [
-        OSError(errno.EIO, "Input/output error"),
-        OSError(errno.ENOSPC, "No space left on device"),
-        PermissionError(errno.EACCES, "Permission denied"),
-    ],
-)
+@pytest.mark.parametrize("error", [
+    OSError(errno.EIO, "Input/output error"),
+    OSError(errno.ENOSPC, "No space left on device"),
+    PermissionError(errno.EACCES, "Permission denied"),
+])  # fmt: skip
 def test_system_errors_stop_the_build_even_with_skip_bad(tmp_path, monkeypatch, error):
     """An EIO/ENOSPC/EACCES while reading was taken for a bad recording and skipped; the build must
     stop with nothing published: no output folder, no temporary folder, an old build untouched."""
@@ -571,28 +566,20 @@ PREPARE_BAD_ARGUMENTS = [
     (["--test-size", "nan"], "--test-size must be a fraction strictly between 0 and 1 (got nan)"),
     (["--test-subjects", "1"], "--test-subjects applies to --split subject only (got --split paper)"),
     (["--split", "subject", "--test-subjects", "7"], "--test-subjects: 7 not among the recordings' subjects (1, 2)"),
-    (
-        ["--split", "subject", "--test-subjects", "1", "2"],
-        "--test-subjects: holds out every subject (1, 2); train would be empty",
-    ),
+    (["--split", "subject", "--test-subjects", "1", "2"],
+     "--test-subjects: holds out every subject (1, 2); train would be empty"),
     (["--n-jobs", "0"], "--n-jobs must be at least 1 (got 0)"),
-    (
-        ["--label-map", "T1=elated"],
-        "--label-map: T1=elated: 'elated' is not an emotion (one of happy, surprise, neutral, disgust, fear, sad, anger)",
-    ),
+    (["--label-map", "T1=elated"],
+     "--label-map: T1=elated: 'elated' is not an emotion (one of happy, surprise, neutral, disgust, fear, sad, anger)"),
     (["--label-map", "T1"], "--label-map takes CODE=EMOTION pairs, e.g. T1=happy"),
     (["--labels", "{tmp}/nowhere.csv"], "--labels: {tmp}/nowhere.csv: labels file not found"),
     (["--labels", "{tmp}"], "--labels: {tmp} is a folder, not a labels file (CSV of file, onset, duration, label)"),
     (["--notch", "-50"], "--notch must be a frequency in Hz, or 0 to disable the notch (got -50)"),
     (["--pseudonym-key", "{tmp}/k.json"], "--pseudonym-key applies with --pseudonymize only"),
-    (
-        ["--pseudonymize", "--pseudonym-key", "{out}/k.json"],
-        (
-            "--pseudonym-key: {out}/k.json is inside the dataset folder {out}; keep the key outside it, so that it is "
-            "never uploaded with the dataset"
-        ),
-    ),
-]
+    (["--pseudonymize", "--pseudonym-key", "{out}/k.json"],
+     ("--pseudonym-key: {out}/k.json is inside the dataset folder {out}; keep the key outside it, so that it is "
+      "never uploaded with the dataset")),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("argv, message", PREPARE_BAD_ARGUMENTS, ids=[" ".join(a) for a, _ in PREPARE_BAD_ARGUMENTS])
@@ -666,16 +653,10 @@ def test_leftovers_of_killed_builds_of_this_host_are_cleaned_not_another_hosts(e
 def _named_recordings(root: Path) -> Path:
     """Recordings whose folder and file names are a person's name, as clinical data often are."""
     rng = np.random.default_rng(4)
-    _fif(
-        root / "sub-JaneDoe" / "jane_doe_raw.fif",
-        rng.standard_normal((58, 25 * 200)) * 20,
-        labels="onset,duration,label\n0,25,happy\n",
-    )
-    _fif(
-        root / "sub-JohnRoe" / "john_roe_raw.fif",
-        rng.standard_normal((58, 25 * 200)) * 20,
-        labels="onset,duration,label\n0,25,sad\n",
-    )
+    _fif(root / "sub-JaneDoe" / "jane_doe_raw.fif", rng.standard_normal((58, 25 * 200)) * 20,
+         labels="onset,duration,label\n0,25,happy\n")  # fmt: skip
+    _fif(root / "sub-JohnRoe" / "john_roe_raw.fif", rng.standard_normal((58, 25 * 200)) * 20,
+         labels="onset,duration,label\n0,25,sad\n")  # fmt: skip
     bad = rng.standard_normal((58, 25 * 200)) * 20
     bad[0] = np.inf
     _fif(root / "sub-MaxMuster" / "max_muster_raw.fif", bad)
@@ -732,22 +713,14 @@ def test_pseudonymize(tmp_path):
     )
     assert sorted([*rebuilt.dataset["train"]["id"], *rebuilt.dataset["test"]["id"]]) == sorted(r["id"] for r in rows)
     # a held-out subject is named by its real name and stored as its pseudonym
-    held = build_segments(
-        src, out, skip_bad=True, split="subject", test_subjects=["JohnRoe"], pseudonymize=True, progress=False
-    )
+    held = build_segments(src, out, skip_bad=True, split="subject", test_subjects=["JohnRoe"], pseudonymize=True,
+                          progress=False)  # fmt: skip
     assert set(held.dataset["test"]["subject"]) == {key["subjects"]["JohnRoe"]}
     assert held.summary["settings"]["test_subjects"] == [key["subjects"]["JohnRoe"]]
     # without the key file: a new key, other pseudonyms
     other_key = tmp_path / "elsewhere" / "my.key.json"
-    other = build_segments(
-        src,
-        tmp_path / "out2",
-        skip_bad=True,
-        split="subject",
-        pseudonymize=True,
-        pseudonym_key=other_key,
-        progress=False,
-    )
+    other = build_segments(src, tmp_path / "out2", skip_bad=True, split="subject", pseudonymize=True,
+                           pseudonym_key=other_key, progress=False)  # fmt: skip
     assert other_key.is_file() and not (tmp_path / "out2.pseudonym-key.json").exists()
     assert not set(other.dataset["train"]["subject"]) & set(key["subjects"].values())
     # a plain build is not reused for a pseudonymized one, and the other way round
@@ -758,22 +731,8 @@ def test_pseudonymize(tmp_path):
 def test_cli_prepare_pseudonymize(tmp_path, capsys):
     src = _named_recordings(tmp_path / "in")
     out = tmp_path / "segments"
-    assert (
-        main(
-            [
-                "prepare",
-                str(src),
-                "--out",
-                str(out),
-                "--skip-bad",
-                "--split",
-                "subject",
-                "--pseudonymize",
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    assert main(["prepare", str(src), "--out", str(out), "--skip-bad", "--split", "subject", "--pseudonymize",
+                 "--no-progress"]) == 0  # fmt: skip
     printed = capsys.readouterr().out
     assert f"wrote {out}" in printed and "Jane" not in printed
     assert json.loads((out / "summary.json").read_text())["pseudonymized"] is True

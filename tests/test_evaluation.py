@@ -80,7 +80,7 @@ def make_segments(path, n_train_per=1, n_test_per=4, seed=0):
                 "clip": i,
                 "segment": k,
                 "source": "synthetic",
-            }
+            }  # fmt: skip
             for i, e in enumerate(EMOTIONS)
             for k in range(n_per)
         ]
@@ -160,13 +160,9 @@ def test_ied_metrics_all_invalid_and_single_class_have_no_nan():
     ied = load_metric("ied")
     all_invalid = ied.compute(predictions=["invalid"] * 3, references=["sad", "fear", "anger"])
     assert all_invalid == {
-        "balanced_accuracy": 0.0,
-        "cohen_kappa": 0.0,
-        "weighted_f1": 0.0,
-        "per_class": {"fear": 0.0, "sad": 0.0, "anger": 0.0},
-        "invalid_rate": 1.0,
-        "n": 3,
-    }
+        "balanced_accuracy": 0.0, "cohen_kappa": 0.0, "weighted_f1": 0.0,
+        "per_class": {"fear": 0.0, "sad": 0.0, "anger": 0.0}, "invalid_rate": 1.0, "n": 3,
+    }  # fmt: skip
     # one class everywhere: kappa undefined (p_e = 1) -> 0 by definition
     same = ied.compute(predictions=["sad", "sad"], references=["sad", "sad"])
     assert same["balanced_accuracy"] == 1.0 and same["weighted_f1"] == 1.0 and same["cohen_kappa"] == 0.0
@@ -205,14 +201,10 @@ def test_random_baselines():
     # the expectation holds for a simulated uniform guesser on an unbalanced set
     refs = ["sad"] * 600 + ["fear"] * 300 + ["happy"] * 100
     rng = np.random.default_rng(0)
-    simulated = np.mean(
-        [
-            load_metric("ied").compute(predictions=list(rng.choice(EMOTIONS, len(refs))), references=refs)[
-                "weighted_f1"
-            ]
-            for _ in range(5)
-        ]
-    )
+    simulated = np.mean([
+        load_metric("ied").compute(predictions=list(rng.choice(EMOTIONS, len(refs))), references=refs)["weighted_f1"]
+        for _ in range(5)
+    ])  # fmt: skip
     assert simulated == pytest.approx(random_baseline("ied", references=refs)["weighted_f1"], abs=0.02)
 
 
@@ -293,18 +285,8 @@ def test_esr_feeds_the_models_own_first_answer(tiny, task_data, tmp_path):
     tasks_dir, lookup = task_data
     calls = count_generated(model)
     try:
-        evaluate_model(
-            model,
-            tasks_dir,
-            tmp_path,
-            processor=processor,
-            tasks=["esr"],
-            batch_size=4,
-            max_new_tokens=10,
-            segments=lookup,
-            progress=False,
-            plots=False,
-        )
+        evaluate_model(model, tasks_dir, tmp_path, processor=processor, tasks=["esr"], batch_size=4, max_new_tokens=10,
+                       segments=lookup, progress=False, plots=False)  # fmt: skip
     finally:
         del model.generate
     records = [json.loads(line) for line in (tmp_path / "generations.jsonl").read_text().splitlines()]
@@ -504,17 +486,8 @@ def test_outputs_are_written_atomically(tiny, task_data, tmp_path, monkeypatch):
     model, processor = tiny
     tasks_dir, lookup = task_data
     out = tmp_path / "run"
-    evaluate_model(
-        model,
-        tasks_dir,
-        out,
-        processor=processor,
-        batch_size=4,
-        max_new_tokens=8,
-        segments=lookup,
-        progress=False,
-        tasks=["ied"],
-    )
+    evaluate_model(model, tasks_dir, out, processor=processor, batch_size=4, max_new_tokens=8, segments=lookup, progress=False,
+                   tasks=["ied"])  # fmt: skip
     compare_runs([out], tmp_path / "cmp")
     before = {p.name: p.read_bytes() for d in (out, tmp_path / "cmp") for p in d.iterdir()}
 
@@ -581,29 +554,10 @@ def test_perfect_answers_score_one(tiny, task_data, tmp_path, monkeypatch):
 
 
 def test_report_tables_layout():
-    run_a = {
-        "ied": {
-            "per_class": {"happy": 0.5, "sad": 0.25},
-            "balanced_accuracy": 0.375,
-            "cohen_kappa": 0.1,
-            "weighted_f1": 0.3,
-        },
-        "epc": {"accuracy": 0.6},
-        "ess": {"accuracy": 0.5},
-        "eim": {"accuracy": 0.4},
-        "esr": {"accuracy": 0.3},
-    }
-    run_b = {
-        "ied": {
-            "per_class": {"happy": 0.75, "sad": 0.0},
-            "balanced_accuracy": 0.375,
-            "cohen_kappa": 0.2,
-            "weighted_f1": 0.2,
-        },
-        "epc": {"accuracy": 0.7},
-        "ess": {"accuracy": 0.2},
-        "eim": {"accuracy": 0.4},
-    }
+    run_a = {"ied": {"per_class": {"happy": 0.5, "sad": 0.25}, "balanced_accuracy": 0.375, "cohen_kappa": 0.1, "weighted_f1": 0.3},
+             "epc": {"accuracy": 0.6}, "ess": {"accuracy": 0.5}, "eim": {"accuracy": 0.4}, "esr": {"accuracy": 0.3}}  # fmt: skip
+    run_b = {"ied": {"per_class": {"happy": 0.75, "sad": 0.0}, "balanced_accuracy": 0.375, "cohen_kappa": 0.2, "weighted_f1": 0.2},
+             "epc": {"accuracy": 0.7}, "ess": {"accuracy": 0.2}, "eim": {"accuracy": 0.4}}  # fmt: skip
     runs = [("full", run_a), ("w/o Stage 3", run_b)]
     table2 = ied_table(runs).splitlines()
     assert table2[0] == "|  | Random | full | w/o Stage 3 |"
@@ -629,23 +583,8 @@ def test_cli_evaluate_and_compare(tiny, task_data, tmp_path, capsys):
     model.save_pretrained(tmp_path / "model")
     processor.save_pretrained(tmp_path / "model")
     run = tmp_path / "run"
-    code = main(
-        [
-            "evaluate",
-            str(tmp_path / "model"),
-            "--data",
-            str(tasks_dir),
-            "--out",
-            str(run),
-            "--batch-size",
-            "8",
-            "--max-new-tokens",
-            "6",
-            "--limit",
-            "2",
-            "--no-progress",
-        ]
-    )
+    code = main(["evaluate", str(tmp_path / "model"), "--data", str(tasks_dir), "--out", str(run),
+                 "--batch-size", "8", "--max-new-tokens", "6", "--limit", "2", "--no-progress"])  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
     assert re.search(r"IED\s+balanced_accuracy\s+\d+\.\d\d %", printed) and "ESR" in printed

@@ -163,16 +163,8 @@ def test_assembly_takes_the_pretrained_lm_itself(tiny_tokenizer, tied):
 
     torch.manual_seed(0)
     lm_vocab = len(tiny_tokenizer) - 10  # the tokenizer holds tokens the LM has no rows for
-    text_config = Qwen3Config(
-        vocab_size=lm_vocab,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=16,
-        tie_word_embeddings=tied,
-    )
+    text_config = Qwen3Config(vocab_size=lm_vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                              num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=tied)  # fmt: skip
     lm = AutoModelForCausalLM.from_config(text_config, dtype=torch.bfloat16).eval()
     ids = torch.tensor([[50, 117, 242, 90]])  # ordinary tokens
     with torch.no_grad():
@@ -259,12 +251,8 @@ def test_remote_code_load_without_the_package(tiny_model_and_processor, tmp_path
     env = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(
         [sys.executable, str(script), str(repo), str(tmp_path / "eeg.npy")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=300,
-    )
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     remote_tokens = json.loads(result.stdout.split("TOKENS", 1)[1].strip())
     inputs = processor(text="Describe <eeg>. Answer:", eeg=eeg)
@@ -313,22 +301,14 @@ def _fabricated_eegpt_state(hidden=32, depth=2, summary=4, patch=64, seed=0):
     }
     for i in range(depth):
         p = f"target_encoder.blocks.{i}."
-        state.update(
-            {
-                p + "norm1.weight": 1 + r(hidden),
-                p + "norm1.bias": r(hidden),
-                p + "attn.qkv.weight": r(3 * hidden, hidden),
-                p + "attn.qkv.bias": r(3 * hidden),
-                p + "attn.proj.weight": r(hidden, hidden),
-                p + "attn.proj.bias": r(hidden),
-                p + "norm2.weight": 1 + r(hidden),
-                p + "norm2.bias": r(hidden),
-                p + "mlp.fc1.weight": r(4 * hidden, hidden),
-                p + "mlp.fc1.bias": r(4 * hidden),
-                p + "mlp.fc2.weight": r(hidden, 4 * hidden),
-                p + "mlp.fc2.bias": r(hidden),
-            }
-        )
+        state.update({
+            p + "norm1.weight": 1 + r(hidden), p + "norm1.bias": r(hidden),
+            p + "attn.qkv.weight": r(3 * hidden, hidden), p + "attn.qkv.bias": r(3 * hidden),
+            p + "attn.proj.weight": r(hidden, hidden), p + "attn.proj.bias": r(hidden),
+            p + "norm2.weight": 1 + r(hidden), p + "norm2.bias": r(hidden),
+            p + "mlp.fc1.weight": r(4 * hidden, hidden), p + "mlp.fc1.bias": r(4 * hidden),
+            p + "mlp.fc2.weight": r(hidden, 4 * hidden), p + "mlp.fc2.bias": r(hidden),
+        })  # fmt: skip
     # the other modules of the pre-training checkpoint, which the conversion must leave out
     state["encoder.summary_token"] = r(1, summary, hidden)
     state["predictor.mask_token"] = r(1, 1, summary, hidden)

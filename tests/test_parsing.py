@@ -16,13 +16,11 @@ from e2llm.tasks import (
     templates,
 )
 
+# a table, one case a line
+# fmt: off
 CASES = [
     # -- IED: label, synonyms, case, extra words, markdown, Qwen3 think blocks ---------------------
-    (
-        "ied",
-        "The EEG signals indicate a state of depression, often associated with feelings of loss.\nEmotion: sad",
-        "sad",
-    ),
+    ("ied", "The EEG signals indicate a state of depression, often associated with feelings of loss.\nEmotion: sad", "sad"),
     ("ied", "Emotion: Sadness", "sad"),
     ("ied", "**Emotion:** SAD", "sad"),
     ("ied", "emotion: sorrow.", "sad"),
@@ -44,11 +42,7 @@ CASES = [
     ("ied", "", INVALID),
     ("ied", None, INVALID),
     # -- EPC ---------------------------------------------------------------------------------------
-    (
-        "epc",
-        "Individual 1: joy.\nIndividual 2: sorrow.\nThe first individual is in a happier state than the second.\nAnswer: yes",
-        "yes",
-    ),
+    ("epc", "Individual 1: joy.\nIndividual 2: sorrow.\nThe first individual is in a happier state than the second.\nAnswer: yes", "yes"),
     ("epc", "Answer: No", "no"),
     ("epc", "answer: equal", "equal"),
     ("epc", "Answer: equally happy", "equal"),
@@ -64,16 +58,8 @@ CASES = [
     ("epc", "Individual 1: The EEG signals indicate anger.", INVALID),  # truncated, no conclusion
     ("epc", "", INVALID),
     # -- ESS ---------------------------------------------------------------------------------------
-    (
-        "ess",
-        "Segment (a): sad.\nSegment (b): fear. It shows fear, so (b) is the one.\nSegment (c): calm.\nAnswer: (b)",
-        "b",
-    ),
-    (
-        "ess",
-        "Segment (a): sad. It does not show fear.\nSegment (b): fear. It shows fear, so (b) is the one.",
-        "b",
-    ),  # no answer line
+    ("ess", "Segment (a): sad.\nSegment (b): fear. It shows fear, so (b) is the one.\nSegment (c): calm.\nAnswer: (b)", "b"),
+    ("ess", "Segment (a): sad. It does not show fear.\nSegment (b): fear. It shows fear, so (b) is the one.", "b"),  # no answer line
     ("ess", "Answer: B", "b"),
     ("ess", "**Answer:** (C)", "c"),
     ("ess", "The answer is segment c because it shows sadness.", "c"),
@@ -88,29 +74,17 @@ CASES = [
     ("ess", "Answer: (d)", INVALID),
     ("ess", "", INVALID),
     # -- ESR (the T2 generation) -------------------------------------------------------------------
-    (
-        "esr",
-        "The scene hints at grief. This fits segment (b), which shows sadness, better than (a) or (c).\nAnswer: (b)",
-        "b",
-    ),
-    (
-        "esr",
-        "Looking for the feeling of this scene: it hints at grief, so it suggests sadness.\nSegment (a): fear. It does not show sadness.\n"
-        "Segment (b): sadness. It shows sadness, so (b) is the one.\nSegment (c): happiness. It does not show sadness.",
-        "b",
-    ),
+    ("esr", "The scene hints at grief. This fits segment (b), which shows sadness, better than (a) or (c).\nAnswer: (b)", "b"),
+    ("esr", "Looking for the feeling of this scene: it hints at grief, so it suggests sadness.\nSegment (a): fear. It does not show sadness.\n"
+            "Segment (b): sadness. It shows sadness, so (b) is the one.\nSegment (c): happiness. It does not show sadness.", "b"),
     ("esr", "This fits segment (c), which shows fear.", "c"),
     ("esr", "<think>a or c…</think>Answer: (a)", "a"),
     ("esr", "All three could fit.", INVALID),
     # -- EIM ---------------------------------------------------------------------------------------
     ("eim", "Segment (a): anger.\nSegment (b): joy.\nSegment (c): calm.\nMatching: a→2, b→1, c→3", "a2,b1,c3"),
     ("eim", "Matching: a->3, b->2, c->1", "a3,b2,c1"),
-    (
-        "eim",
-        "In short: fear (a), anger (b), sadness (c).\nSituation 1 suggests anger (b), so b→1.\n"  # no Matching line
-        "Situation 2 suggests sadness (c), so c→2.\nSituation 3 suggests fear (a), so a→3.",
-        "a3,b1,c2",
-    ),
+    ("eim", "In short: fear (a), anger (b), sadness (c).\nSituation 1 suggests anger (b), so b→1.\n"  # no Matching line
+            "Situation 2 suggests sadness (c), so c→2.\nSituation 3 suggests fear (a), so a→3.", "a3,b1,c2"),
     ("eim", "**Matching:** (a) → 1, (b) → 3, (c) → 2", "a1,b3,c2"),
     ("eim", "Matching: A→1, B→3, C→2", "a1,b3,c2"),
     ("eim", "a: 2, b: 3, c: 1", "a2,b3,c1"),
@@ -123,6 +97,7 @@ CASES = [
     ("eim", "Matching: a→2, a→3, b→1, c→3", INVALID),  # conflicting
     ("eim", "I cannot tell.", INVALID),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(("task", "text", "expected"), CASES)

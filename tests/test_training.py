@@ -47,73 +47,20 @@ def _losses(log_history):
 def pipeline(toy_segments_dir, toy_tasks_dir, toy_text_model, tmp_path_factory):
     """Runs the three stages once, a few steps each."""
     root = tmp_path_factory.mktemp("run")
-    s1_args, s1_train = parse_stage_arguments(
-        "stage1",
-        [
-            "--segments_dir",
-            str(toy_segments_dir),
-            "--preset",
-            "tiny",
-            "--output_dir",
-            str(root / "stage1"),
-            "--num_train_epochs",
-            "6",
-            "--per_device_train_batch_size",
-            "8",
-            "--learning_rate",
-            "3e-3",
-            *COMMON,
-        ],
-        config={},
-    )
+    s1_args, s1_train = parse_stage_arguments("stage1", [
+        "--segments_dir", str(toy_segments_dir), "--preset", "tiny", "--output_dir", str(root / "stage1"),
+        "--num_train_epochs", "6", "--per_device_train_batch_size", "8", "--learning_rate", "3e-3", *COMMON,
+    ], config={})  # fmt: skip
     train_encoder(s1_args, s1_train)
-    s2 = parse_stage_arguments(
-        "align",
-        [
-            "--preset",
-            "tiny",
-            "--tasks_dir",
-            toy_tasks_dir,
-            "--text_model",
-            toy_text_model,
-            "--init_from",
-            str(root / "stage1"),
-            "--output_dir",
-            str(root / "stage2"),
-            "--max_steps",
-            "12",
-            "--learning_rate",
-            "1e-2",
-            *SFT_COMMON,
-        ],
-        config={},
-    )
+    s2 = parse_stage_arguments("align", [
+        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--text_model", toy_text_model, "--init_from", str(root / "stage1"),
+        "--output_dir", str(root / "stage2"), "--max_steps", "12", "--learning_rate", "1e-2", *SFT_COMMON,
+    ], config={})  # fmt: skip
     train_sft(*s2)
-    s3 = parse_stage_arguments(
-        "sft",
-        [
-            "--preset",
-            "tiny",
-            "--tasks_dir",
-            toy_tasks_dir,
-            "--init_from",
-            str(root / "stage2"),
-            "--output_dir",
-            str(root / "stage3"),
-            "--max_train_samples",
-            "16",
-            "--num_train_epochs",
-            "12",
-            "--learning_rate",
-            "2e-2",
-            "--lora_r",
-            "8",
-            "--lora_alpha",
-            "16",
-            *SFT_COMMON,
-        ],
-        config={},
-    )
+    s3 = parse_stage_arguments("sft", [
+        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--init_from", str(root / "stage2"), "--output_dir", str(root / "stage3"),
+        "--max_train_samples", "16", "--num_train_epochs", "12", "--learning_rate", "2e-2", "--lora_r", "8", "--lora_alpha", "16", *SFT_COMMON,
+    ], config={})  # fmt: skip
     train_sft(*s3)
     return root
 
@@ -255,25 +202,9 @@ def test_bf16_lm_trains_float32_projector_and_saves_bf16(pipeline, toy_tasks_dir
     AutoModelForCausalLM.from_pretrained(toy_text_model, dtype=torch.bfloat16).save_pretrained(bf16_lm)
     tokenizer = e2llm.E2LLMProcessor.from_pretrained(pipeline / "stage2").tokenizer
     with pytest.raises(ValueError, match="bf16-lm: no tokenizer there"):  # a folder without one is refused
-        train_sft(
-            *parse_stage_arguments(
-                "align",
-                [
-                    "--tasks_dir",
-                    toy_tasks_dir,
-                    "--text_model",
-                    str(bf16_lm),
-                    "--preset",
-                    "tiny",
-                    "--init_from",
-                    str(pipeline / "stage1"),
-                    "--output_dir",
-                    str(tmp_path / "x"),
-                    *COMMON,
-                ],
-                config={},
-            )
-        )
+        train_sft(*parse_stage_arguments("align", ["--tasks_dir", toy_tasks_dir, "--text_model", str(bf16_lm), "--preset", "tiny",
+                                                   "--init_from", str(pipeline / "stage1"), "--output_dir", str(tmp_path / "x"),
+                                                   *COMMON], config={}))  # fmt: skip
     tokenizer.save_pretrained(bf16_lm)
     torch.manual_seed(0)
     model, _ = build_model("tiny", tokenizer, language_model=str(bf16_lm))
@@ -284,33 +215,11 @@ def test_bf16_lm_trains_float32_projector_and_saves_bf16(pipeline, toy_tasks_dir
     assert {d for n, d in dtypes.items() if not n.startswith("model.multi_modal_projector.")} == {torch.bfloat16}
 
     out = tmp_path / "stage2-bf16"
-    args = parse_stage_arguments(
-        "align",
-        [
-            "--preset",
-            "tiny",
-            "--tasks_dir",
-            toy_tasks_dir,
-            "--text_model",
-            str(bf16_lm),
-            "--init_from",
-            str(pipeline / "stage1"),
-            "--output_dir",
-            str(out),
-            "--max_steps",
-            "3",
-            "--learning_rate",
-            "1e-2",
-            *COMMON,
-            "--bf16",
-            "true",
-            "--activation_checkpointing",
-            "false",
-            "--per_device_train_batch_size",
-            "4",
-        ],
-        config={},
-    )
+    args = parse_stage_arguments("align", [
+        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--text_model", str(bf16_lm), "--init_from", str(pipeline / "stage1"),
+        "--output_dir", str(out), "--max_steps", "3", "--learning_rate", "1e-2", *COMMON, "--bf16", "true",
+        "--activation_checkpointing", "false", "--per_device_train_batch_size", "4",
+    ], config={})  # fmt: skip
     torch.manual_seed(0)  # the same projector initialisation as the model above
     train_sft(*args)
     saved = AutoModel.from_pretrained(out, dtype="auto")
@@ -330,19 +239,8 @@ def test_fsdp_launch_is_refused_with_the_config_to_use(toy_tasks_dir, toy_text_m
     """Under FSDP (version 1) the frozen bf16 LM and the float32 trainable weights cannot share flat
     parameters (torch: "Must flatten tensors with uniform dtype", seen on a GPU); DDP is the way."""
     monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
-    args = parse_stage_arguments(
-        "align",
-        [
-            "--tasks_dir",
-            toy_tasks_dir,
-            "--text_model",
-            toy_text_model,
-            "--output_dir",
-            str(tmp_path / "s2"),
-            *SFT_COMMON,
-        ],
-        config={},
-    )
+    args = parse_stage_arguments("align", ["--tasks_dir", toy_tasks_dir, "--text_model", toy_text_model,
+                                           "--output_dir", str(tmp_path / "s2"), *SFT_COMMON], config={})  # fmt: skip
     with pytest.raises(ValueError, match="do not run under FSDP.*ddp_2gpu.yaml"):
         train_sft(*args)
     assert not (tmp_path / "s2").exists()  # nothing written
@@ -351,55 +249,16 @@ def test_fsdp_launch_is_refused_with_the_config_to_use(toy_tasks_dir, toy_text_m
 
 def _sft_command(stage, out, tasks_dir, text_model, init_from, *extra):
     return [
-        "train/sft.py",
-        "--stage",
-        stage,
-        "--preset",
-        "tiny",
-        "--tasks_dir",
-        tasks_dir,
-        "--text_model",
-        text_model,
-        "--init_from",
-        init_from,
-        "--output_dir",
-        str(out),
-        "--use_cpu",
-        "true",
-        "--bf16",
-        "false",
-        "--activation_checkpointing",
-        "false",
-        "--logging_steps",
-        "1",
-        "--lora_r",
-        "8",
-        "--lora_alpha",
-        "16",
-        *extra,
-    ]
+        "train/sft.py", "--stage", stage, "--preset", "tiny", "--tasks_dir", tasks_dir, "--text_model", text_model,
+        "--init_from", init_from, "--output_dir", str(out), "--use_cpu", "true", "--bf16", "false",
+        "--activation_checkpointing", "false", "--logging_steps", "1", "--lora_r", "8", "--lora_alpha", "16", *extra,
+    ]  # fmt: skip
 
 
 def test_resume_after_kill(pipeline, toy_tasks_dir, toy_text_model, tmp_path):
     out = tmp_path / "stage2"
-    cmd = [
-        sys.executable,
-        *_sft_command(
-            "align",
-            out,
-            toy_tasks_dir,
-            toy_text_model,
-            str(pipeline / "stage1"),
-            "--max_steps",
-            "40",
-            "--save_strategy",
-            "steps",
-            "--save_steps",
-            "5",
-            "--per_device_train_batch_size",
-            "4",
-        ),
-    ]
+    cmd = [sys.executable, *_sft_command("align", out, toy_tasks_dir, toy_text_model, str(pipeline / "stage1"),
+           "--max_steps", "40", "--save_strategy", "steps", "--save_steps", "5", "--per_device_train_batch_size", "4")]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while not (out / "checkpoint-5" / "trainer_state.json").exists():
@@ -424,33 +283,10 @@ def test_two_process_ddp(pipeline, toy_tasks_dir, toy_text_model, tmp_path):
     out = tmp_path / "stage3-ddp"
     # accelerate's `--cpu` alone starts one process (several need an MPI hostfile); `--multi_gpu` with
     # `--use_cpu true` for the script starts two processes that train as DDP over gloo on the CPU
-    cmd = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--multi_gpu",
-        "--num_processes",
-        "2",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
-        *_sft_command(
-            "sft",
-            out,
-            toy_tasks_dir,
-            toy_text_model,
-            str(pipeline / "stage2"),
-            "--num_train_epochs",
-            "1",
-            "--per_device_train_batch_size",
-            "4",
-            "--save_strategy",
-            "no",
-        ),
-    ]
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no",
+           *_sft_command("sft", out, toy_tasks_dir, toy_text_model, str(pipeline / "stage2"),
+                         "--num_train_epochs", "1", "--per_device_train_batch_size", "4", "--save_strategy", "no")]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -505,31 +341,11 @@ def test_bad_config_is_a_clear_error(tmp_path):
 
 
 def _align_args(out, steps, toy_tasks_dir, toy_text_model, init_from):
-    return parse_stage_arguments(
-        "align",
-        [
-            "--preset",
-            "tiny",
-            "--tasks_dir",
-            toy_tasks_dir,
-            "--text_model",
-            toy_text_model,
-            "--init_from",
-            str(init_from),
-            "--output_dir",
-            str(out),
-            "--max_steps",
-            str(steps),
-            "--learning_rate",
-            "1e-2",
-            *SFT_COMMON,
-            "--save_strategy",
-            "steps",
-            "--save_steps",
-            "5",
-        ],
-        config={},
-    )
+    return parse_stage_arguments("align", [
+        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--text_model", toy_text_model, "--init_from", str(init_from),
+        "--output_dir", str(out), "--max_steps", str(steps), "--learning_rate", "1e-2", *SFT_COMMON,
+        "--save_strategy", "steps", "--save_steps", "5",
+    ], config={})  # fmt: skip
 
 
 def test_resume_skips_checkpoints_a_kill_left_incomplete(pipeline, toy_tasks_dir, toy_text_model, tmp_path, capsys):

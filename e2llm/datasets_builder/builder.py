@@ -47,15 +47,7 @@ from ..eeg.synthetic import SYNTHETIC_PREFIX
 from ..emotions import emotion_of_label
 from .lookup import DATASET_FORMAT, SUMMARY_FILE, load_segments, read_summary
 from .pseudonyms import METHOD, Pseudonymizer, default_key_path
-from .sources import (
-    FORMATS,
-    detect_format,
-    discover,
-    id_prefix,
-    is_synthetic,
-    process_task,
-    recording_suffix,
-)
+from .sources import FORMATS, detect_format, discover, id_prefix, is_synthetic, process_task, recording_suffix
 from .splits import PAPER_TEST_FRACTION, SPLITS, assign_test
 
 logger = logging.getLogger(__name__)
@@ -416,19 +408,10 @@ def build_segments(
         return names.get(name, name)
 
     check_build_arguments(
-        format=format,
-        split=split,
-        test_size=test_size,
-        test_subjects=test_subjects,
-        seed=seed,
-        n_jobs=n_jobs,
-        labels=labels,
-        label_map=label_map,
-        pseudonymize=pseudonymize,
-        pseudonym_key=pseudonym_key,
-        out_dir=out_dir,
+        format=format, split=split, test_size=test_size, test_subjects=test_subjects, seed=seed, n_jobs=n_jobs,
+        labels=labels, label_map=label_map, pseudonymize=pseudonymize, pseudonym_key=pseudonym_key, out_dir=out_dir,
         names=names,
-    )
+    )  # fmt: skip
     config = config or PreprocessingConfig()
     input_dir = Path(input_dir)
     out = Path(out_dir).resolve()

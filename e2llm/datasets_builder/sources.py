@@ -30,13 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..eeg.preprocessing import (
-    LabeledSpan,
-    PreprocessingConfig,
-    RecordingError,
-    Segment,
-    segments_from_spans,
-)
+from ..eeg.preprocessing import LabeledSpan, PreprocessingConfig, RecordingError, Segment, segments_from_spans
 from ..eeg.readers import (
     RECORDING_SUFFIXES,
     SEED_VII_CLIPS_PER_SESSION,

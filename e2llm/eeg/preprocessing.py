@@ -635,9 +635,7 @@ def window_offsets(n_segment: int, config: PreprocessingConfig, *, key: str = ""
 
 
 def cut_windows(
-    pre: PreprocessedEEG,
-    window_seconds: float = 4.0,
-    step_seconds: float | None = None,
+    pre: PreprocessedEEG, window_seconds: float = 4.0, step_seconds: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cut sliding windows from preprocessed data (e.g. a whole recording for ``e2llm describe``).
 

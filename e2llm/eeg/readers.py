@@ -83,26 +83,13 @@ class SystemReadError(OSError):
 SYSTEM_ERRNOS = frozenset(
     e
     for e in (
-        errno.EIO,
-        errno.ENOSPC,
-        errno.EACCES,
-        errno.EPERM,
-        errno.EROFS,
-        errno.ENOMEM,
-        errno.EMFILE,
-        errno.ENFILE,
-        errno.EBUSY,
-        errno.ETIMEDOUT,
-        errno.ENXIO,
-        errno.ENODEV,
-        getattr(errno, "EDQUOT", None),
-        getattr(errno, "ESTALE", None),
-        getattr(errno, "ENOLCK", None),
-        getattr(errno, "EREMOTEIO", None),
-        getattr(errno, "ECONNRESET", None),
+        errno.EIO, errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOMEM, errno.EMFILE,
+        errno.ENFILE, errno.EBUSY, errno.ETIMEDOUT, errno.ENXIO, errno.ENODEV,
+        getattr(errno, "EDQUOT", None), getattr(errno, "ESTALE", None), getattr(errno, "ENOLCK", None),
+        getattr(errno, "EREMOTEIO", None), getattr(errno, "ECONNRESET", None),
     )
     if e is not None
-)
+)  # fmt: skip
 
 
 def _chain(err: BaseException | None):
@@ -164,12 +151,7 @@ def _guarded_read_segment(self, *args, **kwargs):
 
 
 def read_recording(
-    path,
-    cnt_format: str | None = None,
-    *,
-    preload: bool = False,
-    anonymize: bool = True,
-    verbose=None,
+    path, cnt_format: str | None = None, *, preload: bool = False, anonymize: bool = True, verbose=None
 ) -> mne.io.BaseRaw:
     """Read an EEG recording with MNE.
 
@@ -313,24 +295,14 @@ def _check_not_truncated(path: Path, suffix: str, raw: mne.io.BaseRaw) -> None:
             data_file = Path(raw.filenames[0])
             n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
             expected = 4 * n_channels * raw.n_times  # float32, channels × samples (× epochs)
-            _require_size(
-                path,
-                data_file,
-                expected,
-                f"EEGLAB data file {data_file.name}",
-                f"the .set announces {n_channels} channels × {raw.n_times} samples",
-            )
+            _require_size(path, data_file, expected, f"EEGLAB data file {data_file.name}",
+                          f"the .set announces {n_channels} channels × {raw.n_times} samples")  # fmt: skip
     elif suffix == ".cnt":
         extras = raw._raw_extras[0]
         n_channels, n_bytes = int(extras["orig_nchan"]), int(extras["n_bytes"])
         expected = 900 + 75 * n_channels + int(extras["n_samples"]) * n_channels * n_bytes
-        _require_size(
-            path,
-            path,
-            expected,
-            "Neuroscan CNT file",
-            f"the header announces {extras['n_samples']} samples of {n_channels} channels",
-        )
+        _require_size(path, path, expected, "Neuroscan CNT file",
+                      f"the header announces {extras['n_samples']} samples of {n_channels} channels")  # fmt: skip
     elif suffix == ".fif":
         for part in raw.filenames or ():  # the parts of a split recording (the first is checked already)
             if part and Path(part).resolve() != path.resolve():
@@ -403,10 +375,7 @@ def _fif_problem(path: Path) -> str | None:
 
 
 def read_labels_csv(
-    path,
-    *,
-    recording: str | None = None,
-    label_map: Mapping[str, str] | None = None,
+    path, *, recording: str | None = None, label_map: Mapping[str, str] | None = None
 ) -> list[LabeledSpan]:
     """Read emotion-labelled spans from a CSV (or tab-separated) file.
 
@@ -627,11 +596,7 @@ def read_trigger_csv(path, recording_start: dt.time) -> np.ndarray:
 
 
 def seed_vii_clip_spans(
-    raw: mne.io.BaseRaw,
-    stem: str,
-    *,
-    trigger_file=None,
-    source: str | None = None,
+    raw: mne.io.BaseRaw, stem: str, *, trigger_file=None, source: str | None = None
 ) -> tuple[list[tuple[float, float]], str]:
     """Start and end (s) of the 20 clips of a SEED-VII session recording.
 
@@ -720,12 +685,7 @@ def read_mat_array(path, name: str) -> np.ndarray:
 
 
 def seed_vii_mat_clip(
-    path,
-    clip: int,
-    *,
-    channel_names: Sequence[str] = SEED_VII_CHANNELS,
-    sfreq: float = 200.0,
-    unit: float = 1e-6,
+    path, clip: int, *, channel_names: Sequence[str] = SEED_VII_CHANNELS, sfreq: float = 200.0, unit: float = 1e-6
 ) -> mne.io.RawArray:
     """One clip of ``EEG_preprocessed/<subject>.mat`` as a ``RawArray`` in volts.
 

@@ -258,17 +258,15 @@ def processor_fingerprint(processor) -> str:
         settings = processor.to_dict()
     except (AttributeError, TypeError, ValueError):  # a processor-like object without one
         settings = {}
-    return _sha256_json(
-        {
-            "processor": settings,
-            "chat_template": getattr(processor, "chat_template", None),
-            "tokenizer_chat_template": getattr(tokenizer, "chat_template", None),
-            "tokenizer": backend.to_str() if backend is not None else sorted(tokenizer.get_vocab().items()),
-            "special": getattr(tokenizer, "all_special_tokens", None),
-            "padding_side": getattr(tokenizer, "padding_side", None),
-            "class": type(tokenizer).__name__,
-        }
-    )
+    return _sha256_json({
+        "processor": settings,
+        "chat_template": getattr(processor, "chat_template", None),
+        "tokenizer_chat_template": getattr(tokenizer, "chat_template", None),
+        "tokenizer": backend.to_str() if backend is not None else sorted(tokenizer.get_vocab().items()),
+        "special": getattr(tokenizer, "all_special_tokens", None),
+        "padding_side": getattr(tokenizer, "padding_side", None),
+        "class": type(tokenizer).__name__,
+    })  # fmt: skip
 
 
 def _segments_fingerprint(lookup, segments_dir: Path | None, samples: Sequence[_Sample], hashes: FileHashes) -> str:
@@ -287,19 +285,8 @@ def _segments_fingerprint(lookup, segments_dir: Path | None, samples: Sequence[_
     return "segments:" + digest.hexdigest()
 
 
-def run_key(
-    model,
-    processor,
-    loaded_from: str | None,
-    *,
-    tasks_dir: Path,
-    lookup,
-    segments_dir: Path | None,
-    samples: Sequence[_Sample],
-    max_new_tokens,
-    batch_size: int,
-    hashes: FileHashes,
-) -> dict:
+def run_key(model, processor, loaded_from: str | None, *, tasks_dir: Path, lookup, segments_dir: Path | None,
+            samples: Sequence[_Sample], max_new_tokens, batch_size: int, hashes: FileHashes) -> dict:  # fmt: skip
     """What a generation depends on, each as a short value or a content hash: generations made
     under another key are not reused."""
     first = next(model.parameters())
@@ -344,10 +331,8 @@ def _start_or_resume(out: Path, previous: dict, settings: dict, key: dict, hashe
             differ = ", ".join(k for k in names if previous["key"].get(k) != key.get(k))
         else:
             differ = "settings not recorded (an older run.json)" if previous else "no run.json"
-        print(
-            f"warning: {out}: its generations were made with other {differ}; discarding them and starting afresh",
-            file=sys.stderr,
-        )
+        print(f"warning: {out}: its generations were made with other {differ}; discarding them and starting afresh",
+              file=sys.stderr)  # fmt: skip
         for name in (GENERATIONS_FILE, METRICS_FILE, "report.md"):
             (out / name).unlink(missing_ok=True)
     write_text_atomic(run_file, json.dumps({**settings, "key": key, "file_hashes": hashes.cache}, indent=2) + "\n")
@@ -568,18 +553,9 @@ def evaluate_model(
     out.mkdir(parents=True, exist_ok=True)
     previous = _read_run_file(out)
     hashes = FileHashes(previous.get("file_hashes"))
-    key = run_key(
-        model,
-        processor,
-        model_name if loaded_here else None,
-        tasks_dir=tasks_dir,
-        lookup=lookup,
-        segments_dir=segments_dir,
-        samples=samples,
-        max_new_tokens=max_new_tokens,
-        batch_size=batch_size,
-        hashes=hashes,
-    )
+    key = run_key(model, processor, model_name if loaded_here else None, tasks_dir=tasks_dir, lookup=lookup,
+                  segments_dir=segments_dir, samples=samples, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                  hashes=hashes)  # fmt: skip
     settings = {
         "model": model_name,
         "data": str(tasks_dir),

@@ -21,14 +21,7 @@ from .dataset import (
     task_counts,
 )
 from .messages import esr_turns, message_text, prompt_messages, reference_answer, segment_ids_of
-from .parsing import (
-    INVALID,
-    parse_answer,
-    parse_comparison,
-    parse_emotion,
-    parse_matching,
-    parse_option,
-)
+from .parsing import INVALID, parse_answer, parse_comparison, parse_emotion, parse_matching, parse_option
 from .rules import EPC_ANSWERS, HAPPINESS, MULTI_TASKS, OPTIONS, TASKS, TRAIN_TASKS
 
 __all__ = [

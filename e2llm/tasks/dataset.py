@@ -231,17 +231,8 @@ def build_task_datasets(
 
     train, test, description, path = load_segment_indexes(segments, train_split, test_split)
     synthetic = is_synthetic_description(description)
-    by_split = build_task_samples(
-        train,
-        test,
-        cot=cot,
-        seed=seed,
-        n_train=n_train,
-        n_train_sft=n_train_sft,
-        n_multi=n_multi,
-        n_esr=n_esr,
-        n_test_ied=n_test_ied,
-    )
+    counts = dict(n_train=n_train, n_train_sft=n_train_sft, n_multi=n_multi, n_esr=n_esr, n_test_ied=n_test_ied)
+    by_split = build_task_samples(train, test, cot=cot, seed=seed, **counts)
     style = "chain-of-thought" if cot else "direct-answer"
     text = (
         f"{SYNTHETIC_PREFIX if synthetic else ''}E2LLM instruction samples for IED, EPC, ESS, EIM (train) and "
