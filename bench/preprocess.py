@@ -104,8 +104,10 @@ def main(argv=None) -> float:
         rel = np.sqrt(((a - b) ** 2).mean(1) / (b**2).mean(1))
         return corr, rel
 
-    print(f"\ninput: {len(raw.ch_names)} channels × {raw.n_times} samples at {raw.info['sfreq']:g} Hz ({seconds:.0f} s); "
-          f"output: {ours.data.shape[0]} × {ours.data.shape[1]} at {ours.sfreq:g} Hz; 1 core")  # fmt: skip
+    print(
+        f"\ninput: {len(raw.ch_names)} channels × {raw.n_times} samples at {raw.info['sfreq']:g} Hz ({seconds:.0f} s); "
+        f"output: {ours.data.shape[0]} × {ours.data.shape[1]} at {ours.sfreq:g} Hz; 1 core"
+    )
     print(
         f"{'method':<44}{'wall s':>8}{'EEG s/s/core':>14}{'peak MiB':>10}{'corr min':>10}{'corr median':>13}{'rel diff':>10}"
     )

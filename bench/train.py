@@ -86,8 +86,17 @@ def main(argv=None):
                 dtype=dtype,
                 progress=False,
             )
-            model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=LM_ALL_LINEAR,
-                                                     modules_to_save=["multi_modal_projector"], task_type="CAUSAL_LM"))  # fmt: skip
+            model = get_peft_model(
+                model,
+                LoraConfig(
+                    r=16,
+                    lora_alpha=32,
+                    lora_dropout=0.0,
+                    target_modules=LM_ALL_LINEAR,
+                    modules_to_save=["multi_modal_projector"],
+                    task_type="CAUSAL_LM",
+                ),
+            )
             model.train()
             collator = E2LLMDataCollator(processor, segments, encoder_cache=cache)
             eeg_batches = [collator(rows[i : i + args.batch_size]) for i in range(0, len(rows), args.batch_size)]

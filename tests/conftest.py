@@ -95,11 +95,19 @@ def write_toy_segments(path, n_train_per_emotion: int = 6, n_test_per_emotion: i
         for k, _ in enumerate(EMOTIONS):
             for j in range(n):
                 wave = 0.02 * np.sin(2 * np.pi * (4 + 3 * k) * t + rng.uniform(0, 6.3, (58, 1)))
-                rows.append({
-                    "id": f"{split}-e{k}-{j}", "eeg": (wave + 0.01 * rng.standard_normal((58, 1024))).astype(np.float32),
-                    "channel_mask": [True] * 58, "emotion": k, "subject": "toy", "session": 1, "clip": k + 1,
-                    "segment": j, "source": "toy",
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "id": f"{split}-e{k}-{j}",
+                        "eeg": (wave + 0.01 * rng.standard_normal((58, 1024))).astype(np.float32),
+                        "channel_mask": [True] * 58,
+                        "emotion": k,
+                        "subject": "toy",
+                        "session": 1,
+                        "clip": k + 1,
+                        "segment": j,
+                        "source": "toy",
+                    }
+                )
         info = DatasetInfo(description="SYNTHETIC DATA — toy sinusoid segments for tests", features=features)
         splits[split] = Dataset.from_list(rows, features=features, info=info)
     DatasetDict(splits).save_to_disk(str(path))

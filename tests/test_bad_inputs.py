@@ -153,7 +153,7 @@ CASES = [
     ("prepare-key-alone", lambda t: ((t / "raw").mkdir(), ["prepare", "raw", "--out", "segs", "--pseudonym-key", "k.json"])[1],
      "--pseudonym-key applies with --pseudonymize only"),
     ("prepare-key-inside", lambda t: ((t / "raw").mkdir(), ["prepare", "raw", "--out", "segs", "--pseudonymize", "--pseudonym-key",
-                                                            "segs/k.json"])[1], "is inside the dataset folder"),  # fmt: skip
+                                                            "segs/k.json"])[1], "is inside the dataset folder"),
     # -- recordings (read before the model loads) ---------------------------------------------------
     ("file-fif-truncated", lambda t: describe(t, cut(fif(t), t / "cut_raw.fif", 0.6)), "truncated FIF file"),
     ("file-edf-truncated", lambda t: describe(t, cut(REAL / "EDF" / "test_edf_overlapping_annotations.edf", t / "r.edf", 0.6)),

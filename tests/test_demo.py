@@ -70,8 +70,17 @@ def test_demo_writes_every_artifact(demo):
     lines = (report / "generations.jsonl").read_text().splitlines()
     assert len(lines) == sum(len(tasks[s]) for s in ("test_ied", "test_multi", "test_esr"))
     model = out / "model"
-    for name in ("model.safetensors", "config.json", "processor_config.json", "tokenizer.json", "chat_template.jinja",
-                 "modeling_e2llm.py", "configuration_e2llm.py", "processing_e2llm.py", "feature_extraction_e2llm.py"):  # fmt: skip
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "processor_config.json",
+        "tokenizer.json",
+        "chat_template.jinja",
+        "modeling_e2llm.py",
+        "configuration_e2llm.py",
+        "processing_e2llm.py",
+        "feature_extraction_e2llm.py",
+    ):
         assert (model / name).is_file(), name
     # the fresh-process reload printed a description beside the true emotion, then the summary
     assert "loaded E2LLMForConditionalGeneration and E2LLMProcessor" in printed
@@ -172,9 +181,11 @@ class FakeHub:
             huggingface_hub.HfApi, "create_repo", lambda api, repo_id, **kw: self.repos.append((repo_id, kw)) or repo_id
         )
         monkeypatch.setattr(
-            huggingface_hub.HfApi, "create_commit",
-            lambda api, repo_id, operations, **kw: self.commits.append((repo_id, list(operations), kw)) or f"https://hub.example/{repo_id}/commit/1",
-        )  # fmt: skip
+            huggingface_hub.HfApi,
+            "create_commit",
+            lambda api, repo_id, operations, **kw: self.commits.append((repo_id, list(operations), kw))
+            or f"https://hub.example/{repo_id}/commit/1",
+        )
 
     def files(self) -> dict[str, object]:
         return {op.path_in_repo: op for op in self.commits[-1][1]}
@@ -193,9 +204,20 @@ def test_push_uploads_model_processor_code_and_card(demo, monkeypatch, capsys):
     )
     assert hub.repos == [("someone/e2llm-tiny-demo", {"private": True, "exist_ok": True, "repo_type": "model"})]
     files = hub.files()
-    expected = {"model.safetensors", "config.json", "generation_config.json", "configuration_e2llm.py", "modeling_e2llm.py",
-                "processing_e2llm.py", "feature_extraction_e2llm.py", "processor_config.json", "tokenizer.json",
-                "tokenizer_config.json", "chat_template.jinja", "README.md"}  # fmt: skip
+    expected = {
+        "model.safetensors",
+        "config.json",
+        "generation_config.json",
+        "configuration_e2llm.py",
+        "modeling_e2llm.py",
+        "processing_e2llm.py",
+        "feature_extraction_e2llm.py",
+        "processor_config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "chat_template.jinja",
+        "README.md",
+    }
     assert expected <= set(files), expected - set(files)
     assert not any(name.endswith((".bin", ".pt", ".ckpt")) or name.startswith("checkpoint-") for name in files)
     card = _card(files["README.md"])
@@ -288,11 +310,31 @@ def test_example_train_on_your_data(demo, text_model, tmp_path):
         f"align: {{{cpu}, bf16: false, activation_checkpointing: false, per_device_train_batch_size: 4}}\n"
         f"sft: {{{cpu}, bf16: false, activation_checkpointing: false, per_device_train_batch_size: 4, lora_r: 4, lora_alpha: 8}}\n"
     )
-    metrics = _example("train_on_your_data.py", [
-        "--input", str(out / "data" / "synthetic-seed-vii"), "--format", "seed-vii-preprocessed", "--preset", "tiny",
-        "--text-model", text_model, "--out", str(tmp_path / "run"), "--n-train", "40", "--n-sft", "20", "--n-multi", "6", "--n-esr", "3",
-        "--stage-overrides", str(overrides),
-    ])  # fmt: skip
+    metrics = _example(
+        "train_on_your_data.py",
+        [
+            "--input",
+            str(out / "data" / "synthetic-seed-vii"),
+            "--format",
+            "seed-vii-preprocessed",
+            "--preset",
+            "tiny",
+            "--text-model",
+            text_model,
+            "--out",
+            str(tmp_path / "run"),
+            "--n-train",
+            "40",
+            "--n-sft",
+            "20",
+            "--n-multi",
+            "6",
+            "--n-esr",
+            "3",
+            "--stage-overrides",
+            str(overrides),
+        ],
+    )
     assert 0.0 <= metrics["ied"]["balanced_accuracy"] <= 1.0
     assert (tmp_path / "run" / "report" / "metrics.json").is_file() and (
         tmp_path / "run" / "stage3" / "e2llm_stage.json"

@@ -18,9 +18,10 @@ class FakeHub:
         self.commits = []
         monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", lambda api, repo_id, **kw: repo_id)
         monkeypatch.setattr(
-            huggingface_hub.HfApi, "create_commit",
+            huggingface_hub.HfApi,
+            "create_commit",
             lambda api, repo_id, operations, **kw: self.commits.append(list(operations)) or "https://hub.example/c/1",
-        )  # fmt: skip
+        )
 
     def payload(self) -> dict[str, bytes]:
         return {op.path_in_repo: op.path_or_fileobj for op in self.commits[-1]}
@@ -41,8 +42,13 @@ def model_dir(tiny_tokenizer, tmp_path):
     tasks = tmp_path / "data" / "tasks"
     tasks.mkdir(parents=True)
     (tasks / "tasks_info.json").write_text(json.dumps({"pseudonymized": True}))
-    stage = {"stage": "sft", "tasks_dir": str(tasks), "segments_dir": str(tmp_path / "data" / "segments"),
-             "text_model": "../text-model/SmolLM2-135M-Instruct.Q4_1", "lora_target_modules": "all-linear"}  # fmt: skip
+    stage = {
+        "stage": "sft",
+        "tasks_dir": str(tasks),
+        "segments_dir": str(tmp_path / "data" / "segments"),
+        "text_model": "../text-model/SmolLM2-135M-Instruct.Q4_1",
+        "lora_target_modules": "all-linear",
+    }
     (out / "e2llm_stage.json").write_text(json.dumps(stage))
     (out / "adapter").mkdir()
     (out / "adapter" / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": str(tmp_path / "lm")}))

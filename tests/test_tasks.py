@@ -53,11 +53,19 @@ def make_segments(path, n_train_per=10, n_test_per=5, emotions=EMOTIONS, seed=0)
         rows = []
         for e in emotions:
             for k in range(n_per):
-                rows.append({
-                    "id": f"{name}/s{k % 4:02d}/{e}/{k:03d}", "eeg": np.zeros((58, 1024), np.float32),
-                    "channel_mask": [True] * 58, "emotion": EMOTIONS.index(e), "subject": f"s{k % 4:02d}",
-                    "session": 1, "clip": EMOTIONS.index(e), "segment": k, "source": "synthetic",
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "id": f"{name}/s{k % 4:02d}/{e}/{k:03d}",
+                        "eeg": np.zeros((58, 1024), np.float32),
+                        "channel_mask": [True] * 58,
+                        "emotion": EMOTIONS.index(e),
+                        "subject": f"s{k % 4:02d}",
+                        "session": 1,
+                        "clip": EMOTIONS.index(e),
+                        "segment": k,
+                        "source": "synthetic",
+                    }
+                )
         rng.shuffle(rows)
         info = DatasetInfo(description="SYNTHETIC DATA — random segments for tests", features=features)
         return Dataset.from_list(rows, features=features, info=info)

@@ -408,10 +408,19 @@ def build_segments(
         return names.get(name, name)
 
     check_build_arguments(
-        format=format, split=split, test_size=test_size, test_subjects=test_subjects, seed=seed, n_jobs=n_jobs,
-        labels=labels, label_map=label_map, pseudonymize=pseudonymize, pseudonym_key=pseudonym_key, out_dir=out_dir,
+        format=format,
+        split=split,
+        test_size=test_size,
+        test_subjects=test_subjects,
+        seed=seed,
+        n_jobs=n_jobs,
+        labels=labels,
+        label_map=label_map,
+        pseudonymize=pseudonymize,
+        pseudonym_key=pseudonym_key,
+        out_dir=out_dir,
         names=names,
-    )  # fmt: skip
+    )
     config = config or PreprocessingConfig()
     input_dir = Path(input_dir)
     out = Path(out_dir).resolve()

@@ -98,11 +98,20 @@ def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device:
         "logging_steps": 5,
         "disable_tqdm": False,
     }
-    sft_common = {**common, "bf16": dtype == "bfloat16", "activation_checkpointing": False, "lm_dtype": dtype,
-                  "per_device_train_batch_size": sizes.batch_size // accumulate, "gradient_accumulation_steps": accumulate,
-                  "lr_scheduler_type": "cosine", "warmup_steps": 0.1,
-                  "train_sampling_strategy": "group_by_length",
-                  "save_strategy": "steps", "save_steps": 10, "save_total_limit": 1}  # fmt: skip
+    sft_common = {
+        **common,
+        "bf16": dtype == "bfloat16",
+        "activation_checkpointing": False,
+        "lm_dtype": dtype,
+        "per_device_train_batch_size": sizes.batch_size // accumulate,
+        "gradient_accumulation_steps": accumulate,
+        "lr_scheduler_type": "cosine",
+        "warmup_steps": 0.1,
+        "train_sampling_strategy": "group_by_length",
+        "save_strategy": "steps",
+        "save_steps": 10,
+        "save_total_limit": 1,
+    }
     return {
         "run": {
             "preset": sizes.encoder_preset,
@@ -112,13 +121,32 @@ def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device:
             "text_model": text_model,
             "ablation": "none",
         },
-        "stage1": {**common, "num_train_epochs": sizes.stage1_epochs, "per_device_train_batch_size": 64,
-                   "learning_rate": 2e-3, "eval_strategy": "no", "save_strategy": "epoch", "save_total_limit": 1},
-        "align": {**sft_common, "max_train_samples": sizes.n_align, "num_train_epochs": 1, "learning_rate": sizes.align_lr},
-        "sft": {**sft_common, "max_train_samples": sizes.n_sft, "num_train_epochs": 1, "learning_rate": sizes.sft_lr,
-                "lora_r": sizes.lora_r, "lora_alpha": sizes.lora_alpha, "lora_dropout": 0.0,
-                "lora_target_modules": LM_ALL_LINEAR},
-    }  # fmt: skip
+        "stage1": {
+            **common,
+            "num_train_epochs": sizes.stage1_epochs,
+            "per_device_train_batch_size": 64,
+            "learning_rate": 2e-3,
+            "eval_strategy": "no",
+            "save_strategy": "epoch",
+            "save_total_limit": 1,
+        },
+        "align": {
+            **sft_common,
+            "max_train_samples": sizes.n_align,
+            "num_train_epochs": 1,
+            "learning_rate": sizes.align_lr,
+        },
+        "sft": {
+            **sft_common,
+            "max_train_samples": sizes.n_sft,
+            "num_train_epochs": 1,
+            "learning_rate": sizes.sft_lr,
+            "lora_r": sizes.lora_r,
+            "lora_alpha": sizes.lora_alpha,
+            "lora_dropout": 0.0,
+            "lora_target_modules": LM_ALL_LINEAR,
+        },
+    }
 
 
 def run_demo(
@@ -152,13 +180,25 @@ def run_demo(
     _step(1, "synthetic SEED-VII-layout data (SYNTHETIC: generated, not recorded from people)")
     raw_dir = out / "data" / "synthetic-seed-vii"
     if not (raw_dir / "SYNTHETIC.txt").is_file():
-        write_synthetic_seed_vii(raw_dir, n_subjects=sizes.n_subjects, clip_seconds=sizes.clip_seconds, seed=seed,
-                                 strength=sizes.strength, overwrite=True)  # fmt: skip
+        write_synthetic_seed_vii(
+            raw_dir,
+            n_subjects=sizes.n_subjects,
+            clip_seconds=sizes.clip_seconds,
+            seed=seed,
+            strength=sizes.strength,
+            overwrite=True,
+        )
     print(f"  {raw_dir}")
 
     _step(2, "preprocessing into segments, then the instruction data of the five tasks")
-    result = build_segments(raw_dir, out / "data" / "segments", format="seed-vii-preprocessed", split="paper", seed=seed,
-                            n_jobs=min(8, os.cpu_count() or 1))  # fmt: skip
+    result = build_segments(
+        raw_dir,
+        out / "data" / "segments",
+        format="seed-vii-preprocessed",
+        split="paper",
+        seed=seed,
+        n_jobs=min(8, os.cpu_count() or 1),
+    )
     print(format_summary(result.summary))
     tasks_dir = out / "data" / "tasks"
     params = {

@@ -83,13 +83,26 @@ class SystemReadError(OSError):
 SYSTEM_ERRNOS = frozenset(
     e
     for e in (
-        errno.EIO, errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOMEM, errno.EMFILE,
-        errno.ENFILE, errno.EBUSY, errno.ETIMEDOUT, errno.ENXIO, errno.ENODEV,
-        getattr(errno, "EDQUOT", None), getattr(errno, "ESTALE", None), getattr(errno, "ENOLCK", None),
-        getattr(errno, "EREMOTEIO", None), getattr(errno, "ECONNRESET", None),
+        errno.EIO,
+        errno.ENOSPC,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENOMEM,
+        errno.EMFILE,
+        errno.ENFILE,
+        errno.EBUSY,
+        errno.ETIMEDOUT,
+        errno.ENXIO,
+        errno.ENODEV,
+        getattr(errno, "EDQUOT", None),
+        getattr(errno, "ESTALE", None),
+        getattr(errno, "ENOLCK", None),
+        getattr(errno, "EREMOTEIO", None),
+        getattr(errno, "ECONNRESET", None),
     )
     if e is not None
-)  # fmt: skip
+)
 
 
 def _chain(err: BaseException | None):
@@ -295,14 +308,24 @@ def _check_not_truncated(path: Path, suffix: str, raw: mne.io.BaseRaw) -> None:
             data_file = Path(raw.filenames[0])
             n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
             expected = 4 * n_channels * raw.n_times  # float32, channels × samples (× epochs)
-            _require_size(path, data_file, expected, f"EEGLAB data file {data_file.name}",
-                          f"the .set announces {n_channels} channels × {raw.n_times} samples")  # fmt: skip
+            _require_size(
+                path,
+                data_file,
+                expected,
+                f"EEGLAB data file {data_file.name}",
+                f"the .set announces {n_channels} channels × {raw.n_times} samples",
+            )
     elif suffix == ".cnt":
         extras = raw._raw_extras[0]
         n_channels, n_bytes = int(extras["orig_nchan"]), int(extras["n_bytes"])
         expected = 900 + 75 * n_channels + int(extras["n_samples"]) * n_channels * n_bytes
-        _require_size(path, path, expected, "Neuroscan CNT file",
-                      f"the header announces {extras['n_samples']} samples of {n_channels} channels")  # fmt: skip
+        _require_size(
+            path,
+            path,
+            expected,
+            "Neuroscan CNT file",
+            f"the header announces {extras['n_samples']} samples of {n_channels} channels",
+        )
     elif suffix == ".fif":
         for part in raw.filenames or ():  # the parts of a split recording (the first is checked already)
             if part and Path(part).resolve() != path.resolve():

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from ..atomic import write_text_atomic
 from ..paths import check_model_location
+from ..tasks.messages import message_text
 from ..tasks.rules import TASKS
 from .generation import chat_messages, generate_responses, greedy_generation_config, neutralize_markers, segment_ids_of
 from .report import write_report
@@ -378,13 +379,6 @@ def _auto_max_new_tokens(processor, texts: Sequence[str]) -> int:
     return int(math.ceil(longest * 1.25)) + 16
 
 
-def _message_text(message) -> str:
-    content = message["content"]
-    if isinstance(content, str):
-        return content
-    return "".join(part.get("text") or "" for part in content if part.get("type") == "text")
-
-
 def _render(processor, conversation) -> str:
     return processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
 
@@ -392,7 +386,7 @@ def _render(processor, conversation) -> str:
 def _budget(processor, samples: Sequence[_Sample], max_new_tokens: int | None, message_index: int) -> int:
     if max_new_tokens is not None:
         return int(max_new_tokens)
-    return _auto_max_new_tokens(processor, [_message_text(s.messages[message_index]) for s in samples])
+    return _auto_max_new_tokens(processor, [message_text(s.messages[message_index]) for s in samples])
 
 
 def _record(sample: _Sample, prompt: str, generated: str, parse_answer, turns=None) -> dict:

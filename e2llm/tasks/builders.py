@@ -248,8 +248,10 @@ def segment_lines(rng, emotions: Sequence[str], cot: bool, name: str = "Segment"
     right after the question, instead of only at the reasoning line after the three descriptions
     (a 135M LM trained for 96 steps answered EIM questions in ESS's layout when both began alike)."""
     if cot:
-        return [f"{name} ({o}): {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
-                for o, e in zip(OPTIONS, emotions)]  # fmt: skip
+        return [
+            f"{name} ({o}): {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
+            for o, e in zip(OPTIONS, emotions)
+        ]
     return [f"{name} ({o}): {e}" for o, e in zip(OPTIONS, emotions)]
 
 
@@ -324,8 +326,10 @@ def build_epc(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         question = rng.choice(templates.EPC_QUESTIONS) + rng.choice(templates.EPC_ANSWER_HINTS)
         lines = []
         if cot:
-            lines = [f"Individual {k}: {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
-                     for k, e in enumerate(emotions, start=1)]  # fmt: skip
+            lines = [
+                f"Individual {k}: {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
+                for k, e in enumerate(emotions, start=1)
+            ]
             lines.append(_EPC_REASON[answer])
         reply = "\n".join(lines + [rules.conclusion("epc", answer)])
         messages = [_user(question, sids), _assistant(reply)]
@@ -411,8 +415,10 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         if cot:  # describe the segments; per situation its emotion and that segment's letter
             nouns = templates.EMOTION_NOUNS
             lines = segment_lines(rng, emotions, True, name="Recording")
-            steps = [f"situation {k}{' suggests' if k == 1 else ''} {nouns[e]} ({OPTIONS[emotions.index(e)]})"
-                     for k, e in enumerate(scen_emotions, start=1)]  # fmt: skip
+            steps = [
+                f"situation {k}{' suggests' if k == 1 else ''} {nouns[e]} ({OPTIONS[emotions.index(e)]})"
+                for k, e in enumerate(scen_emotions, start=1)
+            ]
             summary = ", ".join(steps)
             lines.append(summary[0].upper() + summary[1:] + ".")
         reply = "\n".join(lines + [rules.conclusion("eim", answer)])

@@ -14,7 +14,7 @@ def prompt_messages(sample: dict) -> list[dict]:
 
 def reference_answer(sample: dict) -> str:
     """The text of the last message (the assistant's reference answer)."""
-    return "".join(p["text"] or "" for p in sample["messages"][-1]["content"] if p["type"] == "text")
+    return message_text(sample["messages"][-1])
 
 
 def esr_turns(sample: dict) -> tuple[list[dict], dict]:
@@ -42,5 +42,9 @@ def segment_ids_of(messages: Sequence[dict]) -> list[str]:
 
 
 def message_text(message: dict) -> str:
-    """The text parts of one message, joined (EEG parts left out)."""
-    return "".join(p["text"] or "" for p in message["content"] if p["type"] == "text")
+    """The text of one message: a string content as it is, or its text parts joined (EEG parts
+    left out)."""
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text") or "" for part in content if part.get("type") == "text")

@@ -78,9 +78,11 @@ class E2LLMArguments:
     segments_dir: str | None = field(default=None, metadata={"help": "segments dataset; default: from tasks_info.json"})
     init_from: str | None = field(
         default=None,
-        metadata={"help": "align: stage-1 directory (its encoder); sft: stage-2 model directory, or a stage-1 "
-                  "directory to skip stage 2"},
-    )  # fmt: skip
+        metadata={
+            "help": "align: stage-1 directory (its encoder); sft: stage-2 model directory, or a stage-1 "
+            "directory to skip stage 2"
+        },
+    )
     text_model: str | None = field(
         default=None, metadata={"help": "LM: Hub id, HF folder or .gguf file; default: the preset's"}
     )
@@ -290,8 +292,9 @@ def _checkpoint_step(path: Path) -> int | None:
     return None
 
 
-def newest_complete_checkpoint(output_dir: str | os.PathLike, args: TrainingArguments | None = None, *,
-                               set_aside: bool = True) -> str | None:  # fmt: skip
+def newest_complete_checkpoint(
+    output_dir: str | os.PathLike, args: TrainingArguments | None = None, *, set_aside: bool = True
+) -> str | None:
     """The newest complete ``checkpoint-N`` in ``output_dir`` (see :func:`checkpoint_problem`),
     or ``None``. With ``set_aside``, every incomplete one is renamed to
     ``.checkpoint-N.incomplete-HOST-PID-RANDOM`` (no longer seen by transformers' checkpoint
@@ -443,8 +446,9 @@ def _load_or_build(
     dtype = None if args.lm_dtype == "auto" else getattr(torch, args.lm_dtype)
     cache_dir = Path(output_dir).parent / "text-model"  # a GGUF LM is dequantized beside the run
     with PartialState().main_process_first():  # one process dequantizes; the others reuse it
-        model, processor = build_model(args.preset, language_model=args.text_model, eeg_encoder=encoder_dir,
-                                       dtype=dtype, cache_dir=cache_dir)  # fmt: skip
+        model, processor = build_model(
+            args.preset, language_model=args.text_model, eeg_encoder=encoder_dir, dtype=dtype, cache_dir=cache_dir
+        )
     return model, processor, None
 
 
@@ -543,8 +547,13 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
                 final = final.merge_and_unload()
             final.to(dtype).save_pretrained(folder)
             processor.save_pretrained(folder)
-            _write_marker(folder, STAGE_DIRS[args.stage], base=base_dir, arguments=asdict(args),
-                          **_run_info(trainer, resumed_from))  # fmt: skip
+            _write_marker(
+                folder,
+                STAGE_DIRS[args.stage],
+                base=base_dir,
+                arguments=asdict(args),
+                **_run_info(trainer, resumed_from),
+            )
 
         publish_artifact(out, write)
     trainer.accelerator.wait_for_everyone()  # no process returns before the artifact is complete
