@@ -18,6 +18,7 @@ import json
 import re
 from pathlib import Path
 
+from .configuration_e2llm import EMOTIONS
 from .tasks.rules import TASKS
 from .text_models import describe_text_model
 from .training.stages import MARKER
@@ -138,8 +139,6 @@ def _pseudonymized(stage: dict, bases: list[Path]) -> bool | None:
 
 
 def _metrics_table(metrics: dict) -> str:
-    from .configuration_e2llm import EMOTIONS
-
     ied = metrics.get("ied", {})
     rows = ["| task | metric | model | random |", "|---|---|---|---|"]
     random = metrics.get("random", {})

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .atomic import atomic_directory
 from .paths import looks_like_path
+from .presets import PRESETS
 
 INFO_FILE = "e2llm_text_model.json"
 
@@ -83,8 +84,6 @@ def preset_text_model(preset: str) -> str | None:
         ValueError: the wheel is not installed, the Hub copy is not cached and ``HF_HUB_OFFLINE``
             is set (the message says how to install the wheel).
     """
-    from .presets import PRESETS
-
     packaged = PACKAGED_LMS.get(preset)
     if packaged is None:
         return PRESETS.get(preset, {}).get("text_model")

@@ -40,10 +40,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import write_text_atomic
+from ..datasets_builder import SegmentLookup, load_segments
 from ..paths import check_model_location
+from ..tasks import load_task_datasets, parse_answer
 from ..tasks.messages import message_text
 from ..tasks.rules import TASKS
-from .generation import chat_messages, generate_responses, greedy_generation_config, neutralize_markers, segment_ids_of
+from .generation import (
+    chat_messages,
+    generate_responses,
+    greedy_generation_config,
+    neutralize_markers,
+    prompt_lengths,
+    segment_ids_of,
+)
 from .report import write_report
 from .scoring import _repair_tail, compute_metrics, read_generations
 
@@ -110,7 +119,6 @@ def _segment_source(segments, info: dict, tasks_dir: Path):
     the segments dataset's directory (``None`` for an object passed in)."""
     if segments is not None and not isinstance(segments, (str, os.PathLike)):
         return segments, None
-    from ..datasets_builder import SegmentLookup, load_segments
 
     path = segments or info.get("segments_dir")
     if not path:
@@ -440,7 +448,6 @@ def _generate_esr(model, processor, lookup, samples, *, batch_size, budgets, wri
     for s in samples:
         if len(s.messages) != 4 or [m["role"] for m in s.messages] != ["user", "assistant", "user", "assistant"]:
             raise ValueError(f"ESR sample {s.id} is not a two-turn conversation (user, assistant, user, assistant)")
-    from .generation import prompt_lengths
 
     t1 = [chat_messages(s.messages[:1]) for s in samples]
     lengths = prompt_lengths(processor, t1)
@@ -526,8 +533,6 @@ def evaluate_model(
         the content of ``metrics.json``.
     """
     from tqdm.auto import tqdm
-
-    from ..tasks import load_task_datasets, parse_answer
 
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")

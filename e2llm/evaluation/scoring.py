@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..tasks.rules import TASKS
 from .metric import METRIC_PATH
+from .metric.e2llm_metrics import DEFAULT_LABELS, random_baseline
 
 
 def read_generations(path: str | os.PathLike) -> dict[tuple[str, str], dict]:
@@ -60,7 +61,6 @@ def compute_metrics(records: Iterable[Mapping], *, return_confusion: bool = Fals
     """``metrics.json``'s task blocks and ``random`` block from generation records (each with
     ``task``, ``parsed``, ``answer``). With ``return_confusion=True`` also the IED confusion matrix
     (or ``None`` without IED samples)."""
-    from .metric.e2llm_metrics import DEFAULT_LABELS, random_baseline
 
     by_task: dict[str, list[Mapping]] = {}
     for record in records:

@@ -73,6 +73,7 @@ in a few words (``templates.SHORT_DESCRIPTIONS``); IED's answer is one full sent
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -193,8 +194,6 @@ def _eeg(segment_id: str) -> dict:
 def _user(template: str, segment_ids: Sequence[str], **fields: str) -> dict:
     """A user turn from ``template``: ``{e1}``..``{e3}`` become EEG parts, other ``{name}`` fields
     are replaced by ``fields``."""
-    import re
-
     parts: list[dict] = []
     pieces = re.split(r"\{e([123])\}", template)
     for k, piece in enumerate(pieces):

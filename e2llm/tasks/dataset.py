@@ -16,7 +16,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_directory
 from ..configuration_e2llm import EMOTIONS
+from ..datasets_builder.builder import PSEUDONYMOUS_NOTE
+from ..datasets_builder.lookup import read_summary
 from ..eeg.synthetic import SYNTHETIC_PREFIX, is_synthetic_description
 from .builders import BUILDERS, SegmentIndex, build_esr, build_ied, task_rng
 from .rules import MULTI_TASKS, TASKS, TRAIN_TASKS
@@ -270,8 +273,6 @@ def build_task_datasets(
 def _segments_pseudonymized(path: str | None, description: str) -> bool:
     """Whether the segments' ids, subjects and sources are pseudonyms (``prepare --pseudonymize``):
     from their ``summary.json`` if there is one, else from their description."""
-    from ..datasets_builder.builder import PSEUDONYMOUS_NOTE
-    from ..datasets_builder.lookup import read_summary
 
     summary = read_summary(path) if path else None
     if summary is not None and "pseudonymized" in summary:
@@ -285,8 +286,6 @@ def save_task_datasets(dd, out_dir: str | os.PathLike, info: dict) -> Path:
     ``.NAME.tmp-HOST-PID-RANDOM``, which then replaces ``out_dir``. Leftovers of a killed build of
     this host (``.NAME.tmp-*`` / ``.NAME.old-*`` whose process is gone) are removed first; another
     host's are left alone."""
-    from ..atomic import atomic_directory
-
     out = Path(out_dir).expanduser().resolve()
     if out.exists():
         if not out.is_dir():

@@ -20,12 +20,14 @@ override the file).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
 from ..presets import check_preset
+from ..text_models import check_text_model
 from .stages import (
     STAGE_DIRS,
     E2LLMArguments,
@@ -159,8 +161,6 @@ def stage_defaults(config: dict, stage: str, source: str = "config") -> dict:
 
 
 def _field_names(stage: str) -> set[str]:
-    import dataclasses
-
     return {f.name for cls in _dataclasses(stage) for f in dataclasses.fields(cls)}
 
 
@@ -184,7 +184,6 @@ def parse_stage_arguments(
 def check_stage_inputs(stage: str, script_args, source: str = "config") -> None:
     """The folders and files a stage reads exist (checked before any stage starts): one
     ``FileNotFoundError`` / ``ValueError`` naming the key and the path."""
-    from ..text_models import check_text_model
 
     def must_exist(key: str, required: bool = True) -> None:
         value = getattr(script_args, key, None)

@@ -35,6 +35,7 @@ from transformers import Trainer, TrainingArguments
 from ..assembly import build_model
 from ..atomic import atomic_directory, temporary_sibling, write_text_atomic
 from ..configuration_e2llm import E2LLMEEGConfig
+from ..datasets_builder import SegmentLookup, load_segments
 from ..modeling_e2llm import E2LLMForConditionalGeneration, E2LLMForEEGClassification
 from ..presets import PRESETS
 from ..processing_e2llm import E2LLMProcessor
@@ -367,8 +368,6 @@ def _balanced_accuracy(eval_pred) -> dict[str, float]:
 def train_encoder(args: Stage1Arguments, training_args: TrainingArguments) -> str:
     """Stage 1: train ``E2LLMForEEGClassification``; returns the artifact directory
     (``training_args.output_dir``)."""
-    from ..datasets_builder import load_segments
-
     segments = load_segments(args.segments_dir)
     columns = ["eeg", "channel_mask", "emotion"]
     train = segments["train"].select_columns(columns).with_format("numpy")
@@ -457,8 +456,6 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     returns the artifact directory (``sft_config.output_dir``)."""
     from peft import LoraConfig
     from trl import SFTTrainer
-
-    from ..datasets_builder import SegmentLookup, load_segments
 
     if args.tasks_dir is None:
         raise ValueError("tasks_dir is required")
