@@ -464,7 +464,8 @@ class E2LLMModel(E2LLMPreTrainedModel):
                 eeg_embeddings = self.get_eeg_features(eeg_values, eeg_channel_mask, eeg_hidden_states)
                 mask = self.get_placeholder_mask(input_ids, inputs_embeds, eeg_embeddings)
                 inputs_embeds = inputs_embeds.masked_scatter(mask, eeg_embeddings.to(inputs_embeds.dtype))
-        else:
+        elif is_torchdynamo_compiling() or past_key_values is None or past_key_values.get_seq_length() == 0:
+            # checked on the prompt; generation never writes <eeg_pad> (SuppressEEGMarkersLogitsProcessor)
             torch_compilable_check(~is_pad.any(), "the text has <eeg_pad> placeholders but no eeg_values were given")
         boundary = self.multi_modal_projector.boundary_embeddings.to(inputs_embeds.dtype)
         inputs_embeds = torch.where(

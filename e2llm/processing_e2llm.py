@@ -237,7 +237,10 @@ class E2LLMProcessor(ProcessorMixin):
             processor_kwargs.setdefault("eeg", eeg)
             kwargs["processor_kwargs"] = processor_kwargs
         template = self._resolve_chat_template(chat_template)
-        keep_parts = renders_content_parts(self.tokenizer, template)
+        known = self.__dict__.setdefault("_renders_parts", {})  # probed once per template
+        if template not in known:
+            known[template] = renders_content_parts(self.tokenizer, template)
+        keep_parts = known[template]
         flat = [flatten_messages(conv, keep_parts=keep_parts) for conv in conversations]
         return super().apply_chat_template(flat if batched else flat[0], chat_template=template, **kwargs)
 
