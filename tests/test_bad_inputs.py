@@ -189,8 +189,19 @@ def no_network(monkeypatch):
     return attempts
 
 
-@needs_real
-@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+# the cases that read ../shared/data/real-eeg (skipped where the real recordings are absent)
+NEEDS_REAL = {
+    "file-edf-truncated",
+    "file-bdf-truncated",
+    "file-cnt-truncated",
+    "file-eeglab-no-fdt",
+    "file-eeglab-cut-fdt",
+}
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=c[0], marks=[needs_real] if c[0] in NEEDS_REAL else []) for c in CASES]
+)
 def test_bad_input_gives_one_line_and_exit_2(case, tmp_path, monkeypatch, capsys, no_network):
     name, setup, expected = case
     work = tmp_path / "work"
