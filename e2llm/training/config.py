@@ -41,53 +41,32 @@ from .stages import (
 ABLATIONS = ("none", "no_stage1", "no_stage2", "no_stage3")
 
 # The paper's hyper-parameters (§4.1). Adam without weight decay is AdamW with weight_decay 0.
+_EVERY_STAGE = {"optim": "adamw_torch", "save_total_limit": 2, "logging_steps": 10, "report_to": "none"}
+# stages 2 and 3 share everything but their sample counts (and stage 3's LoRA)
+_LM_STAGES = {
+    **_EVERY_STAGE,
+    "num_train_epochs": 1,
+    "per_device_train_batch_size": 16,
+    "learning_rate": 2e-4,
+    "weight_decay": 0.0,
+    "lr_scheduler_type": "cosine",
+    "save_strategy": "steps",
+    "save_steps": 100,
+    "ddp_find_unused_parameters": False,
+}
 PAPER_DEFAULTS: dict[str, dict] = {
     "stage1": {
+        **_EVERY_STAGE,
         "num_train_epochs": 50,
         "per_device_train_batch_size": 64,
         "per_device_eval_batch_size": 64,
         "learning_rate": 1e-4,
         "weight_decay": 0.01,
-        "optim": "adamw_torch",
         "eval_strategy": "epoch",
         "save_strategy": "epoch",
-        "save_total_limit": 2,
-        "logging_steps": 10,
-        "report_to": "none",
     },
-    "align": {
-        "max_train_samples": 10_000,
-        "num_train_epochs": 1,
-        "per_device_train_batch_size": 16,
-        "learning_rate": 2e-4,
-        "weight_decay": 0.0,
-        "optim": "adamw_torch",
-        "lr_scheduler_type": "cosine",
-        "save_strategy": "steps",
-        "save_steps": 100,
-        "save_total_limit": 2,
-        "logging_steps": 10,
-        "report_to": "none",
-        "ddp_find_unused_parameters": False,
-    },
-    "sft": {
-        "max_train_samples": 3_000,
-        "num_train_epochs": 1,
-        "per_device_train_batch_size": 16,
-        "learning_rate": 2e-4,
-        "weight_decay": 0.0,
-        "optim": "adamw_torch",
-        "lr_scheduler_type": "cosine",
-        "lora_r": 128,
-        "lora_alpha": 256,
-        "lora_dropout": 0.05,
-        "save_strategy": "steps",
-        "save_steps": 100,
-        "save_total_limit": 2,
-        "logging_steps": 10,
-        "report_to": "none",
-        "ddp_find_unused_parameters": False,
-    },
+    "align": {**_LM_STAGES, "max_train_samples": 10_000},
+    "sft": {**_LM_STAGES, "max_train_samples": 3_000, "lora_r": 128, "lora_alpha": 256, "lora_dropout": 0.05},
 }
 
 
