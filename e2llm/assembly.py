@@ -14,6 +14,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
 from .configuration_e2llm import E2LLMConfig
+from .emotions import EMOTION_WORDS
 from .feature_extraction_e2llm import E2LLMFeatureExtractor
 from .modeling_e2llm import E2LLMEEGEncoder, E2LLMForConditionalGeneration, E2LLMForEEGClassification
 from .presets import check_preset, preset_config
@@ -116,3 +117,64 @@ def build_model(
     if dtype is not None:
         model.to(dtype)
     return model, processor
+
+
+@torch.no_grad()
+def init_projector_from_classifier(
+    model: E2LLMForConditionalGeneration,
+    classifier: torch.nn.Linear,
+    processor: E2LLMProcessor,
+    eeg_hidden_states: torch.Tensor,
+    id2label: dict[int, str],
+    margin: float = 2.0,
+) -> None:
+    """Start the projector where the LM can already read it: each time patch's embedding begins
+    as the LM's own embedding of the emotion word that stage 1's classifier gives the patch.
+
+    A warm start for the demo's few hundred CPU steps (the paper's projector starts random). Of
+    the projector's hidden units, the first ``num_labels`` take the classifier's logits, scaled so
+    that the top logit of a typical patch is ``margin``; after GELU (≈ 0 for negative logits),
+    ``linear_2`` maps unit k to the input embedding of emotion k's word (``EMOTION_WORDS``, the
+    mean of its tokens' rows), divided by GELU(``margin``). The other units keep their random
+    start, their output weights shrunk tenfold so that they add a small trainable remainder.
+    Both layers stay ordinary trainable ``nn.Linear``s: stages 2 and 3 train them as before.
+
+    Args:
+        classifier: stage 1's head, ``Linear(S·D_eeg → num_labels)``.
+        eeg_hidden_states: (segments, N, S, D_eeg) encoder outputs of some training segments,
+            to set the scale.
+        id2label: the classifier's label names (the encoder config's ``id2label``).
+    """
+    projector = model.model.multi_modal_projector
+    num_labels, features = classifier.weight.shape
+    if features != projector.linear_1.in_features or num_labels > projector.linear_1.out_features:
+        raise ValueError(
+            f"classifier {tuple(classifier.weight.shape)} does not fit the projector "
+            f"({projector.linear_1.in_features} → {projector.linear_1.out_features})"
+        )
+    device, dtype = projector.linear_1.weight.device, projector.linear_1.weight.dtype
+    weight = classifier.weight.to(device, torch.float32)
+    bias = (
+        classifier.bias.to(device, torch.float32)
+        if classifier.bias is not None
+        else torch.zeros(num_labels, device=device)
+    )
+    logits = eeg_hidden_states.flatten(2).to(device, torch.float32) @ weight.T + bias  # (segments, N, labels)
+    scale = margin / logits.max(dim=-1).values.abs().mean().clamp(min=1e-6)
+    embeddings = model.get_input_embeddings().weight
+    words = torch.stack(
+        [
+            embeddings[processor.tokenizer(" " + EMOTION_WORDS[id2label[k]], add_special_tokens=False)["input_ids"]]
+            .float()
+            .mean(dim=0)
+            for k in range(num_labels)
+        ]
+    )  # (labels, text hidden)
+    projector.linear_1.weight[:num_labels] = (scale * weight).to(dtype)
+    if projector.linear_1.bias is not None:
+        projector.linear_1.bias[:num_labels] = (scale * bias).to(dtype)
+    projector.linear_2.weight.mul_(0.1)
+    gain = projector.act(torch.tensor(margin)).item()
+    projector.linear_2.weight[:, :num_labels] = (words.T / gain).to(dtype)
+    if projector.linear_2.bias is not None:
+        projector.linear_2.bias.zero_()

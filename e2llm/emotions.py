@@ -18,6 +18,17 @@ LABEL_FORMS: dict[str, tuple[str, ...]] = {
     "sad": ("sad", "sadness"),
     "anger": ("anger", "angry"),
 }
+# one word per emotion, the noun the reference answers name it by (``Segment (a): sadness``); the
+# projector's warm start begins each EEG token at the LM's embedding of one of these
+EMOTION_WORDS: dict[str, str] = {
+    "happy": "happiness",
+    "surprise": "surprise",
+    "neutral": "neutral",
+    "disgust": "disgust",
+    "fear": "fear",
+    "sad": "sadness",
+    "anger": "anger",
+}
 ANSWER_WORDS: dict[str, tuple[str, ...]] = {
     "happy": LABEL_FORMS["happy"]
     + (

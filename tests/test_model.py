@@ -471,3 +471,37 @@ def test_placeholder_and_segment_counts_must_agree(tiny_model_and_processor):
         model(input_ids=inputs["input_ids"])
     with pytest.raises(ValueError, match="expected \\(batch, 58, 1024\\)"):
         model(input_ids=inputs["input_ids"], eeg_values=inputs["eeg_values"][:, :, :512])
+
+
+def test_projector_warm_start_maps_each_patch_to_its_classified_emotion_word(tiny_model_and_processor):
+    """``init_projector_from_classifier``: a patch's projected embedding is nearest (cosine) to the
+    input embedding of the emotion word stage 1's classifier gives that patch, at about the scale
+    of a word embedding; the projector stays trainable."""
+    from e2llm.assembly import init_projector_from_classifier
+    from e2llm.configuration_e2llm import EMOTIONS
+    from e2llm.emotions import EMOTION_WORDS
+
+    model, processor = tiny_model_and_processor
+    eeg = model.config.eeg_config
+    torch.manual_seed(1)
+    classifier = torch.nn.Linear(eeg.num_summary_tokens * eeg.hidden_size, len(EMOTIONS))
+    states = torch.randn(32, 16, eeg.num_summary_tokens, eeg.hidden_size)
+    init_projector_from_classifier(model, classifier, processor, states, dict(enumerate(EMOTIONS)))
+    with torch.no_grad():
+        out = model.model.get_eeg_features(eeg_hidden_states=states)  # (32, 16, text hidden)
+        emb = model.get_input_embeddings().weight
+        words = torch.stack(
+            [
+                emb[processor.tokenizer(" " + EMOTION_WORDS[e], add_special_tokens=False)["input_ids"]].mean(0)
+                for e in EMOTIONS
+            ]
+        )
+        nearest = torch.nn.functional.cosine_similarity(out[..., None, :], words, dim=-1).argmax(-1)
+        logits = classifier(states.flatten(2))
+        top2 = logits.topk(2, dim=-1).values
+        clear = (top2[..., 0] - top2[..., 1]) > (top2[..., 0] - top2[..., 1]).median()  # a clear winner
+    match = nearest == logits.argmax(-1)
+    assert match[clear].float().mean() > 0.95 and match.float().mean() > 0.75
+    ratio = out.norm(dim=-1).mean() / words.norm(dim=-1).mean()
+    assert 0.3 < ratio < 3
+    assert all(p.requires_grad for p in model.model.multi_modal_projector.parameters())

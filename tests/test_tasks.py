@@ -407,7 +407,7 @@ def test_saved_info_and_synthetic_flag(built, segments_dir):
         info["seed"] == 3
         and info["cot"] is True
         and info["synthetic"] is True
-        and info["version"] == TASKS_FORMAT_VERSION == 5
+        and info["version"] == TASKS_FORMAT_VERSION == 6
     )
     assert info["segments_dir"] == str(Path(segments_dir).resolve()) and os.path.isabs(info["segments_dir"])
     assert info["counts"]["samples"]["train"] == {"ied": 210, "epc": 210, "ess": 210, "eim": 210}

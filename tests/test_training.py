@@ -460,3 +460,92 @@ def test_convert_eegpt_interrupted_leaves_the_previous_folder(tmp_path, monkeypa
         convert_eegpt_checkpoint(ckpt, out, num_attention_heads=2)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["eegpt", "eegpt.ckpt"]  # no temporary folder left
+
+
+def test_cpu_scores_only_labelled_positions_with_the_same_loss_and_gradients():
+    """TRL's fused head, as SFTTrainer uses it, under ``score_labelled_positions_only``: only the
+    labelled positions reach the head on a CPU, and loss and gradients equal TRL's own path."""
+    import trl.trainer.utils as trl_utils
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from e2llm.training.stages import score_labelled_positions_only
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, tie_word_embeddings=True,
+    )  # fmt: skip
+    model = LlamaForCausalLM(config)
+    trl_utils.add_fused_lm_head(model)
+    ids = torch.randint(0, 97, (3, 20))
+    labels = ids.clone()
+    labels[:, :12] = -100  # the prompt
+    labels[2, 17:] = -100  # padding
+    rows = []
+    apply = trl_utils._ChunkedLogProbFunction.apply
+
+    def spy(hidden, *args):
+        rows.append(hidden.shape[0])
+        return apply(hidden, *args)
+
+    results = []
+    for compact in (False, True):
+        model.zero_grad()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(trl_utils._ChunkedLogProbFunction, "apply", spy)
+            if compact:
+                with score_labelled_positions_only():
+                    loss = model(input_ids=ids, labels=labels, fused_lm_head=True).loss
+            else:
+                loss = model(input_ids=ids, labels=labels, fused_lm_head=True).loss
+        loss.backward()
+        results.append((loss.detach(), [p.grad.clone() for p in model.parameters()]))
+    assert rows == [3 * 19, int((labels[:, 1:] != -100).sum())]
+    assert torch.allclose(results[0][0], results[1][0], atol=1e-6)
+    for full, compact in zip(results[0][1], results[1][1]):
+        assert torch.allclose(full, compact, atol=1e-6)
+    assert trl_utils._use_triton(torch.device("cpu")) is False  # restored
+
+
+def test_stage2_on_chosen_tasks_from_the_classifier_then_stage3_with_its_own_projector_rate(
+    pipeline, toy_tasks_dir, toy_text_model, tmp_path
+):
+    """The demo's CPU recipe: stage 2 on IED alone (``train_tasks``), its projector started from
+    stage 1's classifier; stage 3 with ``projector_learning_rate`` (here ~0: the projector stays,
+    the LoRA-merged LM moves)."""
+    import math
+
+    from datasets import load_from_disk
+    from safetensors.torch import load_file
+
+    n_ied = sum(task == "ied" for task in load_from_disk(toy_tasks_dir)["train"]["task"])
+    s2 = parse_stage_arguments("align", [
+        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--init_from", str(pipeline / "stage1"),
+        "--text_model", toy_text_model, "--output_dir", str(tmp_path / "stage2"), "--train_tasks", "ied",
+        "--projector_init", "classifier", "--num_train_epochs", "1", *SFT_COMMON[:-1], "4",
+    ], config={})  # fmt: skip
+    train_sft(*s2)
+    marker = _marker(tmp_path / "stage2")
+    assert marker["global_step"] == math.ceil(n_ied / 4) and all(map(math.isfinite, _losses(marker["log_history"])))
+    s3 = parse_stage_arguments("sft", [
+        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--init_from", str(tmp_path / "stage2"), "--output_dir", str(tmp_path / "stage3"),
+        "--max_steps", "3", "--learning_rate", "2e-2", "--projector_learning_rate", "1e-12", "--lora_r", "4", "--lora_alpha", "8", *SFT_COMMON,
+    ], config={})  # fmt: skip
+    train_sft(*s3)
+    before, after = (load_file(tmp_path / stage / "model.safetensors") for stage in ("stage2", "stage3"))
+    projector = [name for name in before if "multi_modal_projector" in name]
+    attention = [name for name in before if "q_proj" in name]
+    assert projector and attention
+    assert all(torch.allclose(before[name], after[name], atol=1e-6) for name in projector)
+    assert any(not torch.allclose(before[name], after[name]) for name in attention)
+
+
+def test_stage_arguments_reject_unknown_train_tasks_and_projector_settings():
+    from e2llm.training.stages import E2LLMArguments
+
+    with pytest.raises(ValueError, match="train_tasks"):
+        E2LLMArguments(train_tasks="ied,esr")
+    with pytest.raises(ValueError, match="projector_init"):
+        E2LLMArguments(projector_init="zeros")
+    with pytest.raises(ValueError, match="projector_learning_rate"):
+        E2LLMArguments(projector_learning_rate=0.0)

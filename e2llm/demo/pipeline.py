@@ -9,7 +9,8 @@ pretrained language model — on a laptop CPU in minutes, or at the paper's size
    id, HF folder or ``.gguf`` file given as ``text_model``;
 4. run stage 1, 2 and 3 with ``e2llm.training.config.run_training``, exactly as ``e2llm train``
    does, from a run config written to ``OUT/run.yaml`` (a small encoder trained from scratch, the
-   LM frozen in bf16 where the CPU supports it, LoRA on its linear layers in stage 3);
+   LM frozen in bf16 where the CPU supports it, the projector started from stage 1's classifier,
+   stage 2 on IED alone on a CPU, LoRA on the LM's linear layers in stage 3);
 5. evaluate all five tasks (``e2llm.evaluation.evaluate_model``) into ``OUT/report``;
 6. save model and processor to ``OUT/model``, reload them with ``AutoModel``/``AutoProcessor`` in
    a fresh process and describe one held-out segment;
@@ -90,7 +91,6 @@ def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device:
     """The demo's run config: the paper's stages and optimisers, sized for the machine."""
 
     dtype = lm_dtype(device)
-    accumulate = 2 if device == "cpu" else 1  # on a CPU: two micro-batches, half the activation memory
     common = {
         "use_cpu": device == "cpu",
         "seed": seed,
@@ -103,8 +103,7 @@ def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device:
         "bf16": dtype == "bfloat16",
         "activation_checkpointing": False,
         "lm_dtype": dtype,
-        "per_device_train_batch_size": sizes.batch_size // accumulate,
-        "gradient_accumulation_steps": accumulate,
+        "per_device_train_batch_size": sizes.batch_size,
         "lr_scheduler_type": "cosine",
         "warmup_steps": 0.1,
         "train_sampling_strategy": "group_by_length",
@@ -133,6 +132,8 @@ def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device:
         "align": {
             **sft_common,
             "max_train_samples": sizes.n_align,
+            "train_tasks": sizes.align_tasks,
+            "projector_init": sizes.projector_init,
             "num_train_epochs": 1,
             "learning_rate": sizes.align_lr,
         },
@@ -141,6 +142,7 @@ def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device:
             "max_train_samples": sizes.n_sft,
             "num_train_epochs": 1,
             "learning_rate": sizes.sft_lr,
+            "projector_learning_rate": sizes.projector_lr,
             "lora_r": sizes.lora_r,
             "lora_alpha": sizes.lora_alpha,
             "lora_dropout": 0.0,

@@ -1,8 +1,9 @@
 """The demo's sizes: how much data, how many steps, which encoder, for each machine.
 
-``cpu`` (about 11 minutes on a 2-core laptop), ``cpu-long`` (3× the stage-3 steps, about 22
-minutes), ``gpu`` (the paper's training and test sizes) and ``test`` (the reduced run of the test
-suite); ``default_size`` picks ``gpu`` when CUDA is available, else ``cpu``.
+``cpu`` (at most 15 minutes on a 2-core laptop: 14:42 measured), ``cpu-long`` (2.5× the stage-3
+samples, estimated 23 minutes, not measured),
+``gpu`` (the paper's training and test sizes) and ``test`` (the reduced run of the test suite);
+``default_size`` picks ``gpu`` when CUDA is available, else ``cpu``.
 """
 
 from __future__ import annotations
@@ -18,44 +19,54 @@ class DemoSizes:
     strength: float  # of the synthetic emotion signature (see e2llm.eeg.synthetic)
     n_subjects: int
     clip_seconds: float
-    n_train: int  # training instruction samples; stage 2 uses the first n_align, stage 3 n_sft of them
-    n_align: int
-    n_sft: int
+    n_train: int  # training instruction samples, split evenly over the four training tasks
+    n_align: int  # stage 2: the first n_align of them (of ``align_tasks`` only, when set)
+    n_sft: int  # stage 3: a stratified subset of the four tasks
     n_multi: int  # test samples of EPC + ESS + EIM
     n_esr: int
     n_test_ied: int | None  # None: one per test segment (the paper's protocol)
     stage1_epochs: int
-    batch_size: int  # stages 2 and 3
+    batch_size: int  # samples per optimizer step, stages 2 and 3
+    align_tasks: str | None  # the tasks stage 2 trains on (None: all four)
     align_lr: float
-    sft_lr: float
+    sft_lr: float  # stage 3: LoRA's
+    projector_lr: float | None  # stage 3: the projector's (None: sft_lr)
+    projector_init: str  # "classifier": from stage 1's head (see e2llm.assembly); "random": the paper's
     lora_r: int
     lora_alpha: int
 
 
-# CPU: stages 2 and 3 take most of the time (a step of 8 samples of SmolLM2 in float32 takes about
-# 10 s on 2 cores; two micro-batches of 4 keep the peak memory under 8 GB), so stage 2 gets a few
-# steps and stage 3 (projector + LoRA) most; the test sets have at least 40 samples a task.
+# CPU: a step of 4 samples of SmolLM2 in float32 takes about 4 s on 2 cores (stage 1 about 290 s,
+# the evaluation about 170 s), so the LM stages get about 90 steps: stage 2 24 on IED alone (one
+# segment a sample, short answers), stage 3 64 on the mix. The projector starts from stage 1's
+# classifier, which is what lets the LM read the EEG within those steps (bench/README.md: 69 %
+# of segment lines read right against 26-41 % from a random start); the reasoning after the
+# readings needs more steps than this. The test sets have at least 40 samples a task.
 # GPU: the paper's training sizes (10,000 stage-2 and 3,000 stage-3 samples) and test sizes.
 # "test": the reduced run of the suite.
-# The signature is twice the generator's default strength, so that a tiny encoder trained from
-# scratch in about a minute separates the emotions (held-out balanced accuracy ≈ 0.7).
+# The signature is twice the generator's default strength, so that a small encoder trained from
+# scratch in a few minutes separates the emotions.
 DEMO_SIZES = {
     "cpu": DemoSizes(
-        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=256, n_align=64, n_sft=256, n_multi=120,
-        n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=8, align_lr=3e-3, sft_lr=2e-3, lora_r=16, lora_alpha=32,
+        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=512, n_align=96, n_sft=256, n_multi=120,
+        n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,
+        projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32,
     ),
-    # three times cpu's stage-3 steps (96 of 8 samples): about 22 minutes on 2 cores (measured)
+    # 2.5× cpu's stage-3 samples and more IED in stage 2 (estimated 23 minutes; not measured)
     "cpu-long": DemoSizes(
-        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=768, n_align=64, n_sft=768, n_multi=120,
-        n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=8, align_lr=3e-3, sft_lr=2e-3, lora_r=16, lora_alpha=32,
+        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=1024, n_align=256, n_sft=640, n_multi=120,
+        n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,
+        projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32,
     ),
     "gpu": DemoSizes(
         encoder_preset="demo", strength=2.0, n_subjects=8, clip_seconds=30.0, n_train=10_000, n_align=10_000, n_sft=3_000, n_multi=500, n_esr=167,
-        n_test_ied=None, stage1_epochs=50, batch_size=16, align_lr=1e-3, sft_lr=5e-4, lora_r=16, lora_alpha=32,
+        n_test_ied=None, stage1_epochs=50, batch_size=16, align_tasks=None, align_lr=1e-3, sft_lr=5e-4,
+        projector_lr=None, projector_init="classifier", lora_r=16, lora_alpha=32,
     ),
     "test": DemoSizes(
-        encoder_preset="tiny", strength=2.0, n_subjects=2, clip_seconds=10.0, n_train=24, n_align=24, n_sft=16, n_multi=12, n_esr=6,
-        n_test_ied=14, stage1_epochs=4, batch_size=8, align_lr=2e-3, sft_lr=1e-3, lora_r=4, lora_alpha=8,
+        encoder_preset="tiny", strength=2.0, n_subjects=2, clip_seconds=10.0, n_train=24, n_align=6, n_sft=16, n_multi=12, n_esr=6,
+        n_test_ied=14, stage1_epochs=4, batch_size=4, align_tasks="ied", align_lr=2e-3, sft_lr=1e-3,
+        projector_lr=5e-4, projector_init="classifier", lora_r=4, lora_alpha=8,
     ),
 }  # fmt: skip
 

@@ -64,7 +64,9 @@ in a few words (``templates.SHORT_DESCRIPTIONS``); IED's answer is one full sent
   (c).``), then ``Answer: (c)``;
 - EIM: the segments as ``Recording (a): …``, then per situation its emotion and that segment's
   letter (``Situation 1 suggests fear (c), situation 2 anger (a), situation 3 sadness (b).``), then
-  ``Matching: a→2, b→3, c→1``;
+  the matching in the same order, ``Matching: c→1, a→2, b→3`` (a copy of the letters just
+  written; listed as ``a→2, b→3, c→1`` it asks the LM to invert the permutation, and in the
+  demo's format-5 run every EIM answer ended in one and the same matching);
 - ESR (reference only, never trained on): T1 the segment lines; T2 the emotion the scene suggests
   and the segment that shows it (``The scene hints at <cue>, so it suggests sadness: segment
   (b).``), then ``Answer: (b)``.

@@ -12,8 +12,8 @@ task   canonical answer                conclusion line of the reference answer
 IED    an emotion name of EMOTIONS     ``Emotion: sad``
 EPC    ``yes`` | ``no`` | ``equal``    ``Answer: yes``
 ESS    ``a`` | ``b`` | ``c``           ``Answer: (b)``
-EIM    ``a2,b1,c3`` (scenario number   ``Matching: a→2, b→1, c→3``
-       of segment a, b, c, in order)
+EIM    ``a2,b1,c3`` (scenario number   ``Matching: b→1, a→2, c→3`` (in scenario order: the
+       of segment a, b, c, in order)   order in which the reasoning line finds the letters)
 ESR    ``a`` | ``b`` | ``c``           ``Answer: (b)`` (in the second assistant turn)
 =====  ==============================  ===========================================================
 
@@ -133,6 +133,7 @@ def conclusion(task: str, answer: str) -> str:
         return f"Answer: {answer}"
     if task in ("ess", "esr"):
         return f"Answer: ({answer})"
-    if task == "eim":
-        return "Matching: " + ", ".join(f"{letter}→{n}" for letter, n in zip(OPTIONS, matching_numbers(answer)))
+    if task == "eim":  # scenario 1's segment first: a copy of the reasoning line, not its inversion
+        pairs = sorted(zip(matching_numbers(answer), OPTIONS))
+        return "Matching: " + ", ".join(f"{letter}→{n}" for n, letter in pairs)
     raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")

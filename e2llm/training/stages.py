@@ -3,9 +3,12 @@
 * stage 1 — ``train_encoder``: ``E2LLMForEEGClassification`` on the segments with transformers'
   ``Trainer`` (AdamW, weight decay 0.01, lr 1e-4, batch 64, one-cycle schedule, 50 epochs).
 * stage 2 — ``train_sft(stage="align")``: projector only (with the ``<eeg_start>``/``<eeg_end>``
-  embeddings it owns); encoder and LM frozen; TRL ``SFTTrainer``; 10,000 samples.
+  embeddings it owns); encoder and LM frozen; TRL ``SFTTrainer``; 10,000 samples. Options for
+  runs of a few hundred steps (the CPU demo's): ``projector_init="classifier"`` starts the
+  projector from stage 1's head, ``train_tasks="ied"`` trains on one task only.
 * stage 3 — ``train_sft(stage="sft")``: projector + LoRA (r 128, α 256, dropout 0.05) on the
   LM's q_proj/k_proj; encoder frozen; 3,000 samples. Saved merged, with the adapter beside it.
+  ``projector_learning_rate`` gives the projector a rate of its own.
 
 Each stage writes a ``save_pretrained`` directory (model + processor) and a marker file
 ``e2llm_stage.json``: a directory with the marker is complete and is skipped by ``e2llm train``.
@@ -22,6 +25,7 @@ import os
 import sys
 import time
 import zipfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -32,13 +36,14 @@ from accelerate.utils import str_to_bool
 from datasets import load_from_disk
 from transformers import Trainer, TrainingArguments
 
-from ..assembly import build_model
+from ..assembly import build_model, init_projector_from_classifier
 from ..atomic import atomic_directory, temporary_sibling, write_text_atomic
 from ..configuration_e2llm import E2LLMEEGConfig
 from ..datasets_builder import SegmentLookup, load_segments
 from ..modeling_e2llm import E2LLMForConditionalGeneration, E2LLMForEEGClassification
 from ..presets import PRESETS
 from ..processing_e2llm import E2LLMProcessor
+from ..tasks.rules import TRAIN_TASKS
 from .collators import E2LLMDataCollator, EEGClassificationCollator, EncoderOutputCache
 
 MARKER = "e2llm_stage.json"
@@ -94,15 +99,42 @@ class E2LLMArguments:
         default=None, metadata={"help": "encoder directory when not from init_from (e.g. converted EEGPT)"}
     )
     max_train_samples: int | None = field(default=None, metadata={"help": "use at most this many samples"})
+    train_tasks: str | None = field(
+        default=None, metadata={"help": "train on these tasks only, comma-separated (e.g. 'ied'); default: all"}
+    )
     cache_encoder_outputs: bool = field(default=True, metadata={"help": "compute the frozen encoder once per segment"})
+    projector_learning_rate: float | None = field(
+        default=None, metadata={"help": "the projector's own learning rate (default: learning_rate, as the LoRA's)"}
+    )
+    projector_init: str = field(
+        default="random",
+        metadata={
+            "help": "a projector built here starts 'random' (the paper's) or from stage 1's 'classifier': "
+            "each EEG token begins as the LM's embedding of the emotion word the classifier gives it"
+        },
+    )
     lora_r: int = 128
     lora_alpha: int = 256
     lora_dropout: float = 0.05
     lora_target_modules: str = LM_TARGET_MODULES
 
     def __post_init__(self):  # checked when the arguments are parsed, before any work
+        if self.train_tasks is not None:
+            unknown = sorted(set(self.task_list()) - set(TRAIN_TASKS))
+            if unknown or not self.task_list():
+                raise ValueError(f"train_tasks must name some of {', '.join(TRAIN_TASKS)}, not {self.train_tasks!r}")
+        if self.projector_init not in ("random", "classifier"):
+            raise ValueError(f"projector_init must be 'random' or 'classifier', not {self.projector_init!r}")
+        if self.projector_learning_rate is not None and not self.projector_learning_rate > 0:
+            raise ValueError(f"projector_learning_rate must be positive, not {self.projector_learning_rate!r}")
         if self.lm_dtype not in ("auto", "bfloat16", "float16", "float32"):
             raise ValueError(f"lm_dtype must be auto, bfloat16, float16 or float32, not {self.lm_dtype!r}")
+
+    def task_list(self) -> list[str]:
+        """The tasks to train on (``train_tasks``), all of them when unset."""
+        if self.train_tasks is None:
+            return list(TRAIN_TASKS)
+        return [name.strip().lower() for name in self.train_tasks.split(",") if name.strip()]
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -451,6 +483,66 @@ def _load_or_build(
     return model, processor, None
 
 
+@contextmanager
+def score_labelled_positions_only():
+    """Within this context, TRL's fused LM head scores only the positions that have a label on a
+    CPU too, as it does on CUDA/XPU.
+
+    TRL (1.16) projects the prompt, the EEG and the padding through the LM head as well everywhere
+    but on Triton devices, to keep tile shapes fixed for compilers such as Neuron's. On a CPU that
+    is wasted work: with SmolLM2's 49k-word head and the demo's samples, about two thirds of the
+    positions carry no label and the head takes about a fifth of a step. The loss and gradients are
+    the same (``tests/test_training.py``). Without the switch this relies on (a newer TRL), TRL's
+    own behaviour applies unchanged.
+    """
+    import trl.trainer.utils as trl_utils
+
+    use_triton = getattr(trl_utils, "_use_triton", None)
+    if use_triton is None:
+        yield
+        return
+    trl_utils._use_triton = lambda device: device.type == "cpu" or use_triton(device)
+    try:
+        yield
+    finally:
+        trl_utils._use_triton = use_triton
+
+
+def _init_projector(model, processor, args: E2LLMArguments, segments, ids, cache) -> None:
+    """``projector_init="classifier"``: stage 1's head and encoder outputs of up to 256 training
+    segments set the projector's start (``e2llm.assembly.init_projector_from_classifier``)."""
+    stage1 = args.eeg_encoder or args.init_from
+    if stage1 is None or not (Path(stage1) / "config.json").is_file():
+        raise ValueError("projector_init='classifier' needs a stage-1 folder (init_from / eeg_encoder)")
+    classification = E2LLMForEEGClassification.from_pretrained(stage1)
+    sample = list(dict.fromkeys(ids))[:256]
+    if cache is not None:
+        states = cache[sample]
+    else:
+        eeg = torch.from_numpy(np.stack([segments[i][0] for i in sample]))
+        mask = torch.from_numpy(np.stack([segments[i][1] for i in sample]))
+        with torch.no_grad():
+            states = classification.eval().eeg_encoder(eeg, mask).last_hidden_state
+    init_projector_from_classifier(model, classification.classifier, processor, states, classification.config.id2label)
+
+
+def with_projector_learning_rate(optimizer: torch.optim.Optimizer, model: torch.nn.Module, lr: float):
+    """Split the projector's parameters of ``optimizer`` (not yet stepped) into groups of their own
+    at learning rate ``lr``, in place; every other group and setting is kept."""
+    projector = {id(p) for name, p in model.named_parameters() if "multi_modal_projector" in name}
+    groups = []
+    for group in optimizer.param_groups:
+        settings = {k: v for k, v in group.items() if k != "params"}
+        rest = [p for p in group["params"] if id(p) not in projector]
+        own = [p for p in group["params"] if id(p) in projector]
+        groups += [{**settings, "params": rest}] if rest else []
+        groups += [{**settings, "params": own, "lr": lr}] if own else []
+    optimizer.param_groups = []
+    for group in groups:
+        optimizer.add_param_group(group)
+    return optimizer
+
+
 def train_sft(args: E2LLMArguments, sft_config) -> str:
     """Stage 2 (``args.stage == "align"``) or stage 3 (``"sft"``) with TRL's ``SFTTrainer``;
     returns the artifact directory (``sft_config.output_dir``)."""
@@ -470,6 +562,11 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     if split not in tasks:
         raise ValueError(f"{args.tasks_dir}: no '{split}' split (found {sorted(tasks)})")
     dataset = tasks[split]
+    if args.train_tasks is not None:
+        keep = set(args.task_list())
+        dataset = dataset.filter(lambda task: task in keep, input_columns="task")
+        if len(dataset) == 0:
+            raise ValueError(f"{args.tasks_dir}: no {'/'.join(sorted(keep))} samples in '{split}'")
     if args.max_train_samples is not None:
         dataset = dataset.select(range(min(args.max_train_samples, len(dataset))))
     if any(task == "esr" for task in dataset["task"]):
@@ -492,9 +589,11 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     dtype = model.dtype
     upcast_trainable(model)
     cache = None
+    ids = [i for row in dataset["segment_ids"] for i in row]
     if args.cache_encoder_outputs:
-        ids = [i for row in dataset["segment_ids"] for i in row]
         cache = EncoderOutputCache(model.model.eeg_encoder, segments, ids, dtype=dtype, device=sft_config.device)
+    if args.projector_init == "classifier" and base_dir is None:  # a projector built here, not a stage-2 one
+        _init_projector(model, processor, args, segments, ids, cache)
 
     peft_config = None
     if args.stage == "sft":
@@ -516,7 +615,16 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     ):
         # batches of samples of similar token counts: less padding, the same samples and epochs
         dataset = dataset.add_column(sft_config.length_column_name, collator.lengths(dataset))
-    trainer = SFTTrainer(
+
+    class E2LLMSFTTrainer(SFTTrainer):  # TRL's, with the projector's own learning rate when one is set
+        def create_optimizer(self, model=None):
+            fresh = self.optimizer is None
+            optimizer = super().create_optimizer(model)
+            if fresh and args.projector_learning_rate is not None:
+                with_projector_learning_rate(optimizer, self.model, args.projector_learning_rate)
+            return optimizer
+
+    trainer = E2LLMSFTTrainer(
         model=model,
         args=sft_config,
         train_dataset=dataset,
@@ -533,7 +641,8 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     if trainer.is_world_process_zero():
         print(f"stage {args.stage}: parameters\n{table}")
     resumed_from = _resume_checkpoint(sft_config.output_dir, sft_config)
-    trainer.train(resume_from_checkpoint=resumed_from)
+    with score_labelled_positions_only():
+        trainer.train(resume_from_checkpoint=resumed_from)
 
     if trainer.is_world_process_zero():
 
