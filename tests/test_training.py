@@ -549,3 +549,16 @@ def test_stage_arguments_reject_unknown_train_tasks_and_projector_settings():
         E2LLMArguments(projector_init="zeros")
     with pytest.raises(ValueError, match="projector_learning_rate"):
         E2LLMArguments(projector_learning_rate=0.0)
+
+
+def test_projector_warm_start_needs_stage_1s_folder_and_keeps_a_stage_2_projector(pipeline, tmp_path):
+    from e2llm.training.stages import E2LLMArguments, _classifier_folder
+
+    def folder(stage, init_from):
+        return _classifier_folder(E2LLMArguments(stage=stage, init_from=str(init_from), projector_init="classifier"))
+
+    assert folder("align", pipeline / "stage1") == str(pipeline / "stage1")
+    assert folder("sft", pipeline / "stage2") is None  # stage 2's projector is kept
+    (tmp_path / "config.json").write_text("{}")  # e.g. a converted EEGPT: an encoder without a trained head
+    with pytest.raises(ValueError, match=f"stage 1's folder.*{tmp_path}"):
+        folder("align", tmp_path)

@@ -508,12 +508,28 @@ def score_labelled_positions_only():
         trl_utils._use_triton = use_triton
 
 
-def _init_projector(model, processor, args: E2LLMArguments, segments, ids, cache) -> None:
+def _classifier_folder(args: E2LLMArguments) -> str | None:
+    """For ``projector_init="classifier"``: the stage-1 folder whose head the projector starts
+    from, checked before any work; ``None`` when the stage starts from a saved E2LLM (a stage-2
+    model keeps its projector) or the init is random."""
+    if args.projector_init != "classifier":
+        return None
+    init = Path(args.init_from) if args.init_from else None
+    if args.stage == "sft" and init is not None and (init / "config.json").is_file():
+        if json.loads((init / "config.json").read_text()).get("model_type") == "e2llm":
+            return None
+    stage1 = args.eeg_encoder or args.init_from
+    marker = Path(stage1) / MARKER if stage1 is not None else None
+    if marker is None or not marker.is_file() or json.loads(marker.read_text()).get("stage") != STAGE_DIRS["stage1"]:
+        raise ValueError(
+            f"projector_init='classifier' needs stage 1's folder, whose head it starts from; {stage1} is not one"
+        )
+    return stage1
+
+
+def _init_projector(model, processor, stage1: str, segments, ids, cache) -> None:
     """``projector_init="classifier"``: stage 1's head and encoder outputs of up to 256 training
     segments set the projector's start (``e2llm.assembly.init_projector_from_classifier``)."""
-    stage1 = args.eeg_encoder or args.init_from
-    if stage1 is None or not (Path(stage1) / "config.json").is_file():
-        raise ValueError("projector_init='classifier' needs a stage-1 folder (init_from / eeg_encoder)")
     classification = E2LLMForEEGClassification.from_pretrained(stage1)
     sample = list(dict.fromkeys(ids))[:256]
     if cache is not None:
@@ -572,6 +588,7 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     if any(task == "esr" for task in dataset["task"]):
         raise ValueError(f"{args.tasks_dir}: ESR samples in '{split}'; ESR is for evaluation only")
     segments = SegmentLookup(load_segments(_segments_dir(args.tasks_dir, args.segments_dir)))
+    classifier_folder = _classifier_folder(args)
 
     model, processor, base_dir = _load_or_build(args, sft_config.output_dir)
     out = Path(sft_config.output_dir)
@@ -592,8 +609,8 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     ids = [i for row in dataset["segment_ids"] for i in row]
     if args.cache_encoder_outputs:
         cache = EncoderOutputCache(model.model.eeg_encoder, segments, ids, dtype=dtype, device=sft_config.device)
-    if args.projector_init == "classifier" and base_dir is None:  # a projector built here, not a stage-2 one
-        _init_projector(model, processor, args, segments, ids, cache)
+    if classifier_folder is not None:  # a projector built here, not a stage-2 one
+        _init_projector(model, processor, classifier_folder, segments, ids, cache)
 
     peft_config = None
     if args.stage == "sft":
