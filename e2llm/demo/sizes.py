@@ -1,7 +1,7 @@
 """The demo's sizes: how much data, how many steps, which encoder, for each machine.
 
 ``cpu`` (at most 15 minutes on a 2-core laptop: 14:42 measured), ``cpu-long`` (2.5× the stage-3
-samples, estimated 23 minutes, not measured),
+samples, 21:48 measured),
 ``gpu`` (the paper's training and test sizes) and ``test`` (the reduced run of the test suite);
 ``default_size`` picks ``gpu`` when CUDA is available, else ``cpu``.
 """
@@ -52,7 +52,7 @@ DEMO_SIZES = {
         n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,
         projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32,
     ),
-    # 2.5× cpu's stage-3 samples and more IED in stage 2 (estimated 23 minutes; not measured)
+    # 2.5× cpu's stage-3 samples and more IED in stage 2 (21:48 measured)
     "cpu-long": DemoSizes(
         encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=1024, n_align=256, n_sft=640, n_multi=120,
         n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,
