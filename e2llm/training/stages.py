@@ -459,16 +459,24 @@ def end_distributed() -> None:
 # -- stages 2 and 3 ----------------------------------------------------------------------------
 
 
+def _saved_base(args: E2LLMArguments) -> Path | None:
+    """``init_from`` when stage 3 starts from a saved E2LLM (a stage-2 model), else ``None``."""
+    init = Path(args.init_from) if args.init_from else None
+    if args.stage == "sft" and init is not None and (init / "config.json").is_file():
+        if json.loads((init / "config.json").read_text()).get("model_type") == "e2llm":
+            return init
+    return None
+
+
 def _load_or_build(
     args: E2LLMArguments, output_dir: str
 ) -> tuple[E2LLMForConditionalGeneration, E2LLMProcessor, str | None]:
     """The model a stage starts from, its processor, and the directory of that base (if saved)."""
+    base = _saved_base(args)
+    if base is not None:
+        model = E2LLMForConditionalGeneration.from_pretrained(base)
+        return model, E2LLMProcessor.from_pretrained(base), str(base)
     init = Path(args.init_from) if args.init_from else None
-    if args.stage == "sft" and init is not None and (init / "config.json").is_file():
-        config = json.loads((init / "config.json").read_text())
-        if config.get("model_type") == "e2llm":
-            model = E2LLMForConditionalGeneration.from_pretrained(init)
-            return model, E2LLMProcessor.from_pretrained(init), str(init)
     encoder_dir = args.eeg_encoder or (str(init) if init is not None else None)
     if encoder_dir is not None and not Path(encoder_dir).is_dir():  # a local folder, never a Hub id
         raise FileNotFoundError(
@@ -512,12 +520,8 @@ def _classifier_folder(args: E2LLMArguments) -> str | None:
     """For ``projector_init="classifier"``: the stage-1 folder whose head the projector starts
     from, checked before any work; ``None`` when the stage starts from a saved E2LLM (a stage-2
     model keeps its projector) or the init is random."""
-    if args.projector_init != "classifier":
+    if args.projector_init != "classifier" or _saved_base(args) is not None:
         return None
-    init = Path(args.init_from) if args.init_from else None
-    if args.stage == "sft" and init is not None and (init / "config.json").is_file():
-        if json.loads((init / "config.json").read_text()).get("model_type") == "e2llm":
-            return None
     stage1 = args.eeg_encoder or args.init_from
     marker = Path(stage1) / MARKER if stage1 is not None else None
     if marker is None or not marker.is_file() or json.loads(marker.read_text()).get("stage") != STAGE_DIRS["stage1"]:
