@@ -6,11 +6,14 @@ Both paths use the same model, optimizer and batches from ``E2LLMDataCollator`` 
 mix, chain of thought, batch 8); the text-only batches are those batches with every EEG token
 (``<eeg_start>``, ``<eeg_pad>``, ``<eeg_end>``) replaced by an ordinary token and no EEG input, so
 both process exactly the same tokens. Runs alternate and the best of ``--repeats`` is kept.
+In float32 the EEG path is also timed through TRL's fused LM head, as ``SFTTrainer`` computes the
+loss: scoring every position (TRL 1.16's choice off CUDA) against scoring only the labelled ones
+(``e2llm.training.stages.score_labelled_positions_only``, what ``e2llm train`` does).
 bf16 is timed only where the CPU multiplies bf16 natively (AVX-512 BF16 or AMX; the demo's rule,
 ``e2llm.demo.lm_dtype``); elsewhere a 1024² matmul in both dtypes is timed instead, to show why.
 
-Prints tokens/s per path and dtype, then ``ratio: X`` (EEG-path time over text-only time, float32).
-Target: X ≤ 1.15.
+Prints tokens/s per path and dtype, the labelled-only/all-positions step-time ratio of the fused
+head, then ``ratio: X`` (EEG-path time over text-only time, float32). Target: X ≤ 1.15.
 
     python bench/train.py [--steps 4] [--batch-size 8] [--repeats 2]
 
@@ -59,13 +62,14 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args(argv)
 
+    import trl.trainer.utils as trl_utils
     from peft import LoraConfig, get_peft_model
 
     from e2llm.assembly import build_model
     from e2llm.demo import lm_dtype
     from e2llm.text_models import preset_text_model, resolve_text_model
     from e2llm.training import E2LLMDataCollator, EncoderOutputCache, freeze_for_stage
-    from e2llm.training.stages import LM_ALL_LINEAR, upcast_trainable
+    from e2llm.training.stages import LM_ALL_LINEAR, score_labelled_positions_only, upcast_trainable
 
     dtypes = [torch.float32] + ([torch.bfloat16] if lm_dtype("cpu") == "bfloat16" else [])
     results = {}
@@ -86,6 +90,7 @@ def main(argv=None):
                 dtype=dtype,
                 progress=False,
             )
+            trl_utils.add_fused_lm_head(model, outputs=("log_probs", "entropy", "is_top1"))  # as SFTTrainer does
             model = get_peft_model(
                 model,
                 LoraConfig(
@@ -113,11 +118,11 @@ def main(argv=None):
             optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3, weight_decay=0.0)
             autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16)
 
-            def run(batches, model=model, optimizer=optimizer, autocast=autocast) -> float:
+            def run(batches, model=model, optimizer=optimizer, autocast=autocast, fused=False) -> float:
                 start = time.perf_counter()
                 for batch in batches:
                     with autocast:
-                        loss = model(**batch).loss
+                        loss = model(**batch, fused_lm_head=True).loss if fused else model(**batch).loss
                     loss.backward()
                     optimizer.step()
                     optimizer.zero_grad(set_to_none=True)
@@ -128,6 +133,12 @@ def main(argv=None):
             for _ in range(args.repeats):
                 for name, batches in (("eeg", eeg_batches), ("text", text_batches)):
                     best[name] = min(best[name], run(batches))
+                if dtype == torch.float32:  # TRL's fused head: every position, then the labelled ones
+                    best["fused_all"] = min(best.get("fused_all", float("inf")), run(eeg_batches, fused=True))
+                    with score_labelled_positions_only():
+                        best["fused_labelled"] = min(
+                            best.get("fused_labelled", float("inf")), run(eeg_batches, fused=True)
+                        )
             results[dtype] = (best, tokens)
 
     print(
@@ -136,7 +147,9 @@ def main(argv=None):
     print(f"{len(eeg_batches)} batches of {args.batch_size} samples, {tokens} tokens (best of {args.repeats})")
     print(f"{'LM dtype':<10}{'path':<22}{'s/step':>10}{'tokens/s':>12}")
     for dtype, (best, tokens) in results.items():
-        for name, label in (("eeg", "EEG + text (cached)"), ("text", "text only")):
+        paths = [("eeg", "EEG + text (cached)"), ("text", "text only")]
+        paths += [("fused_all", "EEG, fused head, all"), ("fused_labelled", "EEG, fused, labelled")]
+        for name, label in [(n, label) for n, label in paths if n in best]:
             print(
                 f"{str(dtype).removeprefix('torch.'):<10}{label:<22}{best[name] / len(eeg_batches):>10.2f}{tokens / best[name]:>12.0f}"
             )
@@ -150,6 +163,9 @@ def main(argv=None):
             f"bf16 not timed: this CPU has no native bf16 matmul (1024² float32 {f32:.0f} GFLOPS, 256² bf16 {bf16:.1f} GFLOPS)"
         )
     best, _ = results[torch.float32]
+    print(
+        f"fused head, labelled positions only / every position (float32): {best['fused_labelled'] / best['fused_all']:.3f}"
+    )
     print(f"ratio: {best['eeg'] / best['text']:.3f}")
 
 

@@ -167,6 +167,12 @@ def test_emotions_column_matches_segment_labels(rows, labels):
 HAPPINESS = {"happy": 2, "surprise": 1, "neutral": 0, "disgust": -1, "fear": -1, "sad": -1, "anger": -1}
 
 
+def test_valence_words_rank_as_the_happiness_levels():
+    """EPC's reasoning names valences: one word per happiness level, ranked as the levels."""
+    scale = ["negative", "neutral", "mildly positive", "positive"]
+    assert {e: scale.index(w) - 1 for e, w in templates.VALENCE_WORDS.items()} == HAPPINESS
+
+
 def _ess_target(question):
     phrases = [(p, e, "most") for e, ps in templates.ESS_MOST.items() for p in ps]
     phrases += [(p, e, "least") for e, ps in templates.ESS_LEAST.items() for p in ps]
@@ -234,8 +240,8 @@ def test_direct_answer_variant(segments_dir):
 
 
 def test_cot_answers_describe_then_conclude(rows):
-    """The paper's chain of thought: each segment described (emotion first), one reasoning line,
-    the answer line; short enough to keep training steps cheap."""
+    """The paper's chain of thought: each segment described (emotion first), the reasoning (one
+    line; EIM one per situation), the answer line; short enough to keep training steps cheap."""
     for samples in rows.values():
         for s in samples:
             lines = reference_answer(s).split("\n")
@@ -248,14 +254,15 @@ def test_cot_answers_describe_then_conclude(rows):
             for line, emotion in zip(described, s["emotions"]):
                 assert line.split(": ", 1)[1].startswith(templates.EMOTION_NOUNS[emotion] + ", ")
                 assert len(line.split()) <= 12
-            assert len(lines) == {"ied": 2, "epc": 4, "ess": 5, "eim": 5, "esr": 2}[s["task"]]
+            assert len(lines) == {"ied": 2, "epc": 4, "ess": 5, "eim": 7, "esr": 2}[s["task"]]
             for line in lines:
                 assert len(line.split()) <= 60
 
 
 def test_cot_reasoning_agrees_with_the_answer(rows):
     """ESS/ESR: the reasoning line names the target emotion and the answer's segment; EIM: each
-    situation names the emotion and the segment the matching gives it."""
+    situation is restated with its emotion and the segment the matching gives it; EPC: both
+    emotions are restated with their valence, and the verdict is the answer's."""
     checked = Counter()
     for samples in rows.values():
         for s in samples:
@@ -275,15 +282,22 @@ def test_cot_reasoning_agrees_with_the_answer(rows):
                 assert chosen == s["answer"] and nouns["abc".index(chosen)] == target, text
             elif s["task"] == "eim":
                 numbers = {letter: int(k) for letter, k in re.findall(r"\b([abc])(\d)", s["answer"])}
-                (line,) = [line for line in text.splitlines() if line.startswith("Situation 1 suggests ")]
-                situations = re.findall(r"[Ss]ituation (\d)(?: suggests)? (.+?) \(([abc])\)", line)
-                assert [k for k, _, _ in situations] == ["1", "2", "3"], text
-                for k, noun, o in situations:
+                situations = re.findall(r"^Situation (\d), (.+): ([^:]+) \(([abc])\)\.$", text, flags=re.M)
+                assert [k for k, _, _, _ in situations] == ["1", "2", "3"], text
+                for k, scenario, noun, o in situations:  # the scenario restated, its emotion, its segment
+                    assert f"{k}) {scenario}" in message_text(s["messages"][0]), text
                     assert numbers[o] == int(k) and nouns["abc".index(o)] == noun, text
+            elif s["task"] == "epc":  # both emotions restated with their valence, then the verdict
+                ((first, v1, second, v2, verdict),) = re.findall(
+                    r"^(.+) is (.+) and (.+) is (.+), so (the first|the second|both)", text, flags=re.M
+                )
+                assert [first[0].lower() + first[1:], second] == nouns, text
+                assert [v1, v2] == [templates.VALENCE_WORDS[e] for e in s["emotions"]], text
+                assert verdict == {"yes": "the first", "no": "the second", "equal": "both"}[s["answer"]], text
             else:
                 continue
             checked[s["task"]] += 1
-    assert checked["ess"] and checked["eim"] and checked["esr"]
+    assert checked["ess"] and checked["eim"] and checked["esr"] and checked["epc"]
 
 
 # -- split hygiene and ESR held out ---------------------------------------------------------------
@@ -407,7 +421,7 @@ def test_saved_info_and_synthetic_flag(built, segments_dir):
         info["seed"] == 3
         and info["cot"] is True
         and info["synthetic"] is True
-        and info["version"] == TASKS_FORMAT_VERSION == 6
+        and info["version"] == TASKS_FORMAT_VERSION == 7
     )
     assert info["segments_dir"] == str(Path(segments_dir).resolve()) and os.path.isabs(info["segments_dir"])
     assert info["counts"]["samples"]["train"] == {"ied": 210, "epc": 210, "ess": 210, "eim": 210}

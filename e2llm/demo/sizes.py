@@ -1,7 +1,7 @@
 """The demo's sizes: how much data, how many steps, which encoder, for each machine.
 
-``cpu`` (at most 15 minutes on a 2-core laptop: 14:42 measured), ``cpu-long`` (2.5× the stage-3
-samples, 21:48 measured),
+``cpu`` (at most 15 minutes on a 2-core laptop: 14:42 measured), ``cpu-long`` (4× the stage-3
+samples, 29:00 measured),
 ``gpu`` (the paper's training and test sizes) and ``test`` (the reduced run of the test suite);
 ``default_size`` picks ``gpu`` when CUDA is available, else ``cpu``.
 """
@@ -37,24 +37,25 @@ class DemoSizes:
 
 
 # CPU: a step of 4 samples of SmolLM2 in float32 takes about 4 s on 2 cores (stage 1 about 290 s,
-# the evaluation about 170 s), so the LM stages get about 90 steps: stage 2 24 on IED alone (one
-# segment a sample, short answers), stage 3 64 on the mix. The projector starts from stage 1's
+# the evaluation about 200 s), so the LM stages get about 80 steps: stage 2 24 on IED alone (one
+# segment a sample, short answers), stage 3 56 on the mix. The projector starts from stage 1's
 # classifier, which is what lets the LM read the EEG within those steps (bench/README.md: 69 %
-# of segment lines read right against 26-41 % from a random start); the reasoning after the
-# readings needs more steps than this. The test sets have at least 40 samples a task.
+# of segment lines read right against 26-41 % from a random start); telling the multi-segment
+# tasks apart and reasoning after the readings takes more: cpu-long's 256 stage-3 steps reach
+# every target. The test sets have at least 40 samples a task.
 # GPU: the paper's training sizes (10,000 stage-2 and 3,000 stage-3 samples) and test sizes.
 # "test": the reduced run of the suite.
 # The signature is twice the generator's default strength, so that a small encoder trained from
 # scratch in a few minutes separates the emotions.
 DEMO_SIZES = {
     "cpu": DemoSizes(
-        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=512, n_align=96, n_sft=256, n_multi=120,
+        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=512, n_align=96, n_sft=224, n_multi=120,
         n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,
         projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32,
     ),
-    # 2.5× cpu's stage-3 samples and more IED in stage 2 (21:48 measured)
+    # cpu with 4× its stage-3 samples: 256 steps, which reach every target (29:00 measured)
     "cpu-long": DemoSizes(
-        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=1024, n_align=256, n_sft=640, n_multi=120,
+        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=1280, n_align=96, n_sft=1024, n_multi=120,
         n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,
         projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32,
     ),

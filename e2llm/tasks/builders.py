@@ -59,14 +59,20 @@ in a few words (``templates.SHORT_DESCRIPTIONS``); IED's answer is one full sent
 - every segment line names the emotion first, then describes it
   (``Segment (b): sadness, low energy and sorrow.``; EPC: ``Individual 2: …``);
 - IED: a sentence describing the state, then ``Emotion: <label>``;
-- EPC: a sentence comparing the two happiness levels, then ``Answer: yes|no|equal``;
+- EPC: a sentence restating both emotions with their valence and comparing them (``Anger is
+  negative and surprise is mildly positive, so the second individual is happier.``), then
+  ``Answer: yes|no|equal``. With a fixed sentence per answer instead (format 6), SmolLM2-135M
+  trained on 256 EPC samples wrote "The second individual …" for 35 of 40 test pairs;
 - ESS: the target and the segment that has it (``The least fearful does not show fear: segment
   (c).``), then ``Answer: (c)``;
-- EIM: the segments as ``Recording (a): …``, then per situation its emotion and that segment's
-  letter (``Situation 1 suggests fear (c), situation 2 anger (a), situation 3 sadness (b).``), then
-  the matching in the same order, ``Matching: c→1, a→2, b→3`` (a copy of the letters just
-  written; listed as ``a→2, b→3, c→1`` it asks the LM to invert the permutation, and in the
-  demo's format-5 run every EIM answer ended in one and the same matching);
+- EIM: the segments as ``Recording (a): …``, then one line per situation: the situation restated,
+  its emotion and the letter of the segment that shows it (``Situation 1, a driver whose brakes
+  fail on a steep hill: fear (c).``), then the matching in the same order, ``Matching: c→1, a→2,
+  b→3`` (a copy of the letters just written; listed as ``a→2, b→3, c→1`` it asks the LM to invert
+  the permutation, and in the demo's format-5 run every EIM answer ended in one and the same
+  matching). The restatement puts the words the emotion is read from right before it: with all
+  three situations' emotions on one line (format 6), SmolLM2-135M trained on 256 EIM samples
+  wrote the segments' emotions in their own order instead (bench/README.md);
 - ESR (reference only, never trained on): T1 the segment lines; T2 the emotion the scene suggests
   and the segment that shows it (``The scene hints at <cue>, so it suggests sadness: segment
   (b).``), then ``Answer: (b)``.
@@ -287,9 +293,9 @@ def build_ied(index: SegmentIndex, n: int | None = None, *, cot: bool = True, se
 
 
 _EPC_REASON = {
-    "yes": "The first individual is in a happier state than the second.",
-    "no": "The second individual is in a happier state than the first.",
-    "equal": "Both show the same emotional state, so neither is happier.",
+    "yes": "the first individual is happier.",
+    "no": "the second individual is happier.",
+    "equal": "both feel the same: neither is happier.",
 }
 _EPC_EQUAL_WEIGHT = {"happy": 1, "surprise": 1, "neutral": 1} | {e: 8 for e in NEGATIVE_EMOTIONS}
 
@@ -331,7 +337,8 @@ def build_epc(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
                 f"Individual {k}: {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
                 for k, e in enumerate(emotions, start=1)
             ]
-            lines.append(_EPC_REASON[answer])
+            first, second = (f"{templates.EMOTION_NOUNS[e]} is {templates.VALENCE_WORDS[e]}" for e in emotions)
+            lines.append(f"{first[0].upper() + first[1:]} and {second}, so {_EPC_REASON[answer]}")
         reply = "\n".join(lines + [rules.conclusion("epc", answer)])
         messages = [_user(question, sids), _assistant(reply)]
         out.append(_sample(index.name, "epc", i, messages, answer, sids, emotions, cot))
@@ -413,15 +420,13 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         texts = [next(scenarios[e]) for e in scen_emotions]
         listing = ", ".join(f"{k}) {text}" for k, text in enumerate(texts, start=1))
         lines = []
-        if cot:  # describe the segments; per situation its emotion and that segment's letter
+        if cot:  # describe the segments; per situation (restated) its emotion and that segment's letter
             nouns = templates.EMOTION_NOUNS
             lines = segment_lines(rng, emotions, True, name="Recording")
-            steps = [
-                f"situation {k}{' suggests' if k == 1 else ''} {nouns[e]} ({OPTIONS[emotions.index(e)]})"
-                for k, e in enumerate(scen_emotions, start=1)
+            lines += [
+                f"Situation {k}, {text}: {nouns[e]} ({OPTIONS[emotions.index(e)]})."
+                for k, (text, e) in enumerate(zip(texts, scen_emotions), start=1)
             ]
-            summary = ", ".join(steps)
-            lines.append(summary[0].upper() + summary[1:] + ".")
         reply = "\n".join(lines + [rules.conclusion("eim", answer)])
         messages = [_user(rng.choice(templates.EIM_QUESTIONS), sids, scenarios=listing), _assistant(reply)]
         out.append(_sample(index.name, "eim", i, messages, answer, sids, emotions, cot))

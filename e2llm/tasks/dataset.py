@@ -26,8 +26,9 @@ from .rules import MULTI_TASKS, TASKS, TRAIN_TASKS
 
 # 2: a verdict on each option; 3: the segments described first, then the reasoning; 4: short
 # segment descriptions and one reasoning line (for a pretrained LM)
-# 5: EIM's segment lines named "Recording (a)"; 6: EIM's matching line in scenario order
-TASKS_FORMAT_VERSION = 6
+# 5: EIM's segment lines named "Recording (a)"; 6: EIM's matching line in scenario order;
+# 7: EIM's situations restated, one line each; EPC's emotions restated with their valence
+TASKS_FORMAT_VERSION = 7
 SPLITS: tuple[str, ...] = ("train", "train_sft", "test_ied", "test_multi", "test_esr")
 INFO_FILE = "tasks_info.json"
 

@@ -27,6 +27,19 @@ EMOTION_NOUNS: dict[str, str] = {
     "anger": "anger",
 }
 
+# The valence of each emotion, in words, ordered as EPC's happiness levels (rules.HAPPINESS): EPC's
+# reasoning restates both emotions with these ("Anger is negative and surprise is mildly
+# positive, so the second individual is happier."), words a pretrained LM already ranks.
+VALENCE_WORDS: dict[str, str] = {
+    "happy": "positive",
+    "surprise": "mildly positive",
+    "neutral": "neutral",
+    "disgust": "negative",
+    "fear": "negative",
+    "sad": "negative",
+    "anger": "negative",
+}
+
 # Short descriptions (a few words) of a segment in a multi-segment answer: ``Segment (a): sadness,
 # low energy and sorrow.`` IED's single-segment answers use the full sentences of DESCRIPTIONS.
 SHORT_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
