@@ -18,8 +18,9 @@ LABEL_FORMS: dict[str, tuple[str, ...]] = {
     "sad": ("sad", "sadness"),
     "anger": ("anger", "angry"),
 }
-# one word per emotion, the noun the reference answers name it by (``Segment (a): sadness``); the
-# projector's warm start begins each EEG token at the LM's embedding of one of these
+# one word per emotion, the noun the reference answers name it by (``Segment (a): sadness``;
+# ``tasks.templates.EMOTION_NOUNS`` is built from it); the projector's warm start begins each EEG
+# token at the LM's embedding of one of these
 EMOTION_WORDS: dict[str, str] = {
     "happy": "happiness",
     "surprise": "surprise",

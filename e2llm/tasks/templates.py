@@ -14,30 +14,20 @@ descriptions of people. A test checks that no ESR scenario appears in any traini
 
 from __future__ import annotations
 
+from ..emotions import EMOTION_WORDS
+from .rules import HAPPINESS
+
 # -- emotion words ---------------------------------------------------------------------------------
 
-# A noun phrase per emotion, used in reasoning sentences ("It does not show sadness.").
-EMOTION_NOUNS: dict[str, str] = {
-    "happy": "happiness",
-    "surprise": "surprise",
-    "neutral": "a neutral state",
-    "disgust": "disgust",
-    "fear": "fear",
-    "sad": "sadness",
-    "anger": "anger",
-}
+# A noun phrase per emotion, used in reasoning sentences ("It does not show sadness."): the word
+# the projector's warm start also uses (``e2llm.emotions.EMOTION_WORDS``), neutral as a phrase.
+EMOTION_NOUNS: dict[str, str] = {**EMOTION_WORDS, "neutral": "a neutral state"}
 
-# The valence of each emotion, in words, ordered as EPC's happiness levels (rules.HAPPINESS): EPC's
+# The valence of each emotion, in words, one per EPC happiness level (rules.HAPPINESS): EPC's
 # reasoning restates both emotions with these ("Anger is negative and surprise is mildly
 # positive, so the second individual is happier."), words a pretrained LM already ranks.
 VALENCE_WORDS: dict[str, str] = {
-    "happy": "positive",
-    "surprise": "mildly positive",
-    "neutral": "neutral",
-    "disgust": "negative",
-    "fear": "negative",
-    "sad": "negative",
-    "anger": "negative",
+    e: ("negative", "neutral", "mildly positive", "positive")[level + 1] for e, level in HAPPINESS.items()
 }
 
 # Short descriptions (a few words) of a segment in a multi-segment answer: ``Segment (a): sadness,
