@@ -99,6 +99,46 @@ def test_demo_rerun_reuses_every_step(demo, text_model, capsys):
     assert stamps == {p: p.stat().st_mtime for p in out.rglob("*.safetensors")}
 
 
+def test_demo_stage3_steps_mix_the_tasks(demo, tmp_path):
+    """Each optimizer step of the demo's stage 3 draws from every task. The control is
+    transformers' group_by_length, which sorts runs of steps by length: with task-dependent
+    lengths it trains one task after another."""
+    import torch
+    from datasets import Dataset, load_from_disk
+    from transformers import Trainer, TrainingArguments
+
+    from e2llm.demo.pipeline import _run_config
+    from e2llm.demo.sizes import DEMO_SIZES
+    from e2llm.processing_e2llm import E2LLMProcessor
+    from e2llm.training.collators import E2LLMDataCollator
+
+    out, _ = demo
+    train = load_from_disk(str(out / "data" / "tasks" / "train"))
+    processor = E2LLMProcessor.from_pretrained(out / "model")
+    segments = load_from_disk(str(out / "data" / "segments"))
+    lengths = E2LLMDataCollator(processor, segments).lengths(train)
+    assert len(set(train["task"])) == 4 and len(set(lengths)) > 4
+    mix = Dataset.from_dict({"length": lengths * 10, "task": list(train["task"]) * 10})  # the real lengths, 10 times
+
+    def steps(**sampling):  # the sample indices of each optimizer step, as the Trainer draws them
+        args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to=[], **sampling)
+        order = list(Trainer(model=torch.nn.Linear(1, 1), args=args, train_dataset=mix)._get_train_sampler())
+        if isinstance(order[0], list):  # a batch sampler: micro-batches, gradient_accumulation_steps a step
+            per_step = args.gradient_accumulation_steps
+            return [sum(order[k : k + per_step], []) for k in range(0, len(order), per_step)]
+        per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps
+        return [order[k : k + per_step] for k in range(0, len(order), per_step)]
+
+    sft = _run_config(out, DEMO_SIZES["cpu"], 0, "unused", "cpu")["sft"]
+    keys = ("per_device_train_batch_size", "gradient_accumulation_steps", "train_sampling_strategy")
+    demo_steps = steps(**{k: sft[k] for k in keys})
+    blocked = steps(per_device_train_batch_size=4, train_sampling_strategy="group_by_length")
+    assert sorted(sum(demo_steps, [])) == list(range(len(mix)))  # every sample once an epoch
+    assert {len(step) for step in demo_steps} == {DEMO_SIZES["cpu"].batch_size}
+    single = [sum(len({mix[i]["task"] for i in step}) == 1 for step in run) / len(run) for run in (demo_steps, blocked)]
+    assert single[0] < 0.2 < 0.5 < single[1], single
+
+
 # -- describe --------------------------------------------------------------------------------
 
 

@@ -36,13 +36,13 @@ class DemoSizes:
     lora_alpha: int
 
 
-# CPU: a step of 4 samples of SmolLM2 in float32 takes about 4 s on 2 cores (stage 1 about 290 s,
-# the evaluation about 200 s), so the LM stages get about 80 steps: stage 2 24 on IED alone (one
+# CPU: a step of 4 samples of SmolLM2 in float32 takes about 4.5 s on 2 cores (stage 1 4-5
+# minutes, the evaluation 3-4), so the LM stages get about 80 steps: stage 2 24 on IED alone (one
 # segment a sample, short answers), stage 3 56 on the mix. The projector starts from stage 1's
 # classifier, which is what lets the LM read the EEG within those steps (bench/README.md: 69 %
-# of segment lines read right against 26-41 % from a random start); telling the multi-segment
-# tasks apart and reasoning after the readings takes more: cpu-long's 256 stage-3 steps reach
-# every target. The test sets have at least 40 samples a task.
+# of segment lines read right against 26-41 % from a random start), and every stage-3 step mixes
+# the tasks (pipeline.py: batch_rebalance). cpu-long's 256 stage-3 steps reason better still.
+# The test sets have at least 40 samples a task.
 # GPU: the paper's training sizes (10,000 stage-2 and 3,000 stage-3 samples) and test sizes.
 # "test": the reduced run of the suite.
 # The signature is twice the generator's default strength, so that a small encoder trained from

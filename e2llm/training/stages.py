@@ -631,7 +631,7 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     sft_config.label_names = ["labels"]
     collator = E2LLMDataCollator(processor, segments, encoder_cache=cache, max_length=sft_config.max_length)
     if (
-        sft_config.train_sampling_strategy == "group_by_length"
+        sft_config.train_sampling_strategy in ("group_by_length", "batch_rebalance")
         and sft_config.length_column_name not in dataset.column_names
     ):
         # batches of samples of similar token counts: less padding, the same samples and epochs
