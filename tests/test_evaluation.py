@@ -308,6 +308,34 @@ def test_esr_feeds_the_models_own_first_answer(tiny, task_data, tmp_path):
         assert sum(prompt.count("<eeg_start>") for prompt in second_prompts) == 3 * len(records)
 
 
+def test_esr_second_turn_has_room_to_describe_again(tiny, task_data, tmp_path):
+    """ESR is not trained: an answer that describes the segments again before choosing (ESS's
+    layout) must fit in T2's automatic budget."""
+    model, processor = tiny
+    tasks_dir, lookup = task_data
+    budgets = []
+    original = model.generate
+
+    def generate(*args, **kwargs):
+        budgets.append(kwargs["generation_config"].max_new_tokens)
+        return original(*args, **kwargs)
+
+    model.generate = generate
+    try:
+        evaluate_model(model, tasks_dir, tmp_path, processor=processor, tasks=["esr"], batch_size=4,
+                       segments=lookup, progress=False, plots=False)  # fmt: skip
+    finally:
+        del model.generate
+    from e2llm.tasks import load_task_datasets
+    from e2llm.tasks.messages import message_text
+
+    refs = load_task_datasets(tasks_dir)[0]["test_esr"]["messages"]
+    count = lambda text: len(processor.tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
+    tokens = [[count(message_text(m[k])) for m in refs] for k in (1, 3)]
+    assert len(budgets) == 2 and budgets[0] == math.ceil(1.25 * max(tokens[0])) + 16
+    assert budgets[1] >= 1.25 * max(a + b for a, b in zip(*tokens)) + 16 > max(tokens[1]) * 1.25 + 16
+
+
 def check_metrics_schema(metrics, tasks_dir, n):
     assert set(metrics) == {*TASKS, "random", "model", "data"}
     assert metrics["data"] == str(tasks_dir.resolve())

@@ -241,8 +241,7 @@ def test_direct_answer_variant(segments_dir):
 
 def test_cot_answers_describe_then_conclude(rows):
     """The paper's chain of thought: each segment described (emotion first), the reasoning (one
-    line; ESS two, EIM one per situation), the answer line; short enough to keep training steps
-    cheap."""
+    line; EIM one per situation), the answer line; short enough to keep training steps cheap."""
     for samples in rows.values():
         for s in samples:
             lines = reference_answer(s).split("\n")
@@ -255,16 +254,15 @@ def test_cot_answers_describe_then_conclude(rows):
             for line, emotion in zip(described, s["emotions"]):
                 assert line.split(": ", 1)[1].startswith(templates.EMOTION_NOUNS[emotion] + ", ")
                 assert len(line.split()) <= 12
-            assert len(lines) == {"ied": 2, "epc": 4, "ess": 6, "eim": 7, "esr": 2}[s["task"]]
+            assert len(lines) == {"ied": 2, "epc": 4, "ess": 5, "eim": 7, "esr": 2}[s["task"]]
             for line in lines:
                 assert len(line.split()) <= 60
 
 
 def test_cot_reasoning_agrees_with_the_answer(rows):
-    """ESS: each segment's emotion restated and checked against the target, then the target and
-    the answer's segment; ESR: the reasoning line names the target emotion and the answer's
-    segment; EIM: each situation is restated with its emotion and the segment the matching gives
-    it; EPC: both emotions are restated with their valence, and the verdict is the answer's."""
+    """ESS/ESR: the reasoning line names the target emotion and the answer's segment; EIM: each
+    situation is restated with its emotion and the segment the matching gives it; EPC: both
+    emotions are restated with their valence, and the verdict is the answer's."""
     checked = Counter()
     for samples in rows.values():
         for s in samples:
@@ -277,11 +275,6 @@ def test_cot_reasoning_agrees_with_the_answer(rows):
                 assert chosen == s["answer"], text
                 shows = [noun == target for noun in nouns]
                 assert shows.count(True) in (1, 2) and (shows["abc".index(chosen)] == (shows.count(True) == 1)), text
-                ((against, checks),) = re.findall(r"^Compared with (.+?): (.+)\.$", text, flags=re.M)
-                restated = re.findall(r"\(([abc])\) (.+?) (matches|differs)(?:, |$)", checks)
-                assert against == target and [o for o, _, _ in restated] == ["a", "b", "c"], text
-                assert [noun for _, noun, _ in restated] == nouns, text
-                assert [verdict == "matches" for _, _, verdict in restated] == shows, text
             elif s["task"] == "esr":
                 ((target, chosen),) = re.findall(
                     r"^The scene hints at .+, so it suggests (.+): segment \(([abc])\)\.$", text, flags=re.M
@@ -428,7 +421,7 @@ def test_saved_info_and_synthetic_flag(built, segments_dir):
         info["seed"] == 3
         and info["cot"] is True
         and info["synthetic"] is True
-        and info["version"] == TASKS_FORMAT_VERSION == 8
+        and info["version"] == TASKS_FORMAT_VERSION == 7
     )
     assert info["segments_dir"] == str(Path(segments_dir).resolve()) and os.path.isabs(info["segments_dir"])
     assert info["counts"]["samples"]["train"] == {"ied": 210, "epc": 210, "ess": 210, "eim": 210}

@@ -1,7 +1,7 @@
 """The demo's sizes: how much data, how many steps, which encoder, for each machine.
 
-``cpu`` (at most 15 minutes on a 2-core laptop: 14:16 measured), ``cpu-long`` (4× the stage-3
-samples, 29:00 measured),
+``cpu`` (at most 15 minutes on a 2-core laptop: 14:08 measured; the same work runs up to 20 %
+slower on a busier day), ``cpu-long`` (4× the stage-3 samples, 29:00 measured),
 ``gpu`` (the paper's training and test sizes) and ``test`` (the reduced run of the test suite);
 ``default_size`` picks ``gpu`` when CUDA is available, else ``cpu``.
 """

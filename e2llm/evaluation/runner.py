@@ -263,6 +263,8 @@ def processor_fingerprint(processor) -> str:
     whole definition), the processor's own settings."""
     tokenizer = getattr(processor, "tokenizer", processor)
     backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:  # without the padding and truncation that the last batched call left set
+        definition = {k: v for k, v in json.loads(backend.to_str()).items() if k not in ("padding", "truncation")}
     try:
         settings = processor.to_dict()
     except (AttributeError, TypeError, ValueError):  # a processor-like object without one
@@ -271,7 +273,7 @@ def processor_fingerprint(processor) -> str:
         "processor": settings,
         "chat_template": getattr(processor, "chat_template", None),
         "tokenizer_chat_template": getattr(tokenizer, "chat_template", None),
-        "tokenizer": backend.to_str() if backend is not None else sorted(tokenizer.get_vocab().items()),
+        "tokenizer": definition if backend is not None else sorted(tokenizer.get_vocab().items()),
         "special": getattr(tokenizer, "all_special_tokens", None),
         "padding_side": getattr(tokenizer, "padding_side", None),
         "class": type(tokenizer).__name__,
@@ -391,10 +393,13 @@ def _render(processor, conversation) -> str:
     return processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
 
 
-def _budget(processor, samples: Sequence[_Sample], max_new_tokens: int | None, message_index: int) -> int:
+def _budget(processor, samples: Sequence[_Sample], max_new_tokens: int | None, *message_indices: int) -> int:
+    """``max_new_tokens`` when given, else the auto budget of the reference messages at
+    ``message_indices``, joined by a newline when several."""
     if max_new_tokens is not None:
         return int(max_new_tokens)
-    return _auto_max_new_tokens(processor, [message_text(s.messages[message_index]) for s in samples])
+    texts = ["\n".join(message_text(s.messages[i]) for i in message_indices) for s in samples]
+    return _auto_max_new_tokens(processor, texts)
 
 
 def _record(sample: _Sample, prompt: str, generated: str, parse_answer, turns=None) -> dict:
@@ -588,7 +593,12 @@ def evaluate_model(
                 continue
             bar.set_postfix_str(f"{task} ({split})")
             if task == "esr":
-                budgets = (_budget(processor, group, max_new_tokens, 1), _budget(processor, group, max_new_tokens, 3))
+                # ESR is not trained: its T2 answer may describe the three segments again before
+                # choosing, as the trained ESS answers do, so T2 has room for T1's reference too
+                budgets = (
+                    _budget(processor, group, max_new_tokens, 1),
+                    _budget(processor, group, max_new_tokens, 1, 3),
+                )
                 _generate_esr(
                     model,
                     processor,

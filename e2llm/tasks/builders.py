@@ -63,11 +63,8 @@ in a few words (``templates.SHORT_DESCRIPTIONS``); IED's answer is one full sent
   negative and surprise is mildly positive, so the second individual is happier.``), then
   ``Answer: yes|no|equal``. With a fixed sentence per answer instead (format 6), SmolLM2-135M
   trained on 256 EPC samples wrote "The second individual …" for 35 of 40 test pairs;
-- ESS: each segment's emotion restated and checked against the target (``Compared with fear: (a)
-  fear matches, (b) fear matches, (c) sadness differs.``), then the target and the segment the
-  question asks for (``The least fearful does not show fear: segment (c).``), then ``Answer:
-  (c)``. Without the check line (format 7), SmolLM2-135M after 56 stage-3 steps read all three
-  segments right in 28 of 40 test answers but chose the right one in only 12 of those;
+- ESS: the target and the segment that has it (``The least fearful does not show fear: segment
+  (c).``), then ``Answer: (c)``;
 - EIM: the segments as ``Recording (a): …``, then one line per situation: the situation restated,
   its emotion and the letter of the segment that shows it (``Situation 1, a driver whose brakes
   fail on a steep hill: fear (c).``), then the matching in the same order, ``Matching: c→1, a→2,
@@ -265,18 +262,6 @@ def segment_lines(rng, emotions: Sequence[str], cot: bool, name: str = "Segment"
     return [f"{name} ({o}): {e}" for o, e in zip(OPTIONS, emotions)]
 
 
-def ess_check_line(emotions: Sequence[str], target: str) -> str:
-    """ESS's check of each segment against the target emotion, each segment's emotion restated
-    (``Compared with fear: (a) fear matches, (b) sadness differs, (c) fear matches.``): the
-    segment the question asks for is then the one that matches ("most") or differs ("least")."""
-    noun = templates.EMOTION_NOUNS[target]
-    checks = ", ".join(
-        f"({o}) {templates.EMOTION_NOUNS[e]} {'matches' if e == target else 'differs'}"
-        for o, e in zip(OPTIONS, emotions)
-    )
-    return f"Compared with {noun}: {checks}."
-
-
 # -- the five builders -----------------------------------------------------------------------------
 
 
@@ -403,7 +388,6 @@ def build_ess(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         if cot:  # describe the segments; the target and the segment that has it
             wanted = "shows" if polarity == "most" else "does not show"
             lines = segment_lines(rng, emotions, True)
-            lines.append(ess_check_line(emotions, x))
             lines.append(f"{sup[0].upper() + sup[1:]} {wanted} {templates.EMOTION_NOUNS[x]}: segment ({answer}).")
         reply = "\n".join(lines + [rules.conclusion("ess", answer)])
         messages = [_user(rng.choice(templates.ESS_QUESTIONS), sids, sup=sup), _assistant(reply)]

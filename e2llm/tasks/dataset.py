@@ -28,8 +28,7 @@ from .rules import MULTI_TASKS, TASKS, TRAIN_TASKS
 # segment descriptions and one reasoning line (for a pretrained LM)
 # 5: EIM's segment lines named "Recording (a)"; 6: EIM's matching line in scenario order;
 # 7: EIM's situations restated, one line each; EPC's emotions restated with their valence
-# 8: ESS's segments restated and checked against the target before the choice
-TASKS_FORMAT_VERSION = 8
+TASKS_FORMAT_VERSION = 7
 SPLITS: tuple[str, ...] = ("train", "train_sft", "test_ied", "test_multi", "test_esr")
 INFO_FILE = "tasks_info.json"
 
