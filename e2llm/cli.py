@@ -343,7 +343,7 @@ def _add_demo(sub):
         "--size",
         choices=("auto", "cpu", "cpu-long", "gpu", "test"),
         default="auto",
-        help="cpu: about 15 minutes on a 2-core laptop; cpu-long: 4x the stage-3 samples (about 29 minutes); "
+        help="cpu: about 15 minutes on a 2-core laptop; cpu-long: 4x the stage-3 samples (about 31 minutes); "
         "gpu: the paper's training and test sizes; auto: gpu if CUDA is available, else cpu; test: the "
         "reduced run of the test suite",
     )

@@ -105,6 +105,18 @@ def test_losses_fall(pipeline, toy_tasks_dir, toy_segments_dir):
     assert after < before, (before, after)
 
 
+def test_group_by_length_on_a_task_mix_warns(pipeline, toy_tasks_dir, toy_text_model, tmp_path, capsys):
+    """group_by_length on tasks of different lengths trains them one after another: say so."""
+    for strategy in ("group_by_length", "batch_rebalance"):
+        train_sft(*parse_stage_arguments("align", [
+            "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--text_model", toy_text_model, "--init_from",
+            str(pipeline / "stage1"), "--output_dir", str(tmp_path / strategy), "--max_steps", "1",
+            "--train_sampling_strategy", strategy, "--gradient_accumulation_steps", "2", *SFT_COMMON,
+        ], config={}))  # fmt: skip
+        warned = "group_by_length sorts runs of steps by length" in capsys.readouterr().err
+        assert warned == (strategy == "group_by_length"), strategy
+
+
 def _state(path):
     return {k: v.clone() for k, v in AutoModel.from_pretrained(path).state_dict().items()}
 

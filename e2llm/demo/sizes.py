@@ -1,7 +1,7 @@
 """The demo's sizes: how much data, how many steps, which encoder, for each machine.
 
 ``cpu`` (at most 15 minutes on a 2-core laptop: 14:08 measured; the same work runs up to 20 %
-slower on a busier day), ``cpu-long`` (4× the stage-3 samples, 29:00 measured),
+slower on a busier day), ``cpu-long`` (4× the stage-3 samples, 31:17 measured),
 ``gpu`` (the paper's training and test sizes) and ``test`` (the reduced run of the test suite);
 ``default_size`` picks ``gpu`` when CUDA is available, else ``cpu``.
 """
@@ -53,7 +53,7 @@ DEMO_SIZES = {
         n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,
         projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32,
     ),
-    # cpu with 4× its stage-3 samples: 256 steps, which reach every target (29:00 measured)
+    # cpu with 4× its stage-3 samples: 256 steps, which reach every target (31:17 measured)
     "cpu-long": DemoSizes(
         encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=1280, n_align=96, n_sft=1024, n_multi=120,
         n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,

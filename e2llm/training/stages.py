@@ -591,6 +591,13 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
         dataset = dataset.select(range(min(args.max_train_samples, len(dataset))))
     if any(task == "esr" for task in dataset["task"]):
         raise ValueError(f"{args.tasks_dir}: ESR samples in '{split}'; ESR is for evaluation only")
+    if sft_config.train_sampling_strategy == "group_by_length" and len(set(dataset["task"])) > 1:
+        print(
+            f"warning: group_by_length sorts runs of steps by length, and the tasks in '{split}' differ in "
+            "length, so it trains them one after another; batch_rebalance with gradient_accumulation_steps "
+            "of 2 or more keeps every step mixed",
+            file=sys.stderr,
+        )
     segments = SegmentLookup(load_segments(_segments_dir(args.tasks_dir, args.segments_dir)))
     classifier_folder = _classifier_folder(args)
 
