@@ -319,9 +319,9 @@ run:
   tasks_dir: {toy_tasks_dir}
   text_model: {toy_text_model}
 stage1: {{max_steps: 3, per_device_train_batch_size: 8, use_cpu: true, eval_strategy: "no", save_strategy: "no"}}
-align: {{max_steps: 3, per_device_train_batch_size: 8, use_cpu: true, bf16: false, activation_checkpointing: false, save_strategy: "no"}}
+align: {{max_steps: 3, per_device_train_batch_size: 8, use_cpu: true, bf16: true, activation_checkpointing: false, save_strategy: "no"}}
 sft: {{max_steps: 3, per_device_train_batch_size: 8, use_cpu: true, bf16: false, activation_checkpointing: false, save_strategy: "no", lora_r: 4, lora_alpha: 8}}
-""")
+""")  # the mixed precision changes from stage to stage in one process (the demo's on a bf16 CPU)
     assert load_run_config(config)["run"]["preset"] == "tiny"
     from e2llm.cli import main
 

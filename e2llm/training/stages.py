@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from accelerate import PartialState
+from accelerate.state import AcceleratorState
 from accelerate.utils import str_to_bool
 from datasets import load_from_disk
 from transformers import Trainer, TrainingArguments
@@ -397,9 +398,20 @@ def _balanced_accuracy(eval_pred) -> dict[str, float]:
     return {"balanced_accuracy": float(balanced_accuracy_score(labels, np.asarray(logits).argmax(-1)))}
 
 
+def own_mixed_precision() -> None:
+    """Let the next stage's Trainer set its own mixed precision. accelerate keeps one
+    process-wide ``AcceleratorState`` and refuses an ``Accelerator`` whose mixed precision differs
+    from the first one's, so stages run one after another in one process (``e2llm train``, the
+    demo: stage 1 in float32, stages 2 and 3 with bf16 autocast on a bf16 CPU) failed at stage 2.
+    Clearing that state is what ``TrainingArguments`` itself does when it sets up its devices; the
+    process group (``PartialState``) of an ``accelerate launch`` run stays."""
+    AcceleratorState._reset_state(reset_partial_state=False)
+
+
 def train_encoder(args: Stage1Arguments, training_args: TrainingArguments) -> str:
     """Stage 1: train ``E2LLMForEEGClassification``; returns the artifact directory
     (``training_args.output_dir``)."""
+    own_mixed_precision()
     segments = load_segments(args.segments_dir)
     columns = ["eeg", "channel_mask", "emotion"]
     train = segments["train"].select_columns(columns).with_format("numpy")
@@ -571,6 +583,7 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
 
     if args.tasks_dir is None:
         raise ValueError("tasks_dir is required")
+    own_mixed_precision()
     if str_to_bool(os.environ.get("ACCELERATE_USE_FSDP", "false")) or sft_config.fsdp:
         raise ValueError(
             "stages 2 and 3 do not run under FSDP (its flat parameters cannot mix the frozen bf16 LM with "
