@@ -452,3 +452,28 @@ def test_timeline_written_whole_or_not_at_all(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         write_timeline([], out, title="second")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # both as they were, nothing left over
+
+
+@pytest.mark.parametrize(
+    ("cuda", "native_bf16", "size", "dtype"),
+    [(False, False, "cpu", "float32"), (False, True, "cpu-bf16", "bfloat16"), (True, False, "gpu", "bfloat16")],
+)
+def test_demo_size_and_lm_dtype_follow_the_machine(monkeypatch, cuda, native_bf16, size, dtype):
+    """The LM runs in bf16 only where the CPU multiplies bf16 natively (else it is emulated, ~100×
+    slower), and a CPU that does gets the size with more stage-3 steps; both stage 2 and stage 3
+    of the demo's run config take that dtype."""
+    import torch
+
+    from e2llm.demo.pipeline import _run_config
+    from e2llm.demo.sizes import DEMO_SIZES, default_size, lm_dtype
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert default_size() == size
+    device = "cuda" if cuda else "cpu"
+    assert lm_dtype(device) == dtype
+    config = _run_config(Path("out"), DEMO_SIZES[size], 0, "unused", device)
+    assert {config[s]["lm_dtype"] for s in ("align", "sft")} == {dtype}
+    assert {config[s]["bf16"] for s in ("align", "sft")} == {dtype == "bfloat16"}
+    assert "bf16" not in config["stage1"]  # the small encoder trains faster in float32 (bench/README.md)

