@@ -1,12 +1,16 @@
 """The demo's sizes: how much data, how many steps, which encoder, for each machine.
 
-``cpu`` (at most 15 minutes on a 2-core laptop whose CPU has no native bf16, the LM in float32:
-14:08 measured; the same work runs up to 20 % slower on a busier day), ``cpu-bf16`` (the same
-machine with AVX-512 BF16 or AMX, the LM in bf16: its steps cost about 3/4 as much, and stage 3
-gets 96 steps instead of 56; 14:54 measured at a slow hour), ``cpu-long`` (4× cpu's stage-3 samples, 31:17
-measured), ``gpu`` (the paper's training and test sizes) and ``test`` (the reduced run of the test
-suite). ``default_size`` picks ``gpu`` when CUDA is available, else ``cpu-bf16`` or ``cpu`` by the
-CPU (``lm_dtype``).
+- ``cpu``: at most 15 minutes on a 2-core laptop whose CPU has no native bf16, the LM in float32
+  (14:08 measured; the same work runs up to 20 % slower on a busier day);
+- ``cpu-bf16``: the same machine with AVX-512 BF16 or AMX, the LM in bf16, whose steps cost
+  about 3/4 as much: stage 3 gets 80 steps instead of 56 (13:11 measured; 96 steps took 14:54 and
+  15:32 at slow hours);
+- ``cpu-long``: 4× cpu's stage-3 samples (31:17 measured);
+- ``gpu``: the paper's training and test sizes;
+- ``test``: the reduced run of the test suite.
+
+``default_size`` picks ``gpu`` when CUDA is available, else ``cpu-bf16`` or ``cpu`` by the CPU
+(``lm_dtype``).
 """
 
 from __future__ import annotations
@@ -57,10 +61,10 @@ DEMO_SIZES = {
         projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32,
     ),
     # a CPU with native bf16 (AVX-512 BF16 or AMX): the bf16 LM's steps cost about 3/4 of
-    # float32's (bench/README.md: bench/train.py), so stage 3 gets 96 steps in the same 15 minutes;
-    # they teach the choice among segments that cpu's 56 do not reliably (ESS, EPC)
+    # float32's (bench/README.md: bench/train.py), so stage 3 gets 80 steps in the same 15 minutes;
+    # they teach the choice among segments that cpu's 56 do not reliably (ESS)
     "cpu-bf16": DemoSizes(
-        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=512, n_align=96, n_sft=384, n_multi=120,
+        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=512, n_align=96, n_sft=320, n_multi=120,
         n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,
         projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32,
     ),
