@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -54,26 +54,20 @@ class DemoSizes:
 # "test": the reduced run of the suite.
 # The signature is twice the generator's default strength, so that a small encoder trained from
 # scratch in a few minutes separates the emotions.
+_CPU = DemoSizes(
+    encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=512, n_align=96, n_sft=224, n_multi=120,
+    n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,
+    projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32,
+)  # fmt: skip
+
 DEMO_SIZES = {
-    "cpu": DemoSizes(
-        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=512, n_align=96, n_sft=224, n_multi=120,
-        n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,
-        projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32,
-    ),
+    "cpu": _CPU,
     # a CPU with native bf16 (AVX-512 BF16 or AMX): the bf16 LM's steps cost about 3/4 of
     # float32's (bench/README.md: bench/train.py), so stage 3 gets 80 steps in the same 15 minutes;
     # they teach the choice among segments that cpu's 56 do not reliably (ESS)
-    "cpu-bf16": DemoSizes(
-        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=512, n_align=96, n_sft=320, n_multi=120,
-        n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,
-        projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32,
-    ),
+    "cpu-bf16": replace(_CPU, n_sft=320),
     # cpu with 4× its stage-3 samples: 256 steps, which reach every target (31:17 measured)
-    "cpu-long": DemoSizes(
-        encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=1280, n_align=96, n_sft=1024, n_multi=120,
-        n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,
-        projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32,
-    ),
+    "cpu-long": replace(_CPU, n_train=1280, n_sft=1024),
     "gpu": DemoSizes(
         encoder_preset="demo", strength=2.0, n_subjects=8, clip_seconds=30.0, n_train=10_000, n_align=10_000, n_sft=3_000, n_multi=500, n_esr=167,
         n_test_ied=None, stage1_epochs=50, batch_size=16, align_tasks=None, align_lr=1e-3, sft_lr=5e-4,
