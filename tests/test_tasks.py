@@ -287,13 +287,22 @@ def test_cot_reasoning_agrees_with_the_answer(rows):
                 for k, scenario, noun, o in situations:  # the scenario restated, its emotion, its segment
                     assert f"{k}) {scenario}" in message_text(s["messages"][0]), text
                     assert numbers[o] == int(k) and nouns["abc".index(o)] == noun, text
-            elif s["task"] == "epc":  # both emotions restated with their valence, then the verdict
-                ((first, v1, second, v2, verdict),) = re.findall(
-                    r"^(.+) is (.+) and (.+) is (.+), so (the first|the second|both)", text, flags=re.M
+            elif s["task"] == "epc":  # both emotions with their valence, the valences compared, the verdict
+                ((first, v1, second, v2, comparison),) = re.findall(
+                    r"^(.+) is (.+) and (.+) is ([a-z ]+)\. (.+)$", text, flags=re.M
                 )
                 assert [first[0].lower() + first[1:], second] == nouns, text
-                assert [v1, v2] == [templates.VALENCE_WORDS[e] for e in s["emotions"]], text
-                assert verdict == {"yes": "the first", "no": "the second", "equal": "both"}[s["answer"]], text
+                valences = [templates.VALENCE_WORDS[e] for e in s["emotions"]]
+                assert [v1, v2] == valences, text
+                v1 = v1[0].upper() + v1[1:]
+                assert (
+                    comparison
+                    == {
+                        "yes": f"{v1} is happier than {v2}, so the first individual is happier.",
+                        "no": f"{v1} is less happy than {v2}, so the second individual is happier.",
+                        "equal": "Both are the same emotion, so neither is happier.",
+                    }[s["answer"]]
+                ), text
             else:
                 continue
             checked[s["task"]] += 1
@@ -421,7 +430,7 @@ def test_saved_info_and_synthetic_flag(built, segments_dir):
         info["seed"] == 3
         and info["cot"] is True
         and info["synthetic"] is True
-        and info["version"] == TASKS_FORMAT_VERSION == 7
+        and info["version"] == TASKS_FORMAT_VERSION == 9
     )
     assert info["segments_dir"] == str(Path(segments_dir).resolve()) and os.path.isabs(info["segments_dir"])
     assert info["counts"]["samples"]["train"] == {"ied": 210, "epc": 210, "ess": 210, "eim": 210}

@@ -59,10 +59,15 @@ in a few words (``templates.SHORT_DESCRIPTIONS``); IED's answer is one full sent
 - every segment line names the emotion first, then describes it
   (``Segment (b): sadness, low energy and sorrow.``; EPC: ``Individual 2: …``);
 - IED: a sentence describing the state, then ``Emotion: <label>``;
-- EPC: a sentence restating both emotions with their valence and comparing them (``Anger is
-  negative and surprise is mildly positive, so the second individual is happier.``), then
-  ``Answer: yes|no|equal``. With a fixed sentence per answer instead (format 6), SmolLM2-135M
-  trained on 256 EPC samples wrote "The second individual …" for 35 of 40 test pairs;
+- EPC: both emotions restated with their valence, then the first valence compared with the
+  second, in that order, and the individual it makes happier (``Anger is negative and surprise
+  is mildly positive. Negative is less happy than mildly positive, so the second individual is
+  happier.``; same emotion: ``Both are the same emotion, so neither is happier.``), then
+  ``Answer: yes|no|equal``. The comparison is one relation between two words already written,
+  which a pretrained LM knows; the individual follows from the relation. With a fixed sentence
+  per answer (format 6), or the valence words followed directly by the individual (format 7),
+  SmolLM2-135M mostly wrote "the second individual is happier" whatever the readings
+  (bench/README.md);
 - ESS: the target and the segment that has it (``The least fearful does not show fear: segment
   (c).``), then ``Answer: (c)``;
 - EIM: the segments as ``Recording (a): …``, then one line per situation: the situation restated,
@@ -292,10 +297,12 @@ def build_ied(index: SegmentIndex, n: int | None = None, *, cot: bool = True, se
     return out
 
 
-_EPC_REASON = {
-    "yes": "the first individual is happier.",
-    "no": "the second individual is happier.",
-    "equal": "both feel the same: neither is happier.",
+# EPC's verdict: the first valence word put beside the second by a relation that already says
+# which is happier, then the individual it makes happier
+_EPC_VERDICT = {
+    "yes": "{v1} is happier than {v2}, so the first individual is happier.",
+    "no": "{v1} is less happy than {v2}, so the second individual is happier.",
+    "equal": "Both are the same emotion, so neither is happier.",
 }
 _EPC_EQUAL_WEIGHT = {"happy": 1, "surprise": 1, "neutral": 1} | {e: 8 for e in NEGATIVE_EMOTIONS}
 
@@ -338,7 +345,9 @@ def build_epc(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
                 for k, e in enumerate(emotions, start=1)
             ]
             first, second = (f"{templates.EMOTION_NOUNS[e]} is {templates.VALENCE_WORDS[e]}" for e in emotions)
-            lines.append(f"{first[0].upper() + first[1:]} and {second}, so {_EPC_REASON[answer]}")
+            v1, v2 = (templates.VALENCE_WORDS[e] for e in emotions)
+            verdict = _EPC_VERDICT[answer].format(v1=v1[0].upper() + v1[1:], v2=v2)
+            lines.append(f"{first[0].upper() + first[1:]} and {second}. {verdict}")
         reply = "\n".join(lines + [rules.conclusion("epc", answer)])
         messages = [_user(question, sids), _assistant(reply)]
         out.append(_sample(index.name, "epc", i, messages, answer, sids, emotions, cot))

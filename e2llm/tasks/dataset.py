@@ -28,7 +28,9 @@ from .rules import MULTI_TASKS, TASKS, TRAIN_TASKS
 # segment descriptions and one reasoning line (for a pretrained LM)
 # 5: EIM's segment lines named "Recording (a)"; 6: EIM's matching line in scenario order;
 # 7: EIM's situations restated, one line each; EPC's emotions restated with their valence
-TASKS_FORMAT_VERSION = 7
+# 9: EPC compares the two valence words before naming the happier individual (8 was a dropped
+# trial, bench/README.md)
+TASKS_FORMAT_VERSION = 9
 SPLITS: tuple[str, ...] = ("train", "train_sft", "test_ied", "test_multi", "test_esr")
 INFO_FILE = "tasks_info.json"
 

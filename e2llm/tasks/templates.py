@@ -24,8 +24,9 @@ from .rules import HAPPINESS
 EMOTION_NOUNS: dict[str, str] = {**EMOTION_WORDS, "neutral": "a neutral state"}
 
 # The valence of each emotion, in words, one per EPC happiness level (rules.HAPPINESS): EPC's
-# reasoning restates both emotions with these ("Anger is negative and surprise is mildly
-# positive, so the second individual is happier."), words a pretrained LM already ranks.
+# reasoning restates both emotions with these and compares them ("Anger is negative and surprise
+# is mildly positive. Negative is less happy than mildly positive, ..."), words a pretrained LM
+# already ranks.
 VALENCE_WORDS: dict[str, str] = {
     e: ("negative", "neutral", "mildly positive", "positive")[level + 1] for e, level in HAPPINESS.items()
 }
