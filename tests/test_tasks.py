@@ -292,17 +292,13 @@ def test_cot_reasoning_agrees_with_the_answer(rows):
                     r"^(.+) is (.+) and (.+) is ([a-z ]+)\. (.+)$", text, flags=re.M
                 )
                 assert [first[0].lower() + first[1:], second] == nouns, text
-                valences = [templates.VALENCE_WORDS[e] for e in s["emotions"]]
-                assert [v1, v2] == valences, text
-                v1 = v1[0].upper() + v1[1:]
-                assert (
-                    comparison
-                    == {
-                        "yes": f"{v1} is happier than {v2}, so the first individual is happier.",
-                        "no": f"{v1} is less happy than {v2}, so the second individual is happier.",
-                        "equal": "Both are the same emotion, so neither is happier.",
-                    }[s["answer"]]
-                ), text
+                assert [v1, v2] == [templates.VALENCE_WORDS[e] for e in s["emotions"]], text
+                expected = {
+                    "yes": f"{v1.capitalize()} is happier than {v2}, so the first individual is happier.",
+                    "no": f"{v1.capitalize()} is less happy than {v2}, so the second individual is happier.",
+                    "equal": "Both are the same emotion, so neither is happier.",
+                }
+                assert comparison == expected[s["answer"]], text
             else:
                 continue
             checked[s["task"]] += 1
