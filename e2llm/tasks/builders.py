@@ -297,6 +297,11 @@ def build_ied(index: SegmentIndex, n: int | None = None, *, cot: bool = True, se
     return out
 
 
+def _first_upper(text: str) -> str:
+    """``text`` with its first letter upper-case and the rest as it is (unlike ``str.capitalize``)."""
+    return text[:1].upper() + text[1:]
+
+
 # EPC's verdict: the first valence word put beside the second by a relation that already says
 # which is happier, then the individual it makes happier
 _EPC_VERDICT = {
@@ -344,10 +349,10 @@ def build_epc(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
                 f"Individual {k}: {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
                 for k, e in enumerate(emotions, start=1)
             ]
-            first, second = (f"{templates.EMOTION_NOUNS[e]} is {templates.VALENCE_WORDS[e]}" for e in emotions)
+            n1, n2 = (templates.EMOTION_NOUNS[e] for e in emotions)
             v1, v2 = (templates.VALENCE_WORDS[e] for e in emotions)
-            verdict = _EPC_VERDICT[answer].format(v1=v1[0].upper() + v1[1:], v2=v2)
-            lines.append(f"{first[0].upper() + first[1:]} and {second}. {verdict}")
+            verdict = _EPC_VERDICT[answer].format(v1=_first_upper(v1), v2=v2)
+            lines.append(f"{_first_upper(n1)} is {v1} and {n2} is {v2}. {verdict}")
         reply = "\n".join(lines + [rules.conclusion("epc", answer)])
         messages = [_user(question, sids), _assistant(reply)]
         out.append(_sample(index.name, "epc", i, messages, answer, sids, emotions, cot))
@@ -397,7 +402,7 @@ def build_ess(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         if cot:  # describe the segments; the target and the segment that has it
             wanted = "shows" if polarity == "most" else "does not show"
             lines = segment_lines(rng, emotions, True)
-            lines.append(f"{sup[0].upper() + sup[1:]} {wanted} {templates.EMOTION_NOUNS[x]}: segment ({answer}).")
+            lines.append(f"{_first_upper(sup)} {wanted} {templates.EMOTION_NOUNS[x]}: segment ({answer}).")
         reply = "\n".join(lines + [rules.conclusion("ess", answer)])
         messages = [_user(rng.choice(templates.ESS_QUESTIONS), sids, sup=sup), _assistant(reply)]
         out.append(_sample(index.name, "ess", i, messages, answer, sids, emotions, cot))
