@@ -477,3 +477,66 @@ def test_demo_size_and_lm_dtype_follow_the_machine(monkeypatch, cuda, native_bf1
     assert {config[s]["lm_dtype"] for s in ("align", "sft")} == {dtype}
     assert {config[s]["bf16"] for s in ("align", "sft")} == {dtype == "bfloat16"}
     assert "bf16" not in config["stage1"]  # the small encoder trains faster in float32 (bench/README.md)
+
+
+def test_gpu_size_has_the_papers_data_training_and_test_sizes():
+    """On a GPU the demo runs at the paper's scale: SEED-VII's 20 subjects × 80 clips, cut into
+    10 s segments, give about the paper's 24,444 training and 2,761 test segments; the task data
+    are built at the paper's sizes from them (the task builders run here on the segments' ids and
+    labels only), and the run config gives the GPU its checkpoint interval and data workers."""
+    from collections import Counter
+
+    from e2llm.datasets_builder.splits import PAPER_TEST_FRACTION
+    from e2llm.demo.pipeline import _run_config
+    from e2llm.demo.sizes import DEMO_SIZES
+    from e2llm.eeg import SEED_VII_CLIP_EMOTIONS
+    from e2llm.eeg.preprocessing import PreprocessingConfig
+    from e2llm.tasks.builders import SegmentIndex
+    from e2llm.tasks.dataset import build_task_samples
+
+    gpu = DEMO_SIZES["gpu"]
+    per_clip = int(gpu.clip_seconds // PreprocessingConfig().segment_seconds)
+    index = {"train": ([], []), "test": ([], [])}
+    for emotion, clips in Counter(SEED_VII_CLIP_EMOTIONS).items():
+        n = gpu.n_subjects * clips * per_clip
+        n_test = round(n * PAPER_TEST_FRACTION)
+        for k in range(n):
+            ids, emotions = index["test" if k < n_test else "train"]
+            ids.append(f"{emotion}-{k}")
+            emotions.append(emotion)
+    train, test = (SegmentIndex(*index[s], name=s) for s in ("train", "test"))
+    assert abs(len(train.ids) - 24_444) < 0.01 * 24_444 and abs(len(test.ids) - 2_761) < 0.01 * 2_761
+
+    samples = build_task_samples(
+        train, test, seed=0, n_train=gpu.n_train, n_train_sft=gpu.n_sft, n_multi=gpu.n_multi, n_esr=gpu.n_esr,
+        n_test_ied=gpu.n_test_ied,
+    )  # fmt: skip
+    sizes = {split: len(rows) for split, rows in samples.items()}
+    assert sizes == {"train": 10_000, "train_sft": 3_000, "test_ied": len(test.ids), "test_multi": 500, "test_esr": 167}
+
+    config = _run_config(Path("out"), gpu, 0, "unused", "cuda")
+    assert config["stage1"]["num_train_epochs"] == gpu.stage1_epochs and config["stage1"]["dataloader_num_workers"] >= 1
+    assert config["align"]["max_train_samples"] == 10_000 and config["sft"]["max_train_samples"] == 3_000
+    assert config["align"]["train_tasks"] is None  # stage 2 on all four tasks, as in the paper
+    assert {config[s]["save_steps"] for s in ("align", "sft")} == {50}
+    cpu = _run_config(Path("out"), DEMO_SIZES["cpu"], 0, "unused", "cpu")
+    assert cpu["stage1"]["dataloader_num_workers"] == 0 and cpu["sft"]["save_steps"] == 10
+
+
+def test_demo_refuses_a_disk_too_small_before_writing_anything(tmp_path, monkeypatch, capsys):
+    import shutil
+    from collections import namedtuple
+
+    from e2llm.demo.pipeline import disk_needed
+    from e2llm.demo.sizes import DEMO_SIZES
+
+    # the estimate is about what a finished cpu-bf16 demo occupies (2.1 GB measured) and the
+    # paper-scale GPU demo's 13 GB of recordings and 6 GB of segments
+    assert 2.0e9 < disk_needed(DEMO_SIZES["cpu-bf16"]) < 3.5e9 and 19e9 < disk_needed(DEMO_SIZES["gpu"]) < 25e9
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**10, 10**10 - 10**8, 10**8))
+    out = tmp_path / "demo"
+    assert cli(["demo", "--out", str(out), "--size", "cpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(out) in err and "GB free" in err, err
+    assert not out.exists()

@@ -56,6 +56,7 @@ import mne
 import numpy as np
 from scipy import fft as sp_fft
 from scipy.special import expit
+from tqdm.auto import tqdm
 
 from ..configuration_e2llm import EMOTIONS
 from .channels import SEED_VII_CHANNELS
@@ -391,6 +392,7 @@ def write_synthetic_seed_vii(
     strength: float = 1.0,
     sfreq: float = 200.0,
     overwrite: bool = False,
+    progress: bool = False,
 ) -> Path:
     """Write a synthetic dataset in SEED-VII's ``EEG_preprocessed`` layout (see the module docstring).
 
@@ -404,6 +406,7 @@ def write_synthetic_seed_vii(
         sfreq: sampling rate of the arrays (SEED-VII's preprocessed arrays are 200 Hz).
         overwrite: replace an existing synthetic folder (a folder without ``SYNTHETIC.txt`` is
             never replaced).
+        progress: show a progress bar over the subjects (tqdm).
 
     Returns:
         ``out_dir`` as a Path. 4 sessions × 20 clips per subject in SEED-VII's published emotion
@@ -427,7 +430,7 @@ def write_synthetic_seed_vii(
     (tmp / "EEG_preprocessed").mkdir(parents=True)
     rng = np.random.default_rng(seed)
     n_times = int(round(clip_seconds * sfreq))
-    for s in range(1, n_subjects + 1):
+    for s in tqdm(range(1, n_subjects + 1), unit="subject", desc="synthetic SEED-VII", disable=not progress):
         subject = make_subject_profile(rng, len(SEED_VII_CHANNELS))
         arrays = {
             str(clip): synthesize_eeg(
