@@ -86,7 +86,7 @@ def export_model(source: str | os.PathLike, model_dir: str | os.PathLike, marker
 
 def disk_needed(sizes: DemoSizes) -> int:
     """Bytes the demo writes at these sizes, about: the synthetic recordings (62 float32 channels
-    at 200 Hz), the segments (58 float32 channels, 4 s windows at 256 Hz, one per 10 s) and up to
+    at 200 Hz, ``write_synthetic_seed_vii``'s rate), the segments (58 float32 channels, 4 s windows at 256 Hz, one per 10 s) and up to
     2 GB of models and checkpoints: about 22 GB for gpu, 2.7 GB for cpu (2.1 GB measured)."""
     config = PreprocessingConfig()
     clips = sizes.n_subjects * len(SEED_VII_CLIP_EMOTIONS)
@@ -103,8 +103,7 @@ def check_disk(out: Path, sizes: DemoSizes) -> None:
     needed = disk_needed(sizes)
     if (out / "data" / "synthetic-seed-vii" / "SYNTHETIC.txt").is_file():
         return
-    existing = next((p for p in (out, *out.parents) if p.exists()), None)
-    free = shutil.disk_usage(existing).free if existing is not None else needed
+    free = shutil.disk_usage(next(p for p in (out, *out.parents) if p.exists())).free
     if free < needed:
         raise OSError(f"{out}: the demo writes about {needed / 1e9:.1f} GB and the disk has {free / 1e9:.1f} GB free")
 
@@ -270,7 +269,8 @@ def run_demo(
 
     _step(5, "evaluation of all five tasks (greedy generation, parsing, metrics, report)")
     # CPU: a batch per test set of up to 48 samples (a second, small batch costs nearly as much as
-    # the first); a GPU generates 128 answers at a time nearly as fast as 48
+    # the first); on a GPU a step of 128 answers should cost little more than one of 48 (not yet
+    # measured)
     metrics = evaluate_model(stages["sft"], tasks_dir, out / "report", batch_size=48 if device == "cpu" else 128)
 
     _step(6, "model and processor saved, then reloaded in a fresh process")
