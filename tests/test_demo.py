@@ -495,7 +495,7 @@ def test_gpu_size_has_the_papers_data_training_and_test_sizes():
     from e2llm.tasks.dataset import build_task_samples
 
     gpu = DEMO_SIZES["gpu"]
-    per_clip = int(gpu.clip_seconds // PreprocessingConfig().segment_seconds)
+    per_clip = PreprocessingConfig().segments_in(gpu.clip_seconds)
     index = {"train": ([], []), "test": ([], [])}
     for emotion, clips in Counter(SEED_VII_CLIP_EMOTIONS).items():
         n = gpu.n_subjects * clips * per_clip

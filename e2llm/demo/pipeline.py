@@ -38,6 +38,7 @@ from ..atomic import atomic_directory, write_text_atomic
 from ..datasets_builder import build_segments, format_summary, load_segments
 from ..describe import ied_conversation
 from ..eeg import SEED_VII_CHANNELS, SEED_VII_CLIP_EMOTIONS, PreprocessingConfig, write_synthetic_seed_vii
+from ..eeg.readers import SEED_VII_SFREQ
 from ..evaluation import evaluate_model, load_model_and_processor
 from ..evaluation.generation import generate_responses
 from ..evaluation.report import ied_table, tasks_table
@@ -86,23 +87,21 @@ def export_model(source: str | os.PathLike, model_dir: str | os.PathLike, marker
 
 def disk_needed(sizes: DemoSizes) -> int:
     """Bytes the demo writes at these sizes, about: the synthetic recordings (62 float32 channels
-    at 200 Hz, ``write_synthetic_seed_vii``'s rate), the segments (58 float32 channels, 4 s windows at 256 Hz, one per 10 s) and up to
-    2 GB of models and checkpoints: about 22 GB for gpu, 2.7 GB for cpu (2.1 GB measured)."""
+    at SEED-VII's 200 Hz), the segments (one window of 58 float32 channels a segment) and up to 2 GB
+    of models and checkpoints: about 22 GB for gpu, 2.7 GB for cpu (2.1 GB measured)."""
     config = PreprocessingConfig()
     clips = sizes.n_subjects * len(SEED_VII_CLIP_EMOTIONS)
-    raw = clips * sizes.clip_seconds * 200 * len(SEED_VII_CHANNELS) * 4
-    segments = (
-        clips * int(sizes.clip_seconds // config.segment_seconds) * config.window_samples * len(config.channels) * 4
-    )
+    raw = clips * sizes.clip_seconds * SEED_VII_SFREQ * len(SEED_VII_CHANNELS) * 4
+    segments = clips * config.segments_in(sizes.clip_seconds) * config.window_samples * len(config.channels) * 4
     return int(raw + segments + 2e9)
 
 
 def check_disk(out: Path, sizes: DemoSizes) -> None:
     """Refuse to start a demo whose data will not fit on the disk of ``out`` (a rerun that reuses
     the synthetic recordings needs none of that space again)."""
-    needed = disk_needed(sizes)
     if (out / "data" / "synthetic-seed-vii" / "SYNTHETIC.txt").is_file():
         return
+    needed = disk_needed(sizes)
     free = shutil.disk_usage(next(p for p in (out, *out.parents) if p.exists())).free
     if free < needed:
         raise OSError(f"{out}: the demo writes about {needed / 1e9:.1f} GB and the disk has {free / 1e9:.1f} GB free")

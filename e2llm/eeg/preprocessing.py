@@ -159,6 +159,11 @@ class PreprocessingConfig:
     def window_samples(self) -> int:
         return int(round(self.window_seconds * self.sfreq))
 
+    def segments_in(self, seconds: float) -> int:
+        """How many segments a labelled span of ``seconds`` is cut into: ``floor(seconds /
+        segment_seconds)``."""
+        return int(math.floor(seconds * self.sfreq + 1e-6)) // self.segment_samples
+
     @property
     def step_samples(self) -> int:
         return int(round(self.window_step_seconds * self.sfreq))
@@ -726,7 +731,7 @@ def segments_from_spans(
     config = config or PreprocessingConfig()
     n_seg, n_win = config.segment_samples, config.window_samples
     for span in spans:
-        n_segments = int(math.floor(span.duration * config.sfreq + 1e-6)) // n_seg
+        n_segments = config.segments_in(span.duration)
         if n_segments == 0:
             continue
         pre = preprocess_raw(

@@ -486,6 +486,7 @@ def labels_from_annotations(raw: mne.io.BaseRaw, label_map: Mapping[str, str] | 
 # -- SEED-VII -----------------------------------------------------------------------------------
 
 SEED_VII_LABELS_FILE = "emotion_label_and_stimuli_order.xlsx"
+SEED_VII_SFREQ = 200.0  # the sampling rate of SEED-VII's EEG_preprocessed arrays
 SEED_VII_CHANNEL_FILE = "Channel Order.xlsx"
 
 # Emotions of SEED-VII's 80 clips, in clip order (clips 1–20 are session 1, 21–40 session 2, …).
@@ -708,7 +709,12 @@ def read_mat_array(path, name: str) -> np.ndarray:
 
 
 def seed_vii_mat_clip(
-    path, clip: int, *, channel_names: Sequence[str] = SEED_VII_CHANNELS, sfreq: float = 200.0, unit: float = 1e-6
+    path,
+    clip: int,
+    *,
+    channel_names: Sequence[str] = SEED_VII_CHANNELS,
+    sfreq: float = SEED_VII_SFREQ,
+    unit: float = 1e-6,
 ) -> mne.io.RawArray:
     """One clip of ``EEG_preprocessed/<subject>.mat`` as a ``RawArray`` in volts.
 

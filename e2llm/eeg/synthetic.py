@@ -60,7 +60,7 @@ from tqdm.auto import tqdm
 
 from ..configuration_e2llm import EMOTIONS
 from .channels import SEED_VII_CHANNELS
-from .readers import SEED_VII_CHANNEL_FILE, SEED_VII_CLIP_EMOTIONS, SEED_VII_LABELS_FILE
+from .readers import SEED_VII_CHANNEL_FILE, SEED_VII_CLIP_EMOTIONS, SEED_VII_LABELS_FILE, SEED_VII_SFREQ
 
 SYNTHETIC_MARKER = "SYNTHETIC.txt"
 # how every description of data made from this generator begins (datasets, task data, cards)
@@ -390,7 +390,7 @@ def write_synthetic_seed_vii(
     blinks: bool = True,
     line_noise: bool = True,
     strength: float = 1.0,
-    sfreq: float = 200.0,
+    sfreq: float = SEED_VII_SFREQ,
     overwrite: bool = False,
     progress: bool = False,
 ) -> Path:
