@@ -386,6 +386,7 @@ _lag.__name__ = "seconds or 'auto'"
 
 def _add_describe(sub):
     from .describe import DEFAULT_MIN_CONFIDENCE, MIN_BAND_COVERAGE
+    from .live import DEFAULT_LAG
 
     p = sub.add_parser(
         "describe",
@@ -406,10 +407,11 @@ def _add_describe(sub):
     p.add_argument(
         "--lag",
         type=_lag,
-        default=0.0,
-        help="with --lsl: seconds each window waits after its end before it is described (default 0: at once, "
-        "the filters padded at the newest sample); 'auto': the filters' half length (16.5 s), which gives the "
-        "offline result",
+        default=DEFAULT_LAG,
+        help=f"with --lsl: seconds each window waits for the samples after it before it is described (default "
+        f"{DEFAULT_LAG:g}: "
+        "within a few per cent of the offline window; 0: at once, the filters padded at the newest sample; "
+        "'auto': the filters' half length, 16.5 s, the offline result; bench/README.md has the figures)",
     )
     p.add_argument(
         "--lsl-timeout",
@@ -422,8 +424,8 @@ def _add_describe(sub):
         type=_unit_interval,
         default=DEFAULT_MIN_CONFIDENCE,
         help=f"answers whose confidence (the model's probability of its emotion over the seven emotion words) "
-        f"is below this are 'uncertain' (default {DEFAULT_MIN_CONFIDENCE:g}, e2llm.describe.DEFAULT_MIN_CONFIDENCE, "
-        "chosen on the demo's test data)",
+        f"is below this are 'uncertain' (default {DEFAULT_MIN_CONFIDENCE:g}; how it was chosen: "
+        "e2llm.describe.DEFAULT_MIN_CONFIDENCE)",
     )
     p.add_argument("--window", type=_positive_float, default=4.0, help="window length, s (the model's: 4)")
     p.add_argument("--step", type=_positive_float, default=None, help="step between windows, s (default: the window)")

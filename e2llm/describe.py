@@ -332,16 +332,17 @@ def describe_chunk(
             TimelineRow(float(s), float(s + seconds), NOT_ASSESSABLE, quality=(chunk.problem,)) for s in chunk.starts
         ]
     mask = np.asarray(chunk.channel_mask, dtype=bool)
+    present = np.asarray(present, dtype=bool)
     features, channel_log_rms = window_features(chunk.eeg, mask, recipe.sfreq)
-    flat = chunk.flat & mask
-    reasons = assess(features, channel_log_rms, flat, chunk.clipped & mask, mask, side.ranges)
+    # a channel flat throughout the chunk is masked (zero-filled) by the recipe: still flat here
+    flat = (chunk.flat | (present & ~mask)) & present
+    reasons = assess(features, channel_log_rms, flat, chunk.clipped & mask, present, side.ranges)
     lo, hi = side.ranges.channel
     with np.errstate(invalid="ignore"):
         loud = (channel_log_rms < lo) | (channel_log_rms > hi)
-    gone = np.asarray(present, dtype=bool) & ~mask
     rows = []
     for i in range(n):
-        flat_here = tuple(c for c, f in zip(names, flat[i] | gone) if f)
+        flat_here = tuple(c for c, f in zip(names, flat[i]) if f)
         rows.append(
             TimelineRow(
                 float(chunk.starts[i]),

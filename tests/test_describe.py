@@ -267,6 +267,28 @@ def test_abstentions_are_never_reported_as_emotions(
 
 
 @needs_real
+def test_dead_channels_are_stated_and_make_windows_not_assessable(
+    tiny_model_and_processor, synthetic_statistics, monkeypatch, tmp_path
+):
+    """20 of the EDF's 64 electrodes flat throughout: the recipe zero-fills them, the facts name them,
+    and with a third of the matched channels dead no window is assessed."""
+    model, processor = tiny_model_and_processor
+    with_training_data(model, synthetic_statistics)
+    raw = read_recording(EDF, preload=True)
+    data = raw.get_data()
+    data[:20] = 2e-6
+    path = save(mne.io.RawArray(data, raw.info), tmp_path / "dead_raw.fif")
+    answers = FakeAnswers(["fear"], [0.9])
+    monkeypatch.setattr(describe_module, "generate_responses", answers)
+    timeline = describe_recording(path, model, processor, progress=False)
+    assert answers.asked == 0 and all(r.quality == ("flat",) for r in timeline.rows)
+    dead = {name for name, n in timeline.facts.flat.items() if n == 31}
+    assert len(dead) == 20 and "flat in half the windows or more: " + ", ".join(
+        f"{c} (31)" for c in timeline.facts.flat
+    ) in format_timeline(timeline)
+
+
+@needs_real
 def test_an_interrupted_run_keeps_what_it_finished_and_resumes(
     tiny_model_and_processor, synthetic_statistics, monkeypatch, tmp_path
 ):

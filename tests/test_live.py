@@ -280,7 +280,7 @@ def test_e2llm_replay_and_describe_lsl_from_the_command_line(tiny_model_dir, mon
     try:
         out = tmp_path / "live"
         code = cli(
-            ["describe", "--lsl", "e2llm-test-replay", "--model", tiny_model_dir, "--duration", "10",
+            ["describe", "--lsl", "e2llm-test-replay", "--model", tiny_model_dir, "--duration", "10", "--lag", "0",
              "--lsl-timeout", "120", "--out", str(out)]
         )  # fmt: skip
     finally:
