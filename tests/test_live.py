@@ -158,7 +158,7 @@ def test_ctrl_c_ends_a_live_run_with_whole_rows(synthetic_60s, tiny_model_and_pr
     fake_stream(monkeypatch, synthetic_60s, per_poll=250, interrupt_after=60)  # 15 s of samples, then Ctrl-C
     monkeypatch.setattr(describe_module, "generate_responses", Recorder())
     out = tmp_path / "live"
-    timeline = describe_stream("synthetic", model, processor, out=out, timeout=5, on_row=lambda row: None)
+    timeline = describe_stream("synthetic", model, processor, out=out, lag=0, timeout=5, on_row=lambda row: None)
     assert timeline.settings["stopped"] == "Ctrl-C" and len(timeline.rows) == 3
     rows = list(csv.DictReader(open(out / "timeline.csv", encoding="utf-8")))
     assert [float(r["start_s"]) for r in rows] == [0.0, 4.0, 8.0] and all(float(r["latency_s"]) >= -1 for r in rows)
