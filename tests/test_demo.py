@@ -330,13 +330,13 @@ def _example(name: str, argv: list[str]):
 
 
 @needs_real
-def test_example_quickstart(demo, capsys):
+def test_example_quickstart(demo, capsys, confidence_api):
     out, _ = demo
-    rows = _example(
+    timeline = _example(
         "quickstart.py",
         ["--model", str(out / "model"), "--recording", str(REAL / "EDF" / "test_edf_overlapping_annotations.edf")],
     )
-    assert len(rows) == 31 and "description" in capsys.readouterr().out
+    assert len(timeline.rows) == 31 and "description" in capsys.readouterr().out
 
 
 def test_example_push_to_hub(demo, monkeypatch, capsys):
