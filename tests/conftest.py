@@ -195,3 +195,20 @@ def confidence_api(monkeypatch):
 
     monkeypatch.setattr(describe, "generate_responses", stand_in)
     return stand_in
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_tokenizer, tmp_path_factory):
+    """A tiny random E2LLM and its processor saved as a model folder (for the command line)."""
+    import copy
+
+    import torch
+
+    from e2llm.assembly import build_model
+
+    torch.manual_seed(0)
+    model, processor = build_model("tiny", copy.deepcopy(tiny_tokenizer))
+    folder = tmp_path_factory.mktemp("tiny") / "model"
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return str(folder)

@@ -381,3 +381,36 @@ def test_the_plot_shows_confidence_and_abstentions():
     assert grey[0] == grey[1] == grey[2]
     assert [line.get_ydata()[0] for line in track.lines] == [0.5]  # the threshold
     assert "SYNTHETIC" in lanes.get_title()
+
+
+# -- bad input -------------------------------------------------------------------------------------
+
+
+def test_bad_input_gives_one_line_exit_2_and_writes_nothing(tiny_model_dir, tmp_path, capsys):
+    from e2llm.cli import main as cli
+
+    rng = np.random.default_rng(0)
+    low = save(  # WHITE NOISE at 50 Hz: 0.1–25 Hz of the model's 0.1–70 Hz
+        mne.io.RawArray(
+            rng.standard_normal((20, 3000)) * 2e-5, mne.create_info(list(EEGPT_CHANNELS[:20]), 50.0, "eeg")
+        ),
+        tmp_path / "low_raw.fif",
+    )
+    few = save(
+        mne.io.RawArray(rng.standard_normal((3, 20_000)) * 2e-5, mne.create_info(["Cz", "Pz", "Fz"], 1000.0, "eeg")),
+        tmp_path / "few_raw.fif",
+    )
+    out = tmp_path / "out"
+    cases = [
+        ([low], "low_raw.fif: sampled at 50 Hz, so only 0.1–25 Hz of the model's 0.1–70 Hz band is in it (36 %)"),
+        ([few], "few_raw.fif: only 3 of the 58 EEGPT channels found"),
+        ([few, "--min-confidence", "1.5"], "argument --min-confidence: must be between 0 and 1, not 1.5"),
+        ([], "give a RECORDING or --lsl NAME (one of them)"),
+        ([few, "--lsl", "eeg"], "give a RECORDING or --lsl NAME (one of them)"),
+        ([few, "--duration", "10"], "--duration is for --lsl streams"),
+    ]
+    for extra, message in cases:
+        assert cli(["describe", "--model", tiny_model_dir, "--out", str(out), *extra]) == 2, extra
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and message in err, err
+    assert not out.exists()

@@ -187,22 +187,6 @@ def player():
             p.stop()
 
 
-@pytest.fixture(scope="module")
-def tiny_model_dir(tiny_tokenizer, tmp_path_factory):
-    import copy
-
-    import torch
-
-    from e2llm.assembly import build_model
-
-    torch.manual_seed(0)
-    model, processor = build_model("tiny", copy.deepcopy(tiny_tokenizer))
-    folder = tmp_path_factory.mktemp("tiny") / "model"
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return str(folder)
-
-
 def test_bad_streams_give_one_line_and_exit_2(player, tiny_model_dir, tmp_path, capsys):
     """Nothing is written for a stream that does not appear, has too few of the model's channels
     or too low a rate (WHITE NOISE streams)."""
