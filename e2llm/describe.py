@@ -467,7 +467,7 @@ def describe_recording(
     sfreq = float(raw.info["sfreq"])
     facts = recording_facts(str(recording), sfreq, raw.ch_names, raw.info["bads"], raw.n_times / sfreq, recipe)
     starts = window_starts(raw, recipe, step_seconds, source=str(recording))
-    settings = _settings(side, window_seconds, step_seconds, min_confidence)
+    settings = run_settings(side, window_seconds, step_seconds, min_confidence)
     rows: dict[int, TimelineRow] = {}
     partial = key = None
     if out is not None:
@@ -519,7 +519,8 @@ def describe_recording(
     return Timeline(ordered, facts, side.provenance, settings)
 
 
-def _settings(side: ModelSide, window_seconds: float, step_seconds: float | None, min_confidence: float) -> dict:
+def run_settings(side: ModelSide, window_seconds: float, step_seconds: float | None, min_confidence: float) -> dict:
+    """What a run was asked to do, for the header and timeline.json."""
     return {
         "model": side.name,
         "window_seconds": window_seconds,
@@ -729,6 +730,7 @@ __all__ = [
     "model_side",
     "plot_timeline",
     "recording_facts",
+    "run_settings",
     "timeline_figure",
     "verdict",
     "write_timeline",

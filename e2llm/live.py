@@ -44,6 +44,7 @@ from .describe import (
     describe_chunk,
     model_side,
     recording_facts,
+    run_settings,
     write_timeline,
 )
 from .eeg import describe_config, filter_context, iter_window_chunks, match_channels
@@ -178,16 +179,8 @@ def describe_stream(
         stream.disconnect()
         raise
     picks = [int(i) for i in match_channels(ch_names, recipe.channels).picks]
-    settings = {
-        "model": side.name,
-        "window_seconds": recipe.window_seconds,
-        "step_seconds": schedule.step_out / recipe.sfreq,
-        "min_confidence": min_confidence,
-        "lag_seconds": schedule.lag / sfreq,
-        "checks": side.ranges.describe(),
-        "quality_ranges": {"window": side.ranges.window, "channel_log_rms": side.ranges.channel},
-    }
-    timeline = Timeline([], facts, side.provenance, settings)
+    settings = run_settings(side, recipe.window_seconds, schedule.step_out / recipe.sfreq, min_confidence)
+    timeline = Timeline([], facts, side.provenance, {**settings, "lag_seconds": schedule.lag / sfreq})
     if on_row is None:
         print("\n".join(timeline.header()), flush=True)
     present = np.isin(recipe.channels, facts.matched)
