@@ -361,10 +361,10 @@ def mne_raw(data: np.ndarray, info):
 
 
 def player_chunk_size(n_times: int, sfreq: float, seconds: float = 0.02) -> int:
-    """Samples per pushed chunk: about ``seconds``, and not a divisor of the recording's length
-    (mne-lsl's player warns of an empty last chunk when it is)."""
-    chunk = max(2, int(round(seconds * sfreq)))
-    while n_times % chunk == 0:
+    """Samples per pushed chunk: about ``seconds``, leaving a last chunk of two samples or more
+    (mne-lsl's player warns of an empty or a one-sample last chunk)."""
+    chunk = max(3, int(round(seconds * sfreq)))
+    while n_times % chunk in (0, 1):
         chunk += 1
     return chunk
 

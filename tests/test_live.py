@@ -215,20 +215,20 @@ def test_bad_streams_give_one_line_and_exit_2(player, tiny_model_dir, tmp_path, 
 @needs_real
 @pytest.mark.slow
 def test_a_replayed_real_recording_is_described_live(player, tiny_model_and_processor, monkeypatch, tmp_path):
-    """14 s of the real 128 Hz EDF replayed on the loopback and described live (lag 0): the samples
+    """10 s of the real 128 Hz EDF replayed on the loopback and described live (lag 0): the samples
     arrive as they are in the file, and each window is given to the model as ``e2llm describe``
     gives it for the samples received up to its end (within float32 rounding; at 128 Hz the source
     Nyquist component is not fixed by the samples, see e2llm.eeg.windows)."""
     from e2llm.eeg import read_recording
 
     model, processor = tiny_model_and_processor
-    raw = read_recording(EDF, preload=True).crop(0, 14.0, include_tmax=False)
+    raw = read_recording(EDF, preload=True).crop(0, 10.0, include_tmax=False)
     received = []
     recorder = Recorder()
     monkeypatch.setattr(describe_module, "generate_responses", recorder)
     player(raw, "e2llm-test-edf")
     live = describe_stream(
-        "e2llm-test-edf", model, processor, timeout=2.0, on_row=lambda row: None,
+        "e2llm-test-edf", model, processor, lag=0, timeout=2.0, on_row=lambda row: None,
         on_samples=lambda x, ts: received.append(x.copy()),
     )  # fmt: skip
     got = np.concatenate(received, axis=1)
