@@ -267,19 +267,36 @@ def _add_evaluate(sub):
     p.add_argument(
         "--dtype", default=None, choices=["float32", "bfloat16", "float16"], help="weights dtype (default: as saved)"
     )
+    p.add_argument(
+        "--controls",
+        nargs="+",
+        default=None,
+        metavar="CONTROL",
+        help="signal controls run beside the real run, each generated and scored the same way: shuffled (each "
+        "sample's EEG from other test samples), noise (pink 1/f noise with each segment's per-channel mean and "
+        "SD), no-eeg (the prompts without their EEG); results in OUT/controls/ and metrics.json (default: none)",
+    )
+    p.add_argument(
+        "--control-limit", type=_positive_int, default=None, help="at most N samples per task for each control"
+    )
+    p.add_argument(
+        "--seed", type=_nonnegative_int, default=0, help="seed of the controls and of the bootstrap intervals"
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run_evaluate)
 
 
 def _run_evaluate(args):
-    from .evaluation import EVAL_SPLITS, evaluate_model
+    from .evaluation import EVAL_SPLITS, evaluate_model, format_evaluation
+    from .evaluation.controls import check_controls
     from .paths import check_model_location
 
     check_model_location(args.model_dir, "MODEL_DIR", hub=False)
     _must_be_folder(args.data, "--data")
     if args.segments:
         _must_be_folder(args.segments, "--segments")
+    check_controls(args.controls)
 
     dtype = None
     if args.dtype:
@@ -296,19 +313,15 @@ def _run_evaluate(args):
         splits=args.splits or EVAL_SPLITS,
         tasks=args.tasks,
         segments=args.segments,
+        controls=args.controls,
+        control_limit=args.control_limit,
+        seed=args.seed,
         device=args.device,
         dtype=dtype,
         progress=not args.no_progress,
         plots=not args.no_plots,
     )
-    for task in TASKS:
-        if task in metrics:
-            block, chance = metrics[task], metrics["random"][task]
-            key = "balanced_accuracy" if task == "ied" else "accuracy"
-            print(
-                f"{task.upper():4} {key} {100 * block[key]:6.2f} %  (random {100 * chance[key]:5.2f} %)  "
-                f"invalid {100 * block['invalid_rate']:6.2f} %  n={block['n']}"
-            )
+    print(format_evaluation(metrics))
     print(f"wrote {args.out}/metrics.json, generations.jsonl, report.md")
 
 

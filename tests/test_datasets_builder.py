@@ -105,14 +105,26 @@ def test_paper_split_is_stratified_per_emotion(eeg_small_segments):
 
 
 def test_clip_and_subject_splits(eeg_small_synthetic, tmp_path):
-    by_clip = build_segments(eeg_small_synthetic, tmp_path / "clip", split="clip", progress=False).dataset
+    from e2llm.datasets_builder import audit_segments, format_summary
+
+    clip_build = build_segments(eeg_small_synthetic, tmp_path / "clip", split="clip", progress=False)
+    by_clip = clip_build.dataset
     train_clips, test_clips = set(by_clip["train"]["clip"]), set(by_clip["test"]["clip"])
     assert test_clips and not train_clips & test_clips
     assert set(by_clip["test"]["emotion"]) == set(range(7))  # every emotion is held out somewhere
-    by_subject = build_segments(
+    subject_build = build_segments(
         eeg_small_synthetic, tmp_path / "subject", split="subject", test_subjects=["2"], progress=False
-    ).dataset
+    )
+    by_subject = subject_build.dataset
     assert set(by_subject["train"]["subject"]) == {"1"} and set(by_subject["test"]["subject"]) == {"2"}
+    # the leakage audit written with each build: what `e2llm prepare` prints, and what evaluation reads
+    for build, shared in ((clip_build, {"subjects": 2, "clips": 0}), (subject_build, {"subjects": 0, "clips": 80})):
+        leakage = build.summary["leakage"]
+        assert {u: leakage[u]["shared"] for u in shared} == shared
+        assert leakage == audit_segments(build.path)
+        assert leakage["verdict"] in format_summary(build.summary)
+    assert clip_build.summary["leakage"]["verdict"].startswith("subject-dependent, clip-disjoint split ('clip')")
+    assert subject_build.summary["leakage"]["verdict"].startswith("subject-independent, clip-overlapping")
     with pytest.raises(ValueError, match=r"test_subjects: 7 not among the recordings' subjects \(1, 2\)"):
         build_segments(eeg_small_synthetic, tmp_path / "bad", split="subject", test_subjects=["7"], progress=False)
     assert not (tmp_path / "bad").exists()

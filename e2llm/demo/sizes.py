@@ -41,6 +41,7 @@ class DemoSizes:
     projector_init: str  # "classifier": from stage 1's head (see e2llm.assembly); "random": the paper's
     lora_r: int
     lora_alpha: int
+    control_limit: int | None = None  # samples per task of each signal control (None: all the test samples)
 
 
 # CPU: a step of 4 samples of SmolLM2 in float32 takes about 4.5 s on 2 cores (stage 1 4-5
