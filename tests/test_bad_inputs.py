@@ -100,6 +100,8 @@ CASES = [
      "text_model ./lm: no such folder"),
     ("train-missing-gguf", lambda t: (data_folders(t), ["train", "--config", config(t, GOOD_RUN + "  text_model: lm.gguf\n")])[1],
      "lm.gguf: no such GGUF file"),
+    ("train-text-model-nowhere", lambda t: (data_folders(t), ["train", "--config", config(t, GOOD_RUN + "  text_model: org/typo-lm\n")])[1],
+     "text_model org/typo-lm: no local folder of that name, and no Hub model either"),
     ("train-bad-lm-dtype", lambda t: (data_folders(t), ["train", "--config", config(t, GOOD_RUN + "  lm_dtype: fp8\n")])[1],
      "lm_dtype must be"),
     # -- e2llm evaluate ------------------------------------------------------------------------
@@ -117,6 +119,8 @@ CASES = [
     ("describe-missing-recording", lambda t: ["describe", "rec.edf", "--model", "m"], "RECORDING rec.edf: no such file"),
     ("describe-typo-model", lambda t: (write(t / "rec.edf"), (t / "runs").mkdir(), ["describe", "rec.edf", "--model", "runs/stgae3"])[2],
      "--model runs/stgae3: no such folder"),
+    ("describe-model-nowhere", lambda t: (write(t / "rec.edf"), ["describe", "rec.edf", "--model", "runs/stgae3"])[1],
+     "--model runs/stgae3: no local folder of that name, and no Hub model either (HF_HUB_OFFLINE is set"),
     ("describe-dot-model", lambda t: (write(t / "rec.edf"), ["describe", "rec.edf", "--model", "./m"])[1], "--model ./m: no such folder"),
     ("describe-not-a-model", lambda t: (write(t / "rec.edf"), (t / "m").mkdir(), ["describe", "rec.edf", "--model", "m"])[2],
      "no config.json there"),

@@ -26,8 +26,9 @@ from pathlib import Path
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
+from ..paths import check_hub_model
 from ..presets import check_preset
-from ..text_models import check_text_model
+from ..text_models import check_text_model, preset_text_model
 from .stages import (
     STAGE_DIRS,
     E2LLMArguments,
@@ -160,9 +161,11 @@ def parse_stage_arguments(
     return script_args, training_args
 
 
-def check_stage_inputs(stage: str, script_args, source: str = "config") -> None:
+def check_stage_inputs(stage: str, script_args, source: str = "config", loads_text_model: bool = True) -> None:
     """The folders and files a stage reads exist (checked before any stage starts): one
-    ``FileNotFoundError`` / ``ValueError`` naming the key and the path."""
+    ``FileNotFoundError`` / ``ValueError`` naming the key and the path. ``loads_text_model``: the
+    stage builds its model from the pretrained LM (stage 2, or stage 3 without stage 2) rather than
+    from a saved stage-2 model."""
 
     def must_exist(key: str, required: bool = True) -> None:
         value = getattr(script_args, key, None)
@@ -180,11 +183,22 @@ def check_stage_inputs(stage: str, script_args, source: str = "config") -> None:
         must_exist("tasks_dir")
         must_exist("segments_dir", required=False)
         must_exist("eeg_encoder", required=False)
-        if getattr(script_args, "text_model", None):
-            try:
-                check_text_model(script_args.text_model)
-            except FileNotFoundError as err:
-                raise FileNotFoundError(f"{source}: text_model {err}") from None
+        if loads_text_model:
+            _check_stage_text_model(script_args, source)
+
+
+def _check_stage_text_model(script_args, source: str) -> None:
+    """The LM a stage loads (``text_model``, else the preset's) is a file, a folder, or a Hub id
+    that the cache or the Hub has."""
+    name = getattr(script_args, "text_model", None) or preset_text_model(script_args.preset)
+    if not name:
+        return
+    try:
+        kind = check_text_model(name)
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"{source}: text_model {err}") from None
+    if kind == "hub":
+        check_hub_model(name, f"{source}: text_model")
 
 
 def run_training(config_path: str | Path, argv_per_stage: dict[str, list[str]] | None = None) -> dict[str, str]:
@@ -201,7 +215,8 @@ def run_training(config_path: str | Path, argv_per_stage: dict[str, list[str]] |
     }
     for stage in stages:  # what each unfinished stage reads is there, before the first one starts
         if not artifact_exists(parsed[stage][1].output_dir):
-            check_stage_inputs(stage, parsed[stage][0], source)
+            loads_text_model = stage == "align" or "align" not in stages
+            check_stage_inputs(stage, parsed[stage][0], source, loads_text_model)
     if skip:
         print(f"[{skip}] skipped ({ablation})")
     done = {}
