@@ -84,6 +84,7 @@ CASES = [
     ("train-list", lambda t: ["train", "--config", config(t, "- run\n- sft\n")], "found a list"),
     ("train-empty-run", lambda t: ["train", "--config", config(t, "run:\nalign: {bf16: false}\nsft: {bf16: false}\n")],
      "stage1 needs segments_dir"),
+    ("train-machine-defaults", lambda t: ["train", "--config", config(t, "run:\nstage1: {}\n")], "stage1 needs segments_dir"),
     ("train-run-scalar", lambda t: ["train", "--config", config(t, "run: tiny\n")], "section 'run' must hold key: value"),
     ("train-unknown-section", lambda t: ["train", "--config", config(t, GOOD_RUN + "stage4: {}\n")], "unknown sections ['stage4']"),
     ("train-unknown-run-key", lambda t: ["train", "--config", config(t, GOOD_RUN + "  learnin_rate: 1\n")],

@@ -182,7 +182,7 @@ def test_the_encoder_runs_through_the_attention_interface():
     assert calls.count("E2LLMEEGAttention") == model.config.eeg_config.num_hidden_layers
 
 
-def test_gradient_checkpointing_gives_the_same_loss_and_gradients():
+def test_activation_checkpointing_gives_the_same_loss_and_gradients():
     inputs = tester.inputs()
     labels = inputs["input_ids"].masked_fill(inputs["attention_mask"] == 0, -100)
     results = []
