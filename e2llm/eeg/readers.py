@@ -808,8 +808,10 @@ def _file_pairs(raw: mne.io.BaseRaw, stem: str, trigger_file: TriggerFile, sourc
         )
     try:
         codes, onsets = read_trigger_csv(trigger_file, start)
-    except (ValueError, KeyError, zipfile.BadZipFile) as err:
-        raise RecordingError(f"{source}: {trigger_file.name}: {_first_line(err)}") from err
+    except ValueError as err:  # names the file and the row
+        raise RecordingError(f"{source}: {_first_line(err)}") from err
+    except (KeyError, zipfile.BadZipFile) as err:
+        raise RecordingError(f"{source}: cannot read {trigger_file.name}: {_first_line(err)}") from err
     return trigger_pairs(codes, onsets)
 
 
