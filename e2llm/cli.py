@@ -83,7 +83,14 @@ def _add_prepare(sub):
     p.add_argument("input_dir", help="SEED-VII folder (EEG_raw/ or EEG_preprocessed/) or a folder of EEG files")
     p.add_argument("--out", required=True, help="output folder of the segments dataset")
     p.add_argument("--format", default="auto", choices=["auto", "seed-vii", "seed-vii-preprocessed", "files"])
-    p.add_argument("--split", default="paper", choices=["paper", "clip", "subject"])
+    p.add_argument(
+        "--split",
+        default="paper",
+        choices=["paper", "clip", "subject"],
+        help="paper: segment-level, a seeded draw of each emotion's segments (the same subjects and clips on "
+        "both sides; the paper's 2,761 / 27,205 test share is 10.15 %%, not what a 10 %% draw gives, so its exact "
+        "rule is unknown); clip: whole clips held out; subject: whole subjects held out",
+    )
     p.add_argument("--n-jobs", type=int, default=1, help="recordings processed in parallel")
     p.add_argument("--test-size", type=float, default=None, help="held-out fraction (default: the paper's 2761/27205)")
     p.add_argument("--test-subjects", nargs="+", default=None, help="subjects held out by --split subject")
@@ -91,7 +98,13 @@ def _add_prepare(sub):
     p.add_argument("--crop", default="random", choices=["random", "center", "sliding"])
     p.add_argument("--notch", type=float, default=50.0, help="mains frequency in Hz (50 or 60; 0 disables)")
     p.add_argument("--missing-channels", default="zero", choices=["zero", "raise"])
-    p.add_argument("--cnt-format", default=None, choices=["int16", "int32"], help="bytes per sample of .cnt files")
+    p.add_argument(
+        "--cnt-format",
+        default=None,
+        choices=["int16", "int32"],
+        help="bytes per sample of .cnt files (SEED-VII: int32 unless given; a file whose header implies the "
+        "other width is refused, naming it)",
+    )
     p.add_argument("--labels", default=None, help="--format files: CSV of file, onset, duration, label")
     p.add_argument("--label-map", nargs="+", default=None, metavar="CODE=EMOTION", help="e.g. T1=happy T2=sad")
     p.add_argument(

@@ -348,6 +348,10 @@ def test_demo_refuses_a_text_model_that_does_not_exist(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "nope.gguf: no such GGUF file" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()  # checked before any work
+    assert cli(["demo", "--out", str(tmp_path / "out"), "--size", "test", "--text-model", "org/typo-lm"]) == 2
+    err = capsys.readouterr().err  # offline here: neither a folder nor a cached Hub model
+    assert "--text-model org/typo-lm: no local folder of that name, and no Hub model either" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
 
 
 def test_example_train_on_your_data(demo, text_model, tmp_path):

