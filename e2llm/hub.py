@@ -139,23 +139,41 @@ def _pseudonymized(stage: dict, bases: list[Path]) -> bool | None:
 
 
 def _metrics_table(metrics: dict) -> str:
+    """The evaluation as Markdown: the split's leakage verdict, each score with its 95 % interval
+    and n beside random, and the signal controls when the run had them."""
+    from .evaluation.report import controls_sentence, controls_table, format_percent, leakage_section
+
     ied = metrics.get("ied", {})
-    rows = ["| task | metric | model | random |", "|---|---|---|---|"]
+    rows = ["| task | metric | model, % [95 % interval] | n | random, % |", "|---|---|---|---|---|"]
     random = metrics.get("random", {})
+
+    def row(task, title, value, interval, n, chance):
+        rows.append(f"| {task} | {title} | {format_percent(value, interval)} | {n} | {100 * chance:.1f} |")
+
     if ied:
         for name in ("balanced_accuracy", "cohen_kappa", "weighted_f1"):
-            rows.append(
-                f"| IED | {name.replace('_', ' ')} | {100 * ied[name]:.1f} | {100 * random.get('ied', {}).get(name, 0):.1f} |"
+            row(
+                "IED",
+                name.replace("_", " "),
+                ied[name],
+                ied.get(f"{name}_ci95"),
+                ied["n"],
+                random.get("ied", {}).get(name, 0),
             )
         for emotion in EMOTIONS:
             if emotion in ied.get("per_class", {}):
-                rows.append(f"| IED | accuracy ({emotion}) | {100 * ied['per_class'][emotion]:.1f} | {100 / 7:.1f} |")
+                interval = (ied.get("per_class_ci95") or {}).get(emotion)
+                row("IED", f"accuracy ({emotion})", ied["per_class"][emotion], interval, ied["n"], 1 / 7)
     for task in TASKS[1:]:  # IED above
         if task in metrics:
-            rows.append(
-                f"| {task.upper()} | accuracy | {100 * metrics[task]['accuracy']:.1f} | {100 * random.get(task, {}).get('accuracy', 0):.1f} |"
-            )
-    return "\n".join(rows)
+            block = metrics[task]
+            chance = random.get(task, {}).get("accuracy", 0)
+            row(task.upper(), "accuracy", block["accuracy"], block.get("accuracy_ci95"), block["n"], chance)
+    parts = ["Split: " + "\n".join(leakage_section(metrics.get("leakage"))).strip(), "", "\n".join(rows)]
+    if metrics.get("controls"):
+        parts += ["", "Signal controls (the same questions with the EEG taken away):", "", controls_table(metrics), "",
+                  controls_sentence(metrics)]  # fmt: skip
+    return "\n".join(parts)
 
 
 def model_card(model_dir: str | Path, metrics: dict | None = None, repo_id: str | None = None) -> str:

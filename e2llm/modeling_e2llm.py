@@ -435,7 +435,9 @@ class E2LLMModel(E2LLMPreTrainedModel):
         Args:
             input_ids: (B, L) with each EEG segment written as ``<eeg_start>`` + ``<eeg_pad>`` × N +
                 ``<eeg_end>`` (the processor does this). Or, instead, ``inputs_embeds`` (B, L, H)
-                = ``get_input_embeddings()(input_ids)``: the placeholders are found from it.
+                = ``get_input_embeddings()(input_ids)``: with EEG, the placeholders are found from
+                it; without, it is used as given (it may already hold the EEG's embeddings), as
+                transformers' multimodal models use the embeddings a caller passes.
             eeg_values: (total segments, C, T): the segments of the whole batch, sample after sample,
                 in order of appearance — samples may hold different numbers of segments.
             eeg_channel_mask: (total segments, C) bool.
@@ -447,7 +449,8 @@ class E2LLMModel(E2LLMPreTrainedModel):
         """
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids or inputs_embeds")
-        if inputs_embeds is None:
+        embedded_here = inputs_embeds is None
+        if embedded_here:
             inputs_embeds = self.get_input_embeddings()(input_ids)
         is_pad, is_start, is_end = self.get_special_token_masks(input_ids, inputs_embeds)
 
@@ -464,7 +467,9 @@ class E2LLMModel(E2LLMPreTrainedModel):
                 eeg_embeddings = self.get_eeg_features(eeg_values, eeg_channel_mask, eeg_hidden_states)
                 mask = self.get_placeholder_mask(input_ids, inputs_embeds, eeg_embeddings)
                 inputs_embeds = inputs_embeds.masked_scatter(mask, eeg_embeddings.to(inputs_embeds.dtype))
-        elif is_torchdynamo_compiling() or past_key_values is None or past_key_values.get_seq_length() == 0:
+        elif embedded_here and (
+            is_torchdynamo_compiling() or past_key_values is None or past_key_values.get_seq_length() == 0
+        ):
             # checked on the prompt; generation never writes <eeg_pad> (SuppressEEGMarkersLogitsProcessor)
             torch_compilable_check(~is_pad.any(), "the text has <eeg_pad> placeholders but no eeg_values were given")
         boundary = self.multi_modal_projector.boundary_embeddings.to(inputs_embeds.dtype)

@@ -3,7 +3,9 @@
 A Hub id is ``name`` or ``org/name``. A string that can only be a path (``./x``, ``/x``, ``~/x``,
 ``a/b/c``, ``C:\\x``), or whose first part is a folder here (``runs/stgae3`` beside a ``runs/``
 folder), names a local folder: if there is none, that is an error naming the path — never a
-download of whatever repository happens to have that name.
+download of whatever repository happens to have that name. A name that reads as a Hub id but is
+neither a folder here nor a model the Hub (or, offline, the Hugging Face cache) has is an error
+too, said in one line before anything loads.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def check_model_location(name, argument: str = "model", hub: bool = True) -> str
         hub: whether a Hub id is meant here at all.
 
     Raises:
-        FileNotFoundError: no such folder, or a folder that holds no saved model.
+        FileNotFoundError: no such folder, a folder that holds no saved model, or a Hub id that is
+            neither cached nor on the Hub (:func:`check_hub_model`).
     """
     name = str(name)
     path = Path(name).expanduser()
@@ -42,7 +45,56 @@ def check_model_location(name, argument: str = "model", hub: bool = True) -> str
     first = Path(name.split("/")[0]).expanduser()
     if not hub or looks_like_path(name) or ("/" in name and first.is_dir()):
         raise FileNotFoundError(f"{argument} {name}: no such folder")
+    check_hub_model(name, argument)
     return "hub"
 
 
-__all__ = ["check_model_location", "looks_like_path"]
+def check_hub_model(name: str, argument: str = "model") -> None:
+    """Check that the Hub id ``name`` can be loaded: its ``config.json`` is in the Hugging Face
+    cache, or (online) the Hub has it. One request, without huggingface_hub's retries, so that a
+    name the user meant as a folder fails at once, in one line.
+
+    Raises:
+        FileNotFoundError: not a valid Hub id, not cached while ``HF_HUB_OFFLINE`` is set, not on
+            the Hub (or private, or gated without access), or the Hub could not be reached.
+    """
+    import httpx2  # huggingface_hub's HTTP client: its connection errors reach us unwrapped
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url, is_offline_mode, try_to_load_from_cache
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        HFValidationError,
+        RemoteEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    prefix = f"{argument} {name}: no local folder of that name, and no Hub model either"
+    try:
+        if isinstance(try_to_load_from_cache(name, "config.json"), str):
+            return
+    except HFValidationError:
+        raise FileNotFoundError(f"{prefix} (not a valid Hub id)") from None
+    if is_offline_mode():
+        raise FileNotFoundError(f"{prefix} (HF_HUB_OFFLINE is set and the Hugging Face cache has no copy)")
+    try:
+        get_hf_file_metadata(hf_hub_url(name, "config.json"))
+    except GatedRepoError:
+        raise FileNotFoundError(
+            f"{argument} {name}: a gated Hub model you have no access to (accept its conditions on the Hub and log in)"
+        ) from None
+    except (RepositoryNotFoundError, RevisionNotFoundError):
+        raise FileNotFoundError(f"{prefix} (not found on the Hub, or private and you are not logged in)") from None
+    except RemoteEntryNotFoundError:
+        raise FileNotFoundError(f"{argument} {name}: the Hub repository holds no config.json (not a model)") from None
+    except HfHubHTTPError as err:
+        raise FileNotFoundError(f"{prefix} (the Hub answered: {_first_line(err)})") from None
+    except httpx2.HTTPError as err:
+        raise FileNotFoundError(f"{prefix} (the Hub could not be reached: {_first_line(err)})") from None
+
+
+def _first_line(err: Exception) -> str:
+    return next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
+
+
+__all__ = ["check_hub_model", "check_model_location", "looks_like_path"]

@@ -56,6 +56,57 @@ def tiny_model_and_processor(tiny_tokenizer):
     return model.eval(), processor
 
 
+def scrambled_tiny_model(tokenizer, seed: int = 0, std: float = 0.2):
+    """A tiny E2LLM whose weights are drawn with std 0.2: a tiny LM initialised at the usual 0.02 only
+    repeats its last prompt token, which would make comparisons of outputs vacuous."""
+    import copy
+
+    from e2llm.assembly import build_model
+
+    torch.manual_seed(seed)
+    model, processor = build_model("tiny", copy.deepcopy(tokenizer))
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for param in model.parameters():
+            if param.dim() >= 2:
+                param.copy_(torch.randn(param.shape, generator=generator) * std)
+    return model.eval(), processor
+
+
+def make_segments(path, n_train_per=1, n_test_per=4, seed=0):
+    """A segments DatasetDict with the schema of ``e2llm prepare``: synthetic, random EEG noise."""
+    import datasets
+    from datasets import Dataset, DatasetDict, DatasetInfo
+
+    from e2llm.datasets_builder import segment_features
+
+    features = segment_features()  # the pipeline's schema
+    rng = np.random.default_rng(seed)
+
+    def split(name, n_per):
+        rows = [
+            {
+                "id": f"{name}/s{k:02d}/{e}/{k:03d}",
+                "eeg": (rng.standard_normal((58, 1024)) * 0.05).astype(np.float32),
+                "channel_mask": [c != 7 for c in range(58)],
+                "emotion": i,
+                "subject": f"s{k:02d}",
+                "session": 1,
+                "clip": i,
+                "segment": k,
+                "source": "synthetic",
+            }  # fmt: skip
+            for i, e in enumerate(EMOTIONS)
+            for k in range(n_per)
+        ]
+        info = DatasetInfo(description="SYNTHETIC DATA — random segments for tests", features=features)
+        return Dataset.from_list(rows, features=features, info=info)
+
+    datasets.disable_progress_bars()
+    DatasetDict({"train": split("train", n_train_per), "test": split("test", n_test_per)}).save_to_disk(str(path))
+    return path
+
+
 def save_tiny_lm(tokenizer, path, seed: int = 0) -> str:
     """A freshly initialised (random) causal LM of the tiny preset's text size, saved with its
     tokenizer as a Hugging Face folder: what a user's local LM folder looks like, in milliseconds."""

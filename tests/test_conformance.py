@@ -182,7 +182,7 @@ def test_the_encoder_runs_through_the_attention_interface():
     assert calls.count("E2LLMEEGAttention") == model.config.eeg_config.num_hidden_layers
 
 
-def test_gradient_checkpointing_gives_the_same_loss_and_gradients():
+def test_activation_checkpointing_gives_the_same_loss_and_gradients():
     inputs = tester.inputs()
     labels = inputs["input_ids"].masked_fill(inputs["attention_mask"] == 0, -100)
     results = []
@@ -315,6 +315,35 @@ def test_generate_from_inputs_embeds():
     )
 
 
+def test_embeddings_a_caller_passes_without_eeg_are_used_as_given():
+    """transformers' convention (llava, qwen2_audio): features are merged only when their values
+    are given; ``inputs_embeds`` without them may already hold the EEG, and are used as they are.
+    GenerationTesterMixin's test_generate_from_random_inputs_embeds passes ids with placeholders
+    and their plain embeddings, without EEG."""
+    model, inputs = tester.model(), tester.inputs((2,))
+    ids = inputs["input_ids"]
+    assert bool((ids == tester.eeg_token_id).any())
+    greedy = dict(max_new_tokens=5, min_new_tokens=5, do_sample=False, return_dict_in_generate=True, output_scores=True)
+    plain = model.generate(ids, inputs_embeds=model.get_input_embeddings()(ids), **greedy)
+    noise = torch.rand_like(model.get_input_embeddings()(ids))
+    random = model.generate(ids, inputs_embeds=noise, **greedy)
+    assert len(plain.scores) == len(random.scores) == 5
+    assert not any(torch.allclose(a, b) for a, b in zip(plain.scores, random.scores))
+
+    captured = {}  # the embeddings the LM reads for a prompt with EEG: the EEG already merged
+    hook = model.model.language_model.register_forward_pre_hook(
+        lambda mod, args, kwargs: captured.update(embeds=kwargs["inputs_embeds"]), with_kwargs=True
+    )
+    with torch.no_grad():
+        model(**inputs)
+    hook.remove()
+    with_eeg = model.generate(**inputs, max_new_tokens=5, do_sample=False)
+    merged = model.generate(
+        inputs_embeds=captured["embeds"], attention_mask=inputs["attention_mask"], max_new_tokens=5, do_sample=False
+    )
+    assert merged.tolist() == with_eeg[:, ids.shape[1] :].tolist()
+
+
 def test_assisted_decoding_with_eeg_equals_greedy():
     model, inputs = tester.model(), tester.inputs((2,))
     greedy = model.generate(**inputs, max_new_tokens=8, do_sample=False)
@@ -383,6 +412,8 @@ def test_placeholders_without_eeg_and_counts_that_disagree_are_errors():
     model, inputs = tester.model(), tester.inputs((2, 3))
     with torch.no_grad(), pytest.raises(ValueError, match="no eeg_values"):
         model(input_ids=inputs["input_ids"])
+    with pytest.raises(ValueError, match="no eeg_values"):  # ids alone: the model embeds them, so the EEG is missing
+        model.generate(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], max_new_tokens=2)
     with torch.no_grad(), pytest.raises(ValueError, match="4 EEG segments were given"):
         model(input_ids=inputs["input_ids"], eeg_values=inputs["eeg_values"][:4])
 

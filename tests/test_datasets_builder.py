@@ -104,15 +104,49 @@ def test_paper_split_is_stratified_per_emotion(eeg_small_segments):
     assert PAPER_TEST_FRACTION == pytest.approx(2761 / 27205)
 
 
+def test_paper_split_is_segment_level_and_its_help_says_what_is_unknown(capsys):
+    from e2llm.datasets_builder import splits
+
+    rows = [
+        {"id": f"s{s}-c{c:02d}-g{g}", "emotion": EMOTIONS[c % 7], "subject": str(s), "clip": c, "source": str(s)}
+        for s in (1, 2)
+        for c in range(1, 15)
+        for g in range(10)
+    ]
+    is_test = splits.assign_test(rows, "paper", seed=0)
+    sides = [[r for r, t in zip(rows, is_test) if t == side] for side in (False, True)]
+    assert {r["subject"] for r in sides[0]} == {r["subject"] for r in sides[1]} == {"1", "2"}
+    assert {r["clip"] for r in sides[1]} <= {r["clip"] for r in sides[0]}  # every test clip is in train too
+    assert round(0.10 * 27205) != 2761 and f"{100 * 2761 / 27205:.2f}" == "10.15"  # the paper's share is not 10 %
+
+    assert main(["prepare", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    for text in (" ".join(splits.__doc__.split()), help_text):
+        assert "segment-level" in text.lower() and "10.15 %" in text and "2,761" in text
+    assert "exact rule is unknown" in help_text and "same subjects and clips on both sides" in help_text
+
+
 def test_clip_and_subject_splits(eeg_small_synthetic, tmp_path):
-    by_clip = build_segments(eeg_small_synthetic, tmp_path / "clip", split="clip", progress=False).dataset
+    from e2llm.datasets_builder import audit_segments, format_summary
+
+    clip_build = build_segments(eeg_small_synthetic, tmp_path / "clip", split="clip", progress=False)
+    by_clip = clip_build.dataset
     train_clips, test_clips = set(by_clip["train"]["clip"]), set(by_clip["test"]["clip"])
     assert test_clips and not train_clips & test_clips
     assert set(by_clip["test"]["emotion"]) == set(range(7))  # every emotion is held out somewhere
-    by_subject = build_segments(
+    subject_build = build_segments(
         eeg_small_synthetic, tmp_path / "subject", split="subject", test_subjects=["2"], progress=False
-    ).dataset
+    )
+    by_subject = subject_build.dataset
     assert set(by_subject["train"]["subject"]) == {"1"} and set(by_subject["test"]["subject"]) == {"2"}
+    # the leakage audit written with each build: what `e2llm prepare` prints, and what evaluation reads
+    for build, shared in ((clip_build, {"subjects": 2, "clips": 0}), (subject_build, {"subjects": 0, "clips": 80})):
+        leakage = build.summary["leakage"]
+        assert {u: leakage[u]["shared"] for u in shared} == shared
+        assert leakage == audit_segments(build.path)
+        assert leakage["verdict"] in format_summary(build.summary)
+    assert clip_build.summary["leakage"]["verdict"].startswith("subject-dependent, clip-disjoint split ('clip')")
+    assert subject_build.summary["leakage"]["verdict"].startswith("subject-independent, clip-overlapping")
     with pytest.raises(ValueError, match=r"test_subjects: 7 not among the recordings' subjects \(1, 2\)"):
         build_segments(eeg_small_synthetic, tmp_path / "bad", split="subject", test_subjects=["7"], progress=False)
     assert not (tmp_path / "bad").exists()
@@ -398,44 +432,60 @@ def test_cli_prepare(eeg_small_synthetic, tmp_path, capsys):
     assert err.startswith("e2llm prepare: error:") and "no EEG recordings found" in err and "\n" not in err
 
 
-def test_seed_vii_raw_layout(tmp_path, monkeypatch):
+@pytest.mark.parametrize("save_info", ["folder", "zip"])
+def test_seed_vii_raw_layout(save_info, tmp_path, monkeypatch):
     """SEED-VII as distributed: EEG_raw/<subject>_<date>_<session>.cnt read with cnt_format 'int32' (MNE
-    cannot write CNT, so the reader is replaced by one returning a recording with the same channels
-    and triggers), clips from the in-file triggers or, for a session known to have wrong ones, from
-    save_info/<stem>_trigger_info.csv; emotions from the published order (no xlsx here)."""
+    cannot write CNT, so the reader is replaced by one returning a recording with the real files' channels —
+    62 EEG, M1, M2, HEO, VEO, ECG — and triggers: start/end codes 1 and 2 plus two 'KeyPad Response'), clips
+    from the in-file triggers or, for a session known to have wrong ones, from its <stem>_trigger_info.csv;
+    every session has that file and a <stem>_save_info.csv, in save_info/ or only inside save_info.zip;
+    emotions from the published order (no xlsx here)."""
+    import zipfile
+
     from e2llm.datasets_builder import sources
     from e2llm.eeg import SEED_VII_CHANNELS
 
     src = tmp_path / "SEED-VII"
     (src / "EEG_raw").mkdir(parents=True)
-    (src / "save_info").mkdir()
     for name in ("3_20221010_2.cnt", "9_20221111_3.cnt"):
         (src / "EEG_raw" / name).write_bytes(b"stand-in")
-    # replacement triggers for 9_20221111_3 (recording started 14:01:27): clip k at 33 + 22 k s, 21 s long
+    # trigger times of 9_20221111_3 (recording started 14:01:27): clip k at 33 + 22 k s, 21 s long
     stamps = []
     for k in range(20):
         for offset in (33 + 22 * k, 54 + 22 * k):
             stamps.append(
                 f"{1 + len(stamps) % 2},2022-11-11 14:{1 + (27 + offset) // 60:02d}:{(27 + offset) % 60:02d}.000000"
             )
-    (src / "save_info" / "9_20221111_3_trigger_info.csv").write_text("\n".join(stamps) + "\n")
+    files = {}
+    for stem, rows in (("3_20221010_2", stamps), ("9_20221111_3", stamps)):
+        files[f"save_info/{stem}_trigger_info.csv"] = "\n".join(rows) + "\n"
+        files[f"save_info/{stem}_save_info.csv"] = "not read\n"
+    if save_info == "zip":
+        with zipfile.ZipFile(src / "save_info.zip", "w") as z:
+            for member, text in files.items():
+                z.writestr(member, text)
+    else:
+        for member, text in files.items():
+            (src / member).parent.mkdir(exist_ok=True)
+            (src / member).write_text(text)
     calls = []
 
     def fake_read_recording(path, cnt_format=None, **kwargs):
         calls.append((Path(path).name, cnt_format))
         rng = np.random.default_rng(len(calls))
-        names = list(SEED_VII_CHANNELS) + ["M1", "M2", "HEO", "VEO"]
-        raw = mne.io.RawArray(rng.standard_normal((66, 480 * 200)) * 20e-6, mne.create_info(names, 200.0, "eeg"))
+        names = list(SEED_VII_CHANNELS) + ["M1", "M2", "HEO", "VEO", "ECG"]
+        raw = mne.io.RawArray(rng.standard_normal((67, 480 * 200)) * 20e-6, mne.create_info(names, 200.0, "eeg"))
         raw.set_meas_date(mne.utils._stamp_to_dt((1_668_175_287, 0)))  # 2022-11-11 14:01:27 UTC
-        onsets = np.ravel([(10.0 + 16 * k, 21.0 + 16 * k) for k in range(20)])  # in-file: clip k at 10 + 16 k s
-        raw.set_annotations(mne.Annotations(onsets, 0.0, ["1", "2"] * 20, orig_time=raw.info["meas_date"]))
+        onsets = list(np.ravel([(10.0 + 16 * k, 21.0 + 16 * k) for k in range(20)]))  # in-file: clip k at 10 + 16 k s
+        descriptions = ["1", "2"] * 20 + ["KeyPad Response"] * 2
+        raw.set_annotations(mne.Annotations(onsets + [12.0, 200.0], 0.0, descriptions, orig_time=raw.info["meas_date"]))
         return raw
 
     monkeypatch.setattr(sources, "read_recording", fake_read_recording)
     result = build_segments(src, tmp_path / "out", progress=False)
     assert sorted(calls) == [("3_20221010_2.cnt", "int32"), ("9_20221111_3.cnt", "int32")]
     rows = [r for ds in result.dataset.values() for r in ds.remove_columns(["eeg", "channel_mask"]).to_list()]
-    assert len(rows) == 20 + 40  # in-file triggers: 11 s clips (1 segment); replacement file: 21 s clips (2)
+    assert len(rows) == 20 + 40  # in-file triggers: 11 s clips (1 segment); trigger file: 21 s clips (2)
     sub3 = sorted((r["clip"], r["session"], EMOTIONS[r["emotion"]]) for r in rows if r["subject"] == "3")
     assert sub3 == [(20 + k, 2, SEED_VII_CLIP_EMOTIONS[19 + k]) for k in range(1, 21)]
     assert {r["id"] for r in rows if r["subject"] == "9"} == {

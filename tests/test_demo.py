@@ -67,8 +67,16 @@ def test_demo_writes_every_artifact(demo):
     ):
         assert (report / name).is_file(), name
     metrics = json.loads((report / "metrics.json").read_text())
-    assert {"ied", "epc", "ess", "eim", "esr", "random"} <= set(metrics)
+    assert {"ied", "epc", "ess", "eim", "esr", "random", "controls", "against_controls", "leakage"} <= set(metrics)
     assert metrics["ied"]["n"] == len(tasks["test_ied"])
+    # the shuffled and no-EEG controls on every task, beside the intervals and the split's audit
+    assert set(metrics["controls"]) == {"shuffled", "no_eeg"}
+    for control in ("shuffled", "no-eeg"):
+        assert set(metrics["controls"][control.replace("-", "_")]) >= {"ied", "epc", "ess", "eim", "esr"}
+        assert (report / "controls" / control / "generations.jsonl").is_file()
+    assert (report / "controls.png").is_file() and "balanced_accuracy_ci95" in metrics["ied"]
+    assert metrics["leakage"]["split"] == "paper" and metrics["leakage"]["subjects"]["shared"] == 2
+    assert "signal control" in printed and "split:   subject-dependent, clip-overlapping split ('paper')" in printed
     lines = (report / "generations.jsonl").read_text().splitlines()
     assert len(lines) == sum(len(tasks[s]) for s in ("test_ied", "test_multi", "test_esr"))
     model = out / "model"
@@ -294,7 +302,8 @@ def test_push_uploads_model_processor_code_and_card(demo, monkeypatch, capsys):
     card = _card(files["README.md"])
     metrics = json.loads((out / "report" / "metrics.json").read_text())
     assert card.startswith("---\n") and "library_name: transformers" in card
-    assert f"| IED | balanced accuracy | {100 * metrics['ied']['balanced_accuracy']:.1f} |" in card
+    assert f"| IED | balanced accuracy | {100 * metrics['ied']['balanced_accuracy']:.1f} [" in card
+    assert "Subject-dependent, clip-overlapping split ('paper')" in card and "Signal controls" in card
     assert "SYNTHETIC" in card and "informed consent" in card and "## Limitations" in card and "## Intended use" in card
     assert "hub.example" in capsys.readouterr().out
 
@@ -370,6 +379,10 @@ def test_demo_refuses_a_text_model_that_does_not_exist(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "nope.gguf: no such GGUF file" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()  # checked before any work
+    assert cli(["demo", "--out", str(tmp_path / "out"), "--size", "test", "--text-model", "org/typo-lm"]) == 2
+    err = capsys.readouterr().err  # offline here: neither a folder nor a cached Hub model
+    assert "--text-model org/typo-lm: no local folder of that name, and no Hub model either" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
 
 
 def test_example_train_on_your_data(demo, text_model, tmp_path):

@@ -20,6 +20,8 @@ import torch
 
 os.environ.setdefault("HF_EVALUATE_OFFLINE", "1")
 
+from conftest import make_segments, scrambled_tiny_model  # noqa: E402
+
 import e2llm  # noqa: E402
 from e2llm.evaluation import (  # noqa: E402
     METRIC_PATH,
@@ -40,56 +42,9 @@ TASKS = ("ied", "epc", "ess", "eim", "esr")
 # -- fixtures ----------------------------------------------------------------------------------------
 
 
-def scrambled_tiny_model(tokenizer, seed: int = 0, std: float = 0.2):
-    from e2llm.assembly import build_model
-
-    torch.manual_seed(seed)
-    model, processor = build_model("tiny", copy.deepcopy(tokenizer))
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for param in model.parameters():
-            if param.dim() >= 2:
-                param.copy_(torch.randn(param.shape, generator=generator) * std)
-    return model.eval(), processor
-
-
 @pytest.fixture(scope="module")
 def tiny(tiny_tokenizer):
     return scrambled_tiny_model(tiny_tokenizer)
-
-
-def make_segments(path, n_train_per=1, n_test_per=4, seed=0):
-    """A segments DatasetDict with the schema of ``e2llm prepare``: synthetic, random EEG noise."""
-    import datasets
-    from datasets import Dataset, DatasetDict, DatasetInfo
-
-    from e2llm.datasets_builder import segment_features
-
-    features = segment_features()  # the pipeline's schema
-    rng = np.random.default_rng(seed)
-
-    def split(name, n_per):
-        rows = [
-            {
-                "id": f"{name}/s{k:02d}/{e}/{k:03d}",
-                "eeg": (rng.standard_normal((58, 1024)) * 0.05).astype(np.float32),
-                "channel_mask": [c != 7 for c in range(58)],
-                "emotion": i,
-                "subject": f"s{k:02d}",
-                "session": 1,
-                "clip": i,
-                "segment": k,
-                "source": "synthetic",
-            }  # fmt: skip
-            for i, e in enumerate(EMOTIONS)
-            for k in range(n_per)
-        ]
-        info = DatasetInfo(description="SYNTHETIC DATA — random segments for tests", features=features)
-        return Dataset.from_list(rows, features=features, info=info)
-
-    datasets.disable_progress_bars()
-    DatasetDict({"train": split("train", n_train_per), "test": split("test", n_test_per)}).save_to_disk(str(path))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +85,15 @@ def test_metric_module_loads_locally_and_stands_alone():
 
     imports = get_imports(str(METRIC_PATH))  # what evaluate resolves when it copies the file alone
     assert {kind for kind, *_ in imports} == {"library"}
-    assert {name for _, name, *_ in imports} <= {"__future__", "warnings", "datasets", "evaluate", "numpy", "sklearn"}
+    assert {name for _, name, *_ in imports} <= {
+        "__future__",
+        "warnings",
+        "datasets",
+        "evaluate",
+        "numpy",
+        "scipy",
+        "sklearn",
+    }
     from e2llm.evaluation.metric.e2llm_metrics import DEFAULT_LABELS
 
     assert DEFAULT_LABELS == EMOTIONS
@@ -336,14 +299,21 @@ def test_esr_second_turn_has_room_to_describe_again(tiny, task_data, tmp_path):
     assert budgets[1] >= 1.25 * max(a + b for a, b in zip(*tokens)) + 16 > max(tokens[1]) * 1.25 + 16
 
 
+IED_SCORES = ("balanced_accuracy", "cohen_kappa", "weighted_f1", "invalid_rate")
+
+
 def check_metrics_schema(metrics, tasks_dir, n):
-    assert set(metrics) == {*TASKS, "random", "model", "data"}
+    assert set(metrics) == {*TASKS, "random", "model", "data", "average", "leakage", "settings"}
     assert metrics["data"] == str(tasks_dir.resolve())
     ied = metrics["ied"]
-    assert set(ied) == {"balanced_accuracy", "cohen_kappa", "weighted_f1", "per_class", "invalid_rate", "n"}
+    intervals = {f"{k}_ci95" for k in IED_SCORES} | {"per_class_ci95"}
+    assert set(ied) == {*IED_SCORES, "per_class", "n", "calibration", "ece", "ece_ci95"} | intervals
     assert set(ied["per_class"]) <= set(EMOTIONS) and ied["n"] == n["ied"]
+    assert set(ied["per_class_ci95"]) == set(ied["per_class"])
     for task in TASKS[1:]:
-        assert set(metrics[task]) == {"accuracy", "invalid_rate", "n"} and metrics[task]["n"] == n[task]
+        assert set(metrics[task]) == {"accuracy", "invalid_rate", "n", "accuracy_ci95", "invalid_rate_ci95"}
+        assert metrics[task]["n"] == n[task]
+    assert metrics["average"]["tasks"] == list(TASKS[1:]) and metrics["average"]["n"] == sum(n[t] for t in TASKS[1:])
     assert set(metrics["random"]) == set(TASKS)
     assert metrics["random"]["eim"] == {"accuracy": pytest.approx(1 / 6)}
     assert set(metrics["random"]["ied"]) >= {"balanced_accuracy", "cohen_kappa", "weighted_f1", "per_class"}
@@ -352,14 +322,23 @@ def check_metrics_schema(metrics, tasks_dir, n):
         for key, value in block.items():
             if key == "n":
                 assert isinstance(value, int) and value > 0
+            elif key.endswith("_ci95") and isinstance(value, list):
+                low, high = value
+                point = block[key[: -len("_ci95")]]
+                assert low - 1e-9 <= point <= high + 1e-9, (key, value, point)
             elif isinstance(value, dict):
-                fractions(value)
+                if key != "calibration" and key != "per_class_ci95":
+                    fractions(value)
+            elif isinstance(value, list) or value is None:
+                continue
             else:
                 assert isinstance(value, float) and math.isfinite(value), (key, value)
                 assert 0.0 <= value <= 1.0 or (key == "cohen_kappa" and value >= -1.0), (key, value)
 
-    for task in (*TASKS, "random"):
+    for task in (*TASKS, "random", "average"):
         fractions(metrics[task])
+    for emotion, (low, high) in ied["per_class_ci95"].items():
+        assert low <= ied["per_class"][emotion] <= high
     assert -1.0 <= ied["cohen_kappa"] <= 1.0
 
 
@@ -615,7 +594,8 @@ def test_cli_evaluate_and_compare(tiny, task_data, tmp_path, capsys):
                  "--batch-size", "8", "--max-new-tokens", "6", "--limit", "2", "--no-progress"])  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
-    assert re.search(r"IED\s+balanced_accuracy\s+\d+\.\d\d %", printed) and "ESR" in printed
+    assert re.search(r"IED\s+balanced_accuracy\s+\d+\.\d \[\d+\.\d, \d+\.\d\] %  n=2", printed) and "ESR" in printed
+    assert "split: subject-dependent" in printed  # the leakage audit's verdict
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["model"] == str((tmp_path / "model").resolve())
     assert metrics["ied"]["n"] == 2 and metrics["esr"]["n"] == 2

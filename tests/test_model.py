@@ -398,7 +398,7 @@ def test_freezing_leaves_gradients_only_in_the_projector(tiny_model_and_processo
             assert param.grad is None, name
 
 
-def test_gradient_checkpointing_sdpa_and_bf16(tiny_model_and_processor):
+def test_activation_checkpointing_sdpa_and_bf16(tiny_model_and_processor):
     model, processor = tiny_model_and_processor
     assert model.config.text_config._attn_implementation == "sdpa"
     inputs = processor(text=describe(2), eeg=random_eeg(2))

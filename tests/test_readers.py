@@ -329,13 +329,21 @@ def _write_labels_xlsx(path: Path, rows):
     book.save(path)
 
 
+def _released_label_rows(order=(1, 2, 3, 4)):
+    """The label sheet's layout as released: per session a row of stimuli (column A empty) and a
+    row of emotions with "Session N" in column A."""
+    rows = []
+    for n in order:
+        s = n - 1
+        rows.append([None] + [f"clip_{k:02d}.mp4" for k in range(20 * s + 1, 20 * s + 21)])
+        rows.append([f"Session {n}"] + [e.capitalize() for e in SEED_VII_CLIP_EMOTIONS[20 * s : 20 * s + 20]])
+    return rows
+
+
 def test_seed_vii_labels_file(tmp_path):
     assert read_seed_vii_labels(tmp_path) == (SEED_VII_CLIP_EMOTIONS, "published order")  # file absent
-    rows = []
-    for s in range(4):
-        rows.append([f"Session {s + 1}"] + list(range(20 * s + 1, 20 * s + 21)))
-        rows.append(["Emotion"] + [e.capitalize() for e in SEED_VII_CLIP_EMOTIONS[20 * s : 20 * s + 20]])
     f = tmp_path / "emotion_label_and_stimuli_order.xlsx"
+    rows = _released_label_rows()
     _write_labels_xlsx(f, rows)
     assert read_seed_vii_labels(tmp_path) == (SEED_VII_CLIP_EMOTIONS, "xlsx")
     rows[3][5] = "Boredom"
@@ -344,11 +352,25 @@ def test_seed_vii_labels_file(tmp_path):
         read_seed_vii_labels(tmp_path)
     rows[3][5] = "Fear"
     _write_labels_xlsx(f, rows[:4])
-    with pytest.raises(ValueError, match="expected 4 rows of 20 emotion names"):
+    with pytest.raises(ValueError, match=r"expected 4 rows of 20 emotion names \(sessions 1–4\), found 2"):
         read_seed_vii_labels(tmp_path)
     f.write_bytes(b"not an excel file")
     with pytest.raises(ValueError, match="cannot read as an Excel workbook"):
         read_seed_vii_labels(tmp_path)
+
+
+def test_seed_vii_labels_follow_the_session_named_in_column_a(tmp_path):
+    f = tmp_path / "emotion_label_and_stimuli_order.xlsx"
+    _write_labels_xlsx(f, _released_label_rows(order=(2, 1, 3, 4)))
+    assert read_seed_vii_labels(tmp_path) == (SEED_VII_CLIP_EMOTIONS, "xlsx")
+    rows = _released_label_rows()
+    rows[3][0] = "Session 1"  # session 2's emotions, named session 1 as well
+    _write_labels_xlsx(f, rows)
+    with pytest.raises(ValueError, match="cell A4: session 1 has a row of emotions already"):
+        read_seed_vii_labels(tmp_path)
+    unnamed = [[None] + row[1:] for row in _released_label_rows()]  # no names: sheet order
+    _write_labels_xlsx(f, unnamed)
+    assert read_seed_vii_labels(tmp_path) == (SEED_VII_CLIP_EMOTIONS, "xlsx")
 
 
 def test_seed_vii_file_names():
@@ -357,39 +379,107 @@ def test_seed_vii_file_names():
         parse_seed_vii_cnt_name("subject3.cnt")
 
 
-def test_seed_vii_triggers_in_file_or_from_replacement_file(tmp_path):
-    sfreq, n = 100.0, 100 * 1000
-    raw = mne.io.RawArray(np.zeros((1, n)), mne.create_info(["CZ"], sfreq, "eeg"))
-    raw.set_meas_date(mne.utils._stamp_to_dt((1_700_000_000, 0)))  # 2023-11-14 22:13:20 UTC
-    onsets = np.arange(40) * 20.0 + 10.0
-    raw.set_annotations(mne.Annotations(onsets, 0.0, ["1", "2"] * 20, orig_time=raw.info["meas_date"]))
+def _session_raw(descriptions, onsets) -> mne.io.BaseRaw:
+    """1000 s of a one-channel recording that started 2023-11-14 22:13:20 UTC, with these triggers."""
+    raw = mne.io.RawArray(np.zeros((1, 100 * 1000)), mne.create_info(["CZ"], 100.0, "eeg"))
+    raw.set_meas_date(mne.utils._stamp_to_dt((1_700_000_000, 0)))
+    raw.set_annotations(mne.Annotations(onsets, 0.0, descriptions, orig_time=raw.info["meas_date"]))
+    return raw
+
+
+def _trigger_rows(codes, seconds, day="2023-11-14", start=(22, 13, 20)) -> str:
+    """Rows of a <stem>_trigger_info.csv: ``code,<day> HH:MM:SS.ffffff`` at ``seconds`` after ``start``."""
+    t0 = start[0] * 3600 + start[1] * 60 + start[2]
+    stamp = lambda t: f"{int(t0 + t) // 3600:02d}:{int(t0 + t) // 60 % 60:02d}:{(t0 + t) % 60:09.6f}"  # noqa: E731
+    return "".join(f"{code},{day} {stamp(t)}\n" for code, t in zip(codes, seconds))
+
+
+def test_seed_vii_triggers_in_file_keep_only_start_and_end_codes(caplog):
+    onsets = list(np.arange(40) * 20.0 + 10.0)
+    keypad = [15.0, 333.0]  # SEED-VII's 9_20221111_3.cnt holds two of these among its triggers
+    raw = _session_raw(["1", "2"] * 20 + ["KeyPad Response"] * 2, onsets + keypad)
     spans, origin = seed_vii_clip_spans(raw, "3_20221010_2")
     assert origin == "annotations" and len(spans) == 20 and spans[0] == (10.0, 30.0) and spans[-1] == (770.0, 790.0)
 
-    # wrong number of in-file triggers: the replacement file is used, aligned on the start time
-    raw.set_annotations(mne.Annotations(onsets[:39], 0.0, ["1"] * 39, orig_time=raw.info["meas_date"]))
-    with pytest.raises(RecordingError, match="holds 39 triggers, not 40"):
+    more = _session_raw(["1", "2"] * 22, list(np.arange(44) * 20.0 + 10.0))  # 22 start/end pairs
+    with caplog.at_level("WARNING", logger="e2llm.eeg.readers"):
+        spans, origin = seed_vii_clip_spans(more, "3_20221010_2", source="EEG_raw/3_20221010_2.cnt")
+    assert origin == "annotations" and len(spans) == 20 and spans[-1] == (770.0, 790.0)
+    assert "EEG_raw/3_20221010_2.cnt: 22 start/end trigger pairs in annotations; using the first 20" in caplog.text
+
+    swapped = _session_raw(["2", "1"] + ["1", "2"] * 19, onsets)  # an end before its start
+    with pytest.raises(RecordingError, match="do not alternate in increasing time order"):
+        seed_vii_clip_spans(swapped, "3_20221010_2")
+
+
+def test_seed_vii_triggers_from_the_sessions_trigger_file(tmp_path, caplog):
+    raw = _session_raw(["1", "2"] * 19 + ["1", "KeyPad Response"], list(np.arange(40) * 20.0 + 10.0))
+    with pytest.raises(RecordingError, match="holds 19 start/end trigger pairs, not 20, and no 3_20221010_2_trigger"):
         seed_vii_clip_spans(raw, "3_20221010_2")
     csv = tmp_path / "3_20221010_2_trigger_info.csv"
-    csv.write_text(
-        "".join(
-            f"{1 + k % 2},2023-11-14 22:{13 + (20 + 15 * k) // 60:02d}:{(20 + 15 * k) % 60:02d}.500000\n"
-            for k in range(40)
-        )
-    )
+    seconds = [0.5 + 15 * k for k in range(42)]
+    csv.write_text("type,time\n" + _trigger_rows(["1", "2"] * 10 + ["3", "3"] + ["1", "2"] * 10, seconds))
     spans, origin = seed_vii_clip_spans(raw, "3_20221010_2", trigger_file=csv)
-    assert origin == csv.name and spans[0] == (0.5, 15.5) and len(spans) == 20
+    assert origin == csv.name and spans[0] == (0.5, 15.5) and len(spans) == 20 and spans[-1] == (600.5, 615.5)
 
-    # sessions known to carry wrong in-file triggers always use the replacement, with the known start time
-    raw.set_annotations(mne.Annotations(onsets, 0.0, ["1", "2"] * 20, orig_time=raw.info["meas_date"]))
+    csv.write_text(_trigger_rows(["1", "2"] * 21, seconds))  # 21 pairs: the first 20, with a warning
+    with caplog.at_level("WARNING", logger="e2llm.eeg.readers"):
+        spans, _ = seed_vii_clip_spans(raw, "3_20221010_2", trigger_file=csv)
+    assert spans[-1] == (570.5, 585.5) and "21 start/end trigger pairs in 3_20221010_2_trigger_info.csv" in caplog.text
+
+    # sessions known to carry wrong in-file triggers always use the file, with the known start time
+    good = _session_raw(["1", "2"] * 20, list(np.arange(40) * 20.0 + 10.0))
     with pytest.raises(RecordingError, match="known to be wrong"):
-        seed_vii_clip_spans(raw, "9_20221111_3")
+        seed_vii_clip_spans(good, "9_20221111_3")
     known = tmp_path / "9_20221111_3_trigger_info.csv"
-    known.write_text(
-        "".join(f"{1 + k % 2},2022-11-11 14:{2 + k // 6:02d}:{(k % 6) * 10:02d}.000000\n" for k in range(40))
-    )
-    spans, _ = seed_vii_clip_spans(raw, "9_20221111_3", trigger_file=known)
+    known.write_text(_trigger_rows(["1", "2"] * 20, [33 + 10 * k for k in range(40)], "2022-11-11", (14, 1, 27)))
+    spans, _ = seed_vii_clip_spans(good, "9_20221111_3", trigger_file=known)
     assert spans[0] == (33.0, 43.0)  # 14:02:00 - 14:01:27
+
+
+def test_seed_vii_trigger_files_are_found_in_the_folder_or_in_save_info_zip(tmp_path):
+    import zipfile
+
+    from e2llm.eeg.readers import TriggerFile, find_seed_vii_trigger_files
+
+    rows = _trigger_rows(["1", "2"] * 20, [33 + 10 * k for k in range(40)], "2022-11-11", (14, 1, 27))
+    (tmp_path / "save_info").mkdir()
+    (tmp_path / "save_info" / "14_20221015_1_trigger_info.csv").write_text(rows)
+    with zipfile.ZipFile(tmp_path / "save_info.zip", "w") as z:  # as one release has it: the CSVs only in the zip
+        for stem in ("9_20221111_3", "14_20221015_1"):
+            z.writestr(f"save_info/{stem}_trigger_info.csv", rows)
+            z.writestr(f"save_info/{stem}_save_info.csv", "not read\n")
+    found = find_seed_vii_trigger_files(tmp_path)
+    assert set(found) == {"9_20221111_3", "14_20221015_1"}
+    assert found["14_20221015_1"] == TriggerFile(str(tmp_path / "save_info" / "14_20221015_1_trigger_info.csv"))
+    assert found["9_20221111_3"] == TriggerFile(
+        str(tmp_path / "save_info.zip"), "save_info/9_20221111_3_trigger_info.csv"
+    )
+    raw = _session_raw(["1", "2"] * 20, list(np.arange(40) * 20.0 + 10.0))
+    spans, origin = seed_vii_clip_spans(raw, "9_20221111_3", trigger_file=found["9_20221111_3"])
+    assert spans[0] == (33.0, 43.0) and origin == "save_info.zip:save_info/9_20221111_3_trigger_info.csv"
+
+    (tmp_path / "save_info.zip").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match=r"save_info\.zip: cannot read as a zip archive"):
+        find_seed_vii_trigger_files(tmp_path)
+
+
+@needs_real
+def test_a_cnt_format_the_header_contradicts_is_named_not_called_truncated(tmp_path):
+    """scan41_short.cnt is int16 and gives no sample count (0): with the count written in, cut
+    after its event table, and read as int32, the data block is half what int32 needs."""
+    path = _copy(REAL / "CNT" / "scan41_short.cnt", tmp_path)
+    data = bytearray(path.read_bytes())
+    (event_table,) = struct.unpack_from("<i", data, 886)
+    (table_size,) = struct.unpack_from("<i", data, event_table + 1)
+    struct.pack_into("<i", data, 864, 3070)  # samples: (event_table - 900 - 75·128) / (128 · 2 bytes)
+    path.write_bytes(bytes(data[: event_table + 9 + table_size]))
+    assert read_recording(path, cnt_format="int16").n_times == 3070
+    with pytest.raises(
+        EEGReadError,
+        match=r"scan41_short\.cnt: its header implies 2 bytes per sample .* should be 'int16', not 'int32'",
+    ):
+        read_recording(path, cnt_format="int32")
 
 
 def test_seed_vii_mat_clip(tmp_path):

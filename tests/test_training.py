@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -334,6 +335,78 @@ sft: {{max_steps: 3, per_device_train_batch_size: 8, use_cpu: true, bf16: false,
     out = capsys.readouterr().out
     assert out.count("exists; skipping") == 3
     assert before == {p: p.stat().st_mtime for p in (tmp_path / "run").glob("stage*/model.safetensors")}
+
+
+@pytest.fixture()
+def machine(monkeypatch):
+    """Plays a machine: ``machine("cpu")``, ``("gpu-bf16")`` or ``("gpu-no-bf16")``."""
+    import e2llm.training.config as run_config
+
+    def play(kind: str) -> None:
+        monkeypatch.setattr(run_config, "_has_accelerator", lambda: kind != "cpu")
+        monkeypatch.setattr(run_config, "_accelerator_computes_bf16", lambda: kind == "gpu-bf16")
+
+    return play
+
+
+@pytest.mark.parametrize(
+    "kind, use_cpu, bf16", [("cpu", True, False), ("gpu-bf16", False, True), ("gpu-no-bf16", False, False)]
+)
+def test_stage_defaults_follow_the_machine(kind, use_cpu, bf16, machine):
+    from e2llm.training.config import stage_defaults
+
+    machine(kind)
+    for stage in ("align", "sft"):
+        values = stage_defaults({"run": {}}, stage)
+        assert (values["use_cpu"], values["bf16"], values["activation_checkpointing"]) == (use_cpu, bf16, True)
+    assert stage_defaults({}, "stage1")["use_cpu"] == use_cpu
+    assert stage_defaults({"align": {"bf16": not bf16, "use_cpu": not use_cpu}}, "align")["bf16"] == (not bf16)
+
+
+def test_an_empty_config_parses_on_this_machine_without_deprecated_names():
+    """``run:`` empty and ``stage1: {}``: TRL's bf16 default made transformers refuse a CPU-only
+    machine, and its ``gradient_checkpointing`` default made transformers warn."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for stage in ("stage1", "align", "sft"):
+            _, training_args = parse_stage_arguments(stage, [], config={"run": {}, "stage1": {}})
+            assert training_args.use_cpu == (not torch.cuda.is_available())
+    assert not [w for w in caught if "gradient_checkpointing" in str(w.message)]
+    assert training_args.activation_checkpointing is True
+
+
+@pytest.mark.parametrize("config", sorted((REPO / "train" / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_config_parses_on_this_machine(config):
+    for stage in ("stage1", "align", "sft"):
+        parse_stage_arguments(stage, ["--config", str(config)])
+
+
+@pytest.mark.parametrize(
+    "kind, section, message",
+    [
+        ("gpu-no-bf16", "{bf16: true}", "bf16 is true but this machine has a GPU without bf16; set bf16: false"),
+        ("cpu", "{bf16: true, use_cpu: false}", "bf16 is true but this machine has no GPU; set bf16: false"),
+    ],
+)
+def test_bf16_the_machine_cannot_run_names_the_keys(kind, section, message, machine, tmp_path):
+    machine(kind)
+    config = tmp_path / "run.yaml"
+    config.write_text(f"run: {{preset: tiny}}\nalign: {section}\n")
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(config))}: align: {message}, or use_cpu: true"):
+        run_training(config)
+    machine("gpu-bf16")
+    assert parse_stage_arguments("stage1", ["--config", str(config)])[1].bf16 is False  # stage 1 is not asked
+
+
+def test_the_former_checkpointing_name_is_refused(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("run: {preset: tiny}\nsft: {gradient_checkpointing: false}\n")
+    with pytest.raises(ValueError, match="section 'sft': gradient_checkpointing is transformers' former name"):
+        run_training(config)  # else the default activation_checkpointing: true would silently win
+    with pytest.raises(ValueError, match="use --activation_checkpointing"):
+        parse_stage_arguments("align", ["--gradient_checkpointing", "false"], config={})
 
 
 def test_bad_config_is_a_clear_error(tmp_path):

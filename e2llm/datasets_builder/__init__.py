@@ -4,6 +4,7 @@
 and ``test``; ``load_segments`` opens it and ``SegmentLookup`` reads single segments by id.
 """
 
+from .audit import audit_segments, format_audit, leakage_audit
 from .builder import (
     PIPELINE_VERSION,
     SYNTHETIC_PREFIX,
@@ -31,14 +32,17 @@ __all__ = [
     "RecordingTask",
     "SegmentLookup",
     "assign_test",
+    "audit_segments",
     "build_segments",
     "check_build_arguments",
     "default_key_path",
     "detect_format",
     "discover",
     "fingerprint",
+    "format_audit",
     "format_summary",
     "is_synthetic",
+    "leakage_audit",
     "load_segments",
     "read_summary",
     "segment_features",

@@ -45,6 +45,8 @@ from ..configuration_e2llm import EEGPT_CHANNELS, EMOTIONS
 from ..eeg.preprocessing import PreprocessingConfig
 from ..eeg.synthetic import SYNTHETIC_PREFIX
 from ..emotions import emotion_of_label
+from .audit import COLUMNS as AUDIT_COLUMNS
+from .audit import audit_segments, format_audit, leakage_audit
 from .lookup import DATASET_FORMAT, SUMMARY_FILE, load_segments, read_summary
 from .pseudonyms import METHOD, Pseudonymizer, default_key_path
 from .sources import FORMATS, detect_format, discover, id_prefix, is_synthetic, process_task, recording_suffix
@@ -477,6 +479,7 @@ def build_segments(
             still = []
         if existing.get("fingerprint") == _cache_key(fp, still):
             logger.info("%s: reusing the dataset built from the same inputs and settings", out)
+            existing.setdefault("leakage", audit_segments(out))  # a build from before the audit existed
             return BuildResult(load_segments(out), existing, out, True)
 
     if tasks is None:
@@ -584,6 +587,13 @@ def build_segments(
                 "test": sorted({rows[i]["subject"] for i in np.flatnonzero(is_test)}),
             },
             "recordings": {"found": len(tasks), "used": len(tasks) - len(skipped), "skipped": skipped},
+            "leakage": leakage_audit(
+                _columns([rows[i] for i in np.flatnonzero(~is_test)]),
+                _columns([rows[i] for i in np.flatnonzero(is_test)]),
+                split=split,
+                settings=settings,
+                clip_is_stimulus=fmt != "files",
+            ),
             "channels_filled": {
                 "by_channel": dict(sorted(filled_counts.items(), key=lambda kv: config.channels.index(kv[0]))),
                 "by_recording": filled_by_recording,
@@ -649,7 +659,13 @@ def format_summary(summary: Mapping) -> str:
         lines.append("channels zero-filled: none")
     for item in rec["skipped"]:
         lines.append(f"skipped {item['source']}: {item['reason']}")
+    if summary.get("leakage"):
+        lines.append(format_audit(summary["leakage"]))
     return "\n".join(lines)
+
+
+def _columns(rows: Sequence[Mapping]) -> dict[str, list]:
+    return {name: [r[name] for r in rows] for name in AUDIT_COLUMNS}
 
 
 __all__ = [

@@ -4,8 +4,9 @@ Three input formats:
 
 ``seed-vii``
     SEED-VII as distributed: ``EEG_raw/<subject>_<date>_<session>.cnt`` (Neuroscan, read with
-    an explicit ``cnt_format``, 'int32' by default), clip boundaries from the in-file triggers or
-    the replacement ``save_info/<stem>_trigger_info.csv``, emotions from
+    an explicit ``cnt_format``, 'int32' by default), clip boundaries from the in-file start/end
+    triggers or, where those are known wrong or too few, the session's
+    ``save_info/<stem>_trigger_info.csv`` (also read inside ``save_info.zip``), emotions from
     ``emotion_label_and_stimuli_order.xlsx`` (or the published order).
 ``seed-vii-preprocessed``
     ``EEG_preprocessed/<subject>.mat`` with keys '1'…'80' (62 × T, µV, 200 Hz), channel names from
@@ -35,6 +36,7 @@ from ..eeg.readers import (
     RECORDING_SUFFIXES,
     SEED_VII_CLIPS_PER_SESSION,
     SystemReadError,
+    find_seed_vii_trigger_files,
     is_system_error,
     labels_from_annotations,
     list_mat_variables,
@@ -130,9 +132,10 @@ def discover(
         if not files:
             raise ValueError(f"{d}: no SEED-VII recordings found (expected EEG_raw/<subject>_<date>_<session>.cnt)")
         cnt_format = cnt_format or "int32"
+        trigger_files = find_seed_vii_trigger_files(d)
         for path in files:
             subject, session = parse_seed_vii_cnt_name(path)
-            trigger = next(iter(sorted(d.rglob(f"{path.stem}_trigger_info.csv"))), None)
+            trigger = trigger_files.get(path.stem)
             tasks.append(
                 RecordingTask(
                     "seed-vii",
@@ -140,7 +143,7 @@ def discover(
                     path.relative_to(d).as_posix(),
                     subject,
                     session,
-                    {"cnt_format": cnt_format, "emotions": emotions, "trigger_file": str(trigger) if trigger else None},
+                    {"cnt_format": cnt_format, "emotions": emotions, "trigger_file": trigger},
                 )
             )
     elif fmt == "seed-vii-preprocessed":

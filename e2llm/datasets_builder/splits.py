@@ -1,9 +1,11 @@
 """Train/test splits of a segments table.
 
 ``paper``
-    The paper's: held-out segments per emotion — a seeded, stratified random
-    :data:`PAPER_TEST_FRACTION` of each emotion's segments (for the full SEED-VII about 2,761 of
-    27,205, the paper's 24,444 / 2,761).
+    Segment-level, as the paper's: a seeded draw of :data:`PAPER_TEST_FRACTION` of each emotion's
+    segments, so train and test share every subject, session and clip (neighbouring segments of
+    one clip fall on both sides). The fraction is the paper's test share, 2,761 of 27,205 segments
+    (10.15 %); a 10 % random draw of segments would not give that number, and the paper does not
+    say how it drew its test set, so this reproduces its sizes, not its exact rule.
 ``clip``
     No clip in both train and test: whole clips are held out, stratified by emotion. For
     SEED-VII a clip is a stimulus (clip numbers 1–80 are the same videos for every subject), so a

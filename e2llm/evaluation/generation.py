@@ -11,18 +11,40 @@ all rows together. The attention mask hides the pads; ``generate`` derives posit
 so a left-padded row sees the same positions as the same prompt alone. The EEG segments of a
 batch are passed flat, in order of appearance (a batch may mix 1-, 2- and 3-segment prompts); the
 model scatters them into the ``<eeg_pad>`` placeholders at prefill only.
+
+With ``confidence=True`` each answer comes back as a :class:`Response`: its text, the emotion it
+names (IED's parser) and the model's confidence in that emotion, read from the logits of the same
+pass (:mod:`e2llm.evaluation.confidence`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
-from transformers import GenerationConfig
+from transformers import GenerationConfig, LogitsProcessorList
 
 from ..configuration_e2llm import EEG_END_TOKEN, EEG_PAD_TOKEN, EEG_START_TOKEN, EEG_TOKEN
 from ..tasks.messages import segment_ids_of
+from ..tasks.parsing import parse_emotion
+from .confidence import EmotionLogitsRecorder, EmotionVocabulary, emotion_confidence
+
+
+@dataclass
+class Response:
+    """One generated answer with the model's confidence in the emotion it names.
+
+    ``emotion``: the emotion IED's parser reads from ``text`` (``"invalid"`` when none);
+    ``confidence``: the probability of ``emotion`` normalised over the seven emotions' words at the
+    first token where the answer names it (``None`` when it names none); ``probabilities``: all seven.
+    """
+
+    text: str
+    emotion: str
+    confidence: float | None = None
+    probabilities: dict[str, float] | None = None
 
 
 def chat_messages(messages: Sequence[dict]) -> list[dict]:
@@ -118,8 +140,9 @@ def generate_responses(
     batch_size: int = 16,
     max_new_tokens: int = 256,
     sort_by_length: bool = True,
-    on_batch: Callable[[list[int], list[str]], None] | None = None,
-) -> list[str]:
+    on_batch: Callable[[list[int], list], None] | None = None,
+    confidence: bool = False,
+) -> list[str] | list[Response]:
     """Greedy next assistant turn for each conversation.
 
     Args:
@@ -133,11 +156,14 @@ def generate_responses(
         batch_size: prompts per ``generate`` call.
         max_new_tokens: the most tokens generated per answer.
         sort_by_length: batch prompts of similar length together (outputs do not depend on it).
-        on_batch: called after each batch with the sample indices and their texts (e.g. to save
-            results as they come).
+        on_batch: called after each batch with the sample indices and their results (e.g. to
+            save them as they come).
+        confidence: return :class:`Response` objects with the emotion each answer names and the
+            model's confidence in it, instead of plain texts.
 
     Returns:
-        The generated texts (special tokens removed, surrounding whitespace stripped), in input order.
+        The generated texts (special tokens removed, surrounding whitespace stripped), or their
+        ``Response`` objects, in input order.
     """
     n = len(conversations)
     if len(eeg) != n or (eeg_channel_mask is not None and len(eeg_channel_mask) != n):
@@ -152,9 +178,10 @@ def generate_responses(
         order.sort(key=lambda i: (lengths[i], i))
     device, eeg_dtype = _device_and_eeg_dtype(model)
     generation_config = greedy_generation_config(model, processor, max_new_tokens)
+    vocabulary = EmotionVocabulary(processor.tokenizer) if confidence else None
     was_training = model.training
     model.eval()
-    results: list[str | None] = [None] * n
+    results: list = [None] * n
     try:
         for start in range(0, n, batch_size):
             batch = order[start : start + batch_size]
@@ -181,9 +208,16 @@ def generate_responses(
                 key: value.to(device, dtype=eeg_dtype) if key == "eeg_values" else value.to(device)
                 for key, value in inputs.items()
             }
-            output = model.generate(**inputs, generation_config=generation_config)
-            texts = processor.batch_decode(output[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
-            texts = [t.strip() for t in texts]
+            recorder = EmotionLogitsRecorder(vocabulary.token_ids) if vocabulary is not None else None
+            output = model.generate(
+                **inputs,
+                generation_config=generation_config,
+                logits_processor=LogitsProcessorList([recorder] if recorder is not None else []),
+            )
+            generated = output[:, inputs["input_ids"].shape[1] :]
+            texts = [t.strip() for t in processor.batch_decode(generated, skip_special_tokens=True)]
+            if recorder is not None:
+                texts = _responses(vocabulary, texts, generated, recorder.logits())
             for i, text in zip(batch, texts):
                 results[i] = text
             if on_batch is not None:
@@ -193,7 +227,17 @@ def generate_responses(
     return results  # type: ignore[return-value]
 
 
+def _responses(vocabulary: EmotionVocabulary, texts, generated: torch.Tensor, logits: torch.Tensor) -> list[Response]:
+    out = []
+    for row, text in enumerate(texts):
+        emotion = parse_emotion(text)
+        conf, probs = emotion_confidence(vocabulary, generated[row].tolist(), logits[row], emotion)
+        out.append(Response(text, emotion, conf, probs))
+    return out
+
+
 __all__ = [
+    "Response",
     "chat_messages",
     "count_eeg_parts",
     "generate_responses",

@@ -8,7 +8,8 @@ It reads a task directory written by ``e2llm build-tasks`` (splits ``test_ied``,
 ``generations.jsonl``
     One JSON object per evaluated sample: ``split``, ``id``, ``task``, ``prompt`` (the rendered
     prompt of the scored turn, ``<eeg>`` marking each segment), ``generated``, ``parsed``,
-    ``answer`` (ground truth), ``correct``, ``segment_ids``, ``emotions``; ESR records also hold
+    ``answer`` (ground truth), ``correct``, ``segment_ids``, ``emotions``; IED records also hold
+    ``confidence`` and ``probabilities`` (:mod:`e2llm.evaluation.confidence`), ESR records
     ``turns``: the prompt and generation of both turns. Lines are appended (and flushed) as
     batches finish, so an interrupted run resumes where it stopped: samples already in the file
     are not generated again. At the end the file is rewritten in dataset order, answers re-parsed.
@@ -20,8 +21,14 @@ It reads a task directory written by ``e2llm build-tasks`` (splits ``test_ied``,
     old generations are discarded and the run starts afresh (saying so in one line on stderr).
     It also caches the files' hashes (by size, mtime, ctime and inode), so a resumed run does not
     read the weights again.
+``controls/NAME/``
+    With ``controls``: the same two files for each signal control (:mod:`e2llm.evaluation.controls`),
+    generated exactly as the real run, with the control in the resume key.
 ``metrics.json``, ``report.md``, PNG plots
-    See :func:`e2llm.evaluation.report.write_report`; written at the end, atomically.
+    Each task's scores with 95 % intervals and ``n``, the IED calibration, the controls' scores
+    and the real run's margin over each (``against_controls``), and the leakage audit of the
+    segments dataset's split (``leakage``). See :func:`e2llm.evaluation.report.write_report`;
+    written at the end, atomically.
 
 ESR is a real two-turn conversation: the model first describes the three segments (T1); its own
 answer, not the stored reference (which names the emotions), is then put in as the assistant turn
@@ -36,15 +43,24 @@ import math
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..atomic import write_text_atomic
-from ..datasets_builder import SegmentLookup, load_segments
+from ..datasets_builder import SegmentLookup, audit_segments, load_segments
 from ..paths import check_model_location
 from ..tasks import load_task_datasets, parse_answer
 from ..tasks.messages import message_text
 from ..tasks.rules import TASKS
+from .controls import (
+    CONTROLS_VERSION,
+    NOISE_KIND,
+    NoiseLookup,
+    check_controls,
+    metrics_key,
+    shuffled_messages,
+    without_eeg,
+)
 from .generation import (
     chat_messages,
     generate_responses,
@@ -53,13 +69,17 @@ from .generation import (
     prompt_lengths,
     segment_ids_of,
 )
+from .metric.e2llm_metrics import N_RESAMPLES
 from .report import write_report
-from .scoring import _repair_tail, compute_metrics, read_generations
+from .scoring import _repair_tail, compare_with_controls, compute_metrics, read_generations
 
 EVAL_SPLITS: tuple[str, ...] = ("test_ied", "test_multi", "test_esr")
 GENERATIONS_FILE = "generations.jsonl"
 METRICS_FILE = "metrics.json"
 RUN_FILE = "run.json"
+CONTROLS_DIR = "controls"
+# bumped when a record gains fields that an older run's records lack (2: the IED confidence)
+RECORD_FORMAT = 2
 
 
 @dataclass
@@ -131,7 +151,8 @@ def _segment_source(segments, info: dict, tasks_dir: Path):
     return SegmentLookup(load_segments(str(path))), path
 
 
-def _select_samples(dd, splits: Sequence[str], tasks: Iterable[str] | None, limit: int | None) -> list[_Sample]:
+def _select_samples(dd, splits: Sequence[str], tasks: Iterable[str] | None) -> list[_Sample]:
+    """Every sample of ``splits`` whose task is one of ``tasks`` (all five by default), in order."""
     missing = [s for s in splits if s not in dd]
     if missing:
         raise ValueError(f"the task dataset has no split(s) {missing} (it has {sorted(dd)})")
@@ -139,18 +160,12 @@ def _select_samples(dd, splits: Sequence[str], tasks: Iterable[str] | None, limi
     unknown = wanted - set(TASKS)
     if unknown:
         raise ValueError(f"unknown task(s) {sorted(unknown)}; expected some of {TASKS}")
-    if limit is not None and limit < 1:
-        raise ValueError("limit must be a positive number of samples per task")
-    samples, taken = [], {}
+    samples = []
     for split in splits:
         for row in dd[split]:
             task = row["task"]
             if task not in wanted:
                 continue
-            n = taken.get((split, task), 0)
-            if limit is not None and n >= limit:
-                continue
-            taken[(split, task)] = n + 1
             samples.append(
                 _Sample(
                     split=split,
@@ -308,6 +323,7 @@ def run_key(model, processor, loaded_from: str | None, *, tasks_dir: Path, looku
         else None,
     }
     return {
+        "records": RECORD_FORMAT,
         "weights": weights_fingerprint(model, loaded_from, hashes),
         "dtype": str(getattr(model, "dtype", first.dtype)),
         "device": first.device.type,
@@ -402,34 +418,56 @@ def _budget(processor, samples: Sequence[_Sample], max_new_tokens: int | None, *
     return _auto_max_new_tokens(processor, texts)
 
 
-def _record(sample: _Sample, prompt: str, generated: str, parse_answer, turns=None) -> dict:
-    parsed = parse_answer(sample.task, generated)
+def _budgets(processor, groups: Mapping[tuple[str, str], Sequence[_Sample]], max_new_tokens) -> dict:
+    """Tokens per answer for each (split, task): for ESR a pair, one per turn. The second turn
+    has room for the first turn's reference too: ESR is not trained, and its answer may describe
+    the three segments again before choosing, as the trained ESS answers do."""
+    return {
+        (split, task): (_budget(processor, group, max_new_tokens, 1), _budget(processor, group, max_new_tokens, 1, 3))
+        if task == "esr"
+        else _budget(processor, group, max_new_tokens, -1)
+        for (split, task), group in groups.items()
+    }
+
+
+def _record(sample: _Sample, prompt: str, generated, parse_answer, turns=None) -> dict:
+    """A ``generations.jsonl`` record; ``generated`` is the answer's text or its ``Response``
+    (which adds the IED confidence)."""
+    text = generated if isinstance(generated, str) else generated.text
+    parsed = parse_answer(sample.task, text)
     record = {
         "split": sample.split,
         "id": sample.id,
         "task": sample.task,
         "prompt": prompt,
-        "generated": generated,
+        "generated": text,
         "parsed": parsed,
         "answer": sample.answer,
         "correct": parsed == sample.answer,
         "segment_ids": sample.segment_ids,
         "emotions": sample.emotions,
     }
+    if sample.task == "ied" and not isinstance(generated, str):
+        record["confidence"] = generated.confidence
+        record["probabilities"] = generated.probabilities
     if turns is not None:
         record["turns"] = turns
     return record
+
+
+def _eeg_of(lookup, ids):
+    return _LazyEEG(lookup, ids, 0), _LazyEEG(lookup, ids, 1)
 
 
 def _generate_single_turn(model, processor, lookup, samples, *, batch_size, max_new_tokens, write, parse_answer):
     conversations = [chat_messages(s.messages[:-1]) for s in samples]
     ids = [segment_ids_of(s.messages[:-1]) for s in samples]
 
-    def on_batch(indices, texts):
+    def on_batch(indices, results):
         write(
             [
-                _record(samples[i], _render(processor, conversations[i]), text, parse_answer)
-                for i, text in zip(indices, texts)
+                _record(samples[i], _render(processor, conversations[i]), r, parse_answer)
+                for i, r in zip(indices, results)
             ]
         )
 
@@ -437,11 +475,11 @@ def _generate_single_turn(model, processor, lookup, samples, *, batch_size, max_
         model,
         processor,
         conversations,
-        _LazyEEG(lookup, ids, 0),
-        _LazyEEG(lookup, ids, 1),
+        *_eeg_of(lookup, ids),
         batch_size=batch_size,
         max_new_tokens=max_new_tokens,
         on_batch=on_batch,
+        confidence=bool(samples) and samples[0].task == "ied",
     )
 
 
@@ -464,8 +502,7 @@ def _generate_esr(model, processor, lookup, samples, *, batch_size, budgets, wri
             model,
             processor,
             [t1[i] for i in chunk],
-            _LazyEEG(lookup, t1_ids, 0),
-            _LazyEEG(lookup, t1_ids, 1),
+            *_eeg_of(lookup, t1_ids),
             batch_size=batch_size,
             max_new_tokens=budgets[0],
         )
@@ -477,13 +514,7 @@ def _generate_esr(model, processor, lookup, samples, *, batch_size, budgets, wri
         ]
         t2_ids = [segment_ids_of(samples[i].messages[:1]) + segment_ids_of(samples[i].messages[2:3]) for i in chunk]
         second = generate_responses(
-            model,
-            processor,
-            t2,
-            _LazyEEG(lookup, t2_ids, 0),
-            _LazyEEG(lookup, t2_ids, 1),
-            batch_size=batch_size,
-            max_new_tokens=budgets[1],
+            model, processor, t2, *_eeg_of(lookup, t2_ids), batch_size=batch_size, max_new_tokens=budgets[1]
         )
         records = []
         for i, conv1, conv2, a1, a2 in zip(chunk, [t1[i] for i in chunk], t2, first, second):
@@ -493,7 +524,141 @@ def _generate_esr(model, processor, lookup, samples, *, batch_size, budgets, wri
         write(records)
 
 
+# -- controls ------------------------------------------------------------------------------------
+
+
+def _groups(samples: Sequence[_Sample]) -> dict[tuple[str, str], list[_Sample]]:
+    groups: dict[tuple[str, str], list[_Sample]] = {}
+    for s in samples:
+        groups.setdefault((s.split, s.task), []).append(s)
+    return groups
+
+
+def _first_per_group(samples: Sequence[_Sample], limit: int | None) -> list[_Sample]:
+    """The first ``limit`` samples of each (split, task), in their order (all with ``None``)."""
+    if limit is None:
+        return list(samples)
+    return [s for group in _groups(samples).values() for s in group[:limit]]
+
+
+def _check_controls_apply(controls: Sequence[str], samples: Sequence[_Sample]) -> None:
+    """A control takes the EEG away: a task whose samples hold none has nothing to control."""
+    if not controls:
+        return
+    for (split, task), group in _groups(samples).items():
+        if not any(s.segment_ids for s in group):
+            raise ValueError(
+                f"--controls {' '.join(controls)}: task {task!r} ({split}) has no EEG in its prompts, so there is "
+                "nothing to control; leave it out with --tasks"
+            )
+
+
+def _control_samples(control: str, samples: Sequence[_Sample], seed: int) -> list[_Sample]:
+    """``samples`` as the control asks them (the same ids, questions and reference answers)."""
+    if control == "noise":
+        return list(samples)
+    if control == "no-eeg":
+        return [replace(s, messages=without_eeg(s.messages), segment_ids=[]) for s in samples]
+    groups = _groups(samples)
+    shuffled = shuffled_messages(
+        {f"{split}/{task}": [s.messages for s in g] for (split, task), g in groups.items()}, seed
+    )
+    out = []
+    for (split, task), group in groups.items():
+        for s, messages in zip(group, shuffled[f"{split}/{task}"]):
+            out.append(replace(s, messages=messages, segment_ids=segment_ids_of(messages)))
+    order = {s.key: i for i, s in enumerate(samples)}
+    return sorted(out, key=lambda s: order[s.key])
+
+
+# -- one run: a directory of generations ---------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    """What a run into one directory needs besides its samples."""
+
+    model: object
+    processor: object
+    lookup: object
+    budgets: dict
+    batch_size: int
+    progress: bool
+
+
+def _generate_run(
+    run: _Run, samples: Sequence[_Sample], out: Path, key: dict, settings: dict, hashes, desc: str
+) -> dict:
+    """Generate the answers of ``samples`` into ``out/generations.jsonl`` (resuming what a run
+    with the same key left there), rewrite the file in sample order with answers re-parsed, and
+    return the records keyed by (split, id)."""
+    from tqdm.auto import tqdm
+
+    out.mkdir(parents=True, exist_ok=True)
+    previous = _read_run_file(out)
+    _start_or_resume(out, previous, settings, key, hashes)
+    generations = out / GENERATIONS_FILE
+    _repair_tail(generations)
+    done = read_generations(generations)
+    pending = [s for s in samples if s.key not in done]
+    bar = tqdm(
+        total=len(samples), initial=len(samples) - len(pending), desc=desc, unit="sample", disable=not run.progress
+    )
+    with open(generations, "a", encoding="utf-8") as sink:
+
+        def write(records):
+            for record in records:
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                done[(record["split"], record["id"])] = record
+            sink.flush()
+            bar.update(len(records))
+
+        for (split, task), group in _groups(pending).items():
+            bar.set_postfix_str(f"{task} ({split})")
+            common = dict(batch_size=run.batch_size, write=write, parse_answer=parse_answer)
+            if task == "esr":
+                _generate_esr(run.model, run.processor, run.lookup, group, budgets=run.budgets[(split, task)], **common)
+            else:
+                _generate_single_turn(
+                    run.model, run.processor, run.lookup, group, max_new_tokens=run.budgets[(split, task)], **common
+                )
+    bar.close()
+
+    # Re-parse (the parser may have improved since a resumed run began) and rewrite in order.
+    selected = {s.key for s in samples}
+    ordered = [done[s.key] for s in samples] + [r for k, r in done.items() if k not in selected]
+    for record in ordered:
+        record["parsed"] = parse_answer(record["task"], record["generated"])
+        record["correct"] = record["parsed"] == record["answer"]
+    write_text_atomic(generations, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered))
+    return {s.key: done[s.key] for s in samples}
+
+
 # -- the run -------------------------------------------------------------------------------------
+
+
+def _check_arguments(batch_size, max_new_tokens, limit, controls, control_limit) -> list[str]:
+    if limit is not None and limit < 1:
+        raise ValueError("limit must be a positive number of samples per task")
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    if max_new_tokens is not None and max_new_tokens < 1:
+        raise ValueError("max_new_tokens must be at least 1")
+    if control_limit is not None and control_limit < 1:
+        raise ValueError("control_limit must be a positive number of samples per task")
+    return check_controls(controls)
+
+
+def _audit(segments_dir: Path | None, info: dict, tasks_dir: Path, samples: Sequence[_Sample]) -> dict | None:
+    """The leakage audit of the segments dataset the task data were built from (``None`` when the
+    EEG came from an object passed in and ``tasks_info.json`` names no dataset that exists)."""
+    path = segments_dir
+    if path is None and info.get("segments_dir"):
+        named = Path(info["segments_dir"]).expanduser()
+        path = named if named.is_absolute() else (tasks_dir / named).resolve()
+    if path is None or not path.exists():
+        return None
+    return audit_segments(path, sample_segments=[s.segment_ids for s in samples if s.segment_ids])
 
 
 def evaluate_model(
@@ -508,6 +673,9 @@ def evaluate_model(
     splits: Sequence[str] = EVAL_SPLITS,
     tasks: Iterable[str] | None = None,
     segments=None,
+    controls: Sequence[str] | None = None,
+    control_limit: int | None = None,
+    seed: int = 0,
     device=None,
     dtype=None,
     progress: bool = True,
@@ -530,6 +698,11 @@ def evaluate_model(
         tasks: restrict to these tasks (``ied``, ``epc``, ``ess``, ``eim``, ``esr``).
         segments: where the EEG comes from: a segments dataset directory, or any mapping from
             segment id to ``(eeg, channel_mask)``; default: ``segments_dir`` of ``tasks_info.json``.
+        controls: signal controls to run beside the real run (:data:`~e2llm.evaluation.controls.CONTROLS`:
+            ``shuffled``, ``noise``, ``no-eeg``), each into ``out_dir/controls/NAME``.
+        control_limit: at most this many samples per task for each control (the first of the
+            real run's); ``None``: all of them.
+        seed: seed of the controls (shuffling, noise) and of the bootstrap intervals.
         device, dtype: for a model loaded here (or moved, if given).
         progress: show a progress bar.
         plots: write the PNG plots.
@@ -537,107 +710,57 @@ def evaluate_model(
     Returns:
         the content of ``metrics.json``.
     """
-    from tqdm.auto import tqdm
-
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    if max_new_tokens is not None and max_new_tokens < 1:
-        raise ValueError("max_new_tokens must be at least 1")
+    controls = _check_arguments(batch_size, max_new_tokens, limit, controls, control_limit)
     tasks_dir = Path(tasks_dir).expanduser().resolve()
     dd, info = load_task_datasets(tasks_dir)
-    samples = _select_samples(dd, list(splits), tasks, limit)
+    every = _select_samples(dd, list(splits), tasks)
+    samples = _first_per_group(every, limit)
     if not samples:
         raise ValueError(f"no samples to evaluate in {tasks_dir} (splits {list(splits)}, tasks {tasks or 'all'})")
+    _check_controls_apply(controls, samples)
+    # every control's samples before any generation: a control that cannot be made stops here
+    per_control = min((n for n in (limit, control_limit) if n is not None), default=None)
+    control_samples = {c: _first_per_group(_control_samples(c, every, seed), per_control) for c in controls}
+    source, segments_dir = _segment_source(segments, info, tasks_dir)
+    leakage = _audit(segments_dir, info, tasks_dir, samples)
     loaded_here = isinstance(model, (str, os.PathLike))
     model, processor, model_name = load_model_and_processor(model, processor, device=device, dtype=dtype)
-    source, segments_dir = _segment_source(segments, info, tasks_dir)
     lookup = _CachedLookup(source)
 
     out = Path(out_dir).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
-    previous = _read_run_file(out)
-    hashes = FileHashes(previous.get("file_hashes"))
+    hashes = FileHashes(_read_run_file(out).get("file_hashes"))
     key = run_key(model, processor, model_name if loaded_here else None, tasks_dir=tasks_dir, lookup=lookup,
-                  segments_dir=segments_dir, samples=samples, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                  segments_dir=segments_dir, samples=every, max_new_tokens=max_new_tokens, batch_size=batch_size,
                   hashes=hashes)  # fmt: skip
-    settings = {
-        "model": model_name,
-        "data": str(tasks_dir),
-        "max_new_tokens": max_new_tokens or "auto",
-        "splits": list(splits),
-    }
-    _start_or_resume(out, previous, settings, key, hashes)
-    generations = out / GENERATIONS_FILE
-    _repair_tail(generations)
-    done = read_generations(generations)
-    pending = [s for s in samples if s.key not in done]
+    settings = {"model": model_name, "data": str(tasks_dir), "max_new_tokens": max_new_tokens or "auto",
+                "splits": list(splits)}  # fmt: skip
+    run = _Run(model, processor, lookup, _budgets(processor, _groups(samples), max_new_tokens), batch_size, progress)
+    records = _generate_run(run, samples, out, key, settings, hashes, "evaluate")
+    control_records = {}
+    for control in controls:
+        control_key = {**key, "control": {"name": control, "seed": seed, "version": CONTROLS_VERSION}}
+        control_run = replace(run, lookup=_CachedLookup(NoiseLookup(source, seed))) if control == "noise" else run
+        control_records[control] = _generate_run(
+            control_run, control_samples[control], out / CONTROLS_DIR / control,
+            control_key, {**settings, "control": control}, hashes, f"control {control}",
+        )  # fmt: skip
 
-    bar = tqdm(
-        total=len(samples), initial=len(samples) - len(pending), desc="evaluate", unit="sample", disable=not progress
-    )
-    with open(generations, "a", encoding="utf-8") as sink:
-
-        def write(records):
-            for record in records:
-                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-                done[(record["split"], record["id"])] = record
-            sink.flush()
-            bar.update(len(records))
-
-        groups: dict[tuple[str, str], list[_Sample]] = {}
-        for s in samples:
-            groups.setdefault((s.split, s.task), []).append(s)
-        for (split, task), group in groups.items():
-            todo = [s for s in group if s.key not in done]
-            if not todo:
-                continue
-            bar.set_postfix_str(f"{task} ({split})")
-            if task == "esr":
-                # ESR is not trained: its T2 answer may describe the three segments again before
-                # choosing, as the trained ESS answers do, so T2 has room for T1's reference too
-                budgets = (
-                    _budget(processor, group, max_new_tokens, 1),
-                    _budget(processor, group, max_new_tokens, 1, 3),
-                )
-                _generate_esr(
-                    model,
-                    processor,
-                    lookup,
-                    todo,
-                    batch_size=batch_size,
-                    budgets=budgets,
-                    write=write,
-                    parse_answer=parse_answer,
-                )
-            else:
-                budget = _budget(processor, group, max_new_tokens, -1)
-                _generate_single_turn(
-                    model,
-                    processor,
-                    lookup,
-                    todo,
-                    batch_size=batch_size,
-                    max_new_tokens=budget,
-                    write=write,
-                    parse_answer=parse_answer,
-                )
-    bar.close()
-
-    # Re-parse (the parser may have improved since a resumed run began) and rewrite in order.
-    selected = {s.key for s in samples}
-    ordered = [done[s.key] for s in samples] + [r for k, r in done.items() if k not in selected]
-    for record in ordered:
-        record["parsed"] = parse_answer(record["task"], record["generated"])
-        record["correct"] = record["parsed"] == record["answer"]
-    write_text_atomic(generations, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered))
-
-    metrics, confusion = compute_metrics([done[s.key] for s in samples], return_confusion=True)
+    metrics, confusion = compute_metrics(list(records.values()), return_confusion=True, intervals=True, seed=seed)
+    if controls:
+        metrics["controls"] = {
+            metrics_key(c): compute_metrics(list(r.values()), intervals=True, seed=seed, baseline=False)
+            for c, r in control_records.items()
+        }
+        metrics["against_controls"] = compare_with_controls(records, control_records, seed=seed)
+    metrics["leakage"] = leakage
     metrics["model"] = model_name
     metrics["data"] = str(tasks_dir)
+    metrics["settings"] = {"seed": seed, "n_resamples": N_RESAMPLES, "interval": "95 %", "controls": controls,
+                           "control_limit": control_limit, "noise": NOISE_KIND if "noise" in controls else None}  # fmt: skip
     write_text_atomic(out / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
-
     write_report(out, metrics=metrics, confusion=confusion, plots=plots)
     return metrics
 
 
-__all__ = ["EVAL_SPLITS", "evaluate_model", "load_model_and_processor", "run_key"]
+__all__ = ["CONTROLS_DIR", "EVAL_SPLITS", "evaluate_model", "load_model_and_processor", "run_key"]

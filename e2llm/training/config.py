@@ -13,8 +13,8 @@ Layout (see ``train/configs/``)::
     sft:    {...}   # the same, stage 3
 
 For one stage, the ``run`` values, then the stage's section, then command-line flags apply, in
-that order, over the paper's values in ``PAPER_DEFAULTS`` (TRL's parser conventions: flags
-override the file).
+that order, over the paper's values in ``PAPER_DEFAULTS`` and the machine's in
+``machine_defaults`` (TRL's parser conventions: flags override the file).
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from pathlib import Path
 
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
+from transformers.utils import is_torch_bf16_gpu_available, is_torch_xla_available
 
+from ..paths import check_hub_model
 from ..presets import check_preset
-from ..text_models import check_text_model
+from ..text_models import check_text_model, preset_text_model
 from .stages import (
     STAGE_DIRS,
     E2LLMArguments,
@@ -53,6 +55,7 @@ _LM_STAGES = {
     "save_strategy": "steps",
     "save_steps": 100,
     "ddp_find_unused_parameters": False,
+    "activation_checkpointing": True,  # TRL's default, under transformers' current name
 }
 PAPER_DEFAULTS: dict[str, dict] = {
     "stage1": {
@@ -68,6 +71,47 @@ PAPER_DEFAULTS: dict[str, dict] = {
     "align": {**_LM_STAGES, "max_train_samples": 10_000},
     "sft": {**_LM_STAGES, "max_train_samples": 3_000, "lora_r": 128, "lora_alpha": 256, "lora_dropout": 0.05},
 }
+
+
+# transformers' old names, which the new ones above would silently override
+RENAMED_KEYS = {
+    "gradient_checkpointing": "activation_checkpointing",
+    "gradient_checkpointing_kwargs": "activation_checkpointing_kwargs",
+}
+
+
+def machine_defaults(stage: str) -> dict:
+    """The defaults that depend on the machine: ``use_cpu`` where torch sees no accelerator, and
+    for stages 2 and 3 ``bf16`` where the accelerator computes it (TRL's own default is bf16
+    everywhere, which transformers refuses on a machine without such a GPU). On a CPU bf16 stays
+    off unless the config asks for it: without AVX-512 BF16 or AMX it is emulated, far slower."""
+    values = {"use_cpu": not _has_accelerator()}
+    if stage != "stage1":
+        values["bf16"] = _accelerator_computes_bf16()
+    return values
+
+
+def _has_accelerator() -> bool:
+    import torch
+
+    accelerator = getattr(torch, "accelerator", None)  # torch >= 2.6: CUDA, XPU, MPS, ...
+    return accelerator.is_available() if accelerator is not None else torch.cuda.is_available()
+
+
+def _accelerator_computes_bf16() -> bool:
+    return is_torch_bf16_gpu_available() or is_torch_xla_available()
+
+
+def _check_precision(namespace, stage: str, source: str) -> None:
+    """bf16 where this machine cannot run it, said with the keys to change (transformers'
+    own message speaks of its internals)."""
+    if not namespace.bf16 or namespace.use_cpu or _accelerator_computes_bf16():
+        return
+    machine = "has a GPU without bf16" if _has_accelerator() else "has no GPU"
+    raise ValueError(
+        f"{source}: {stage}: bf16 is true but this machine {machine}; set bf16: false, or use_cpu: true "
+        "to compute bf16 on the CPU"
+    )
 
 
 def _dataclasses(stage: str):
@@ -104,6 +148,9 @@ def load_run_config(path: str | Path) -> dict:
             config[section] = {}
         elif not isinstance(body, dict):
             raise ValueError(f"{path}: section '{section}' must hold key: value lines, not a {type(body).__name__}")
+        for old, new in RENAMED_KEYS.items():
+            if old in config[section]:
+                raise ValueError(f"{path}: section '{section}': {old} is transformers' former name; write {new}")
     run = config.get("run", {})
     run_keys = set(run) - {"output_dir", "ablation"}
     unknown = run_keys - set().union(*(_field_names(stage) for stage in STAGE_DIRS))
@@ -123,7 +170,7 @@ def stage_defaults(config: dict, stage: str, source: str = "config") -> dict:
     run = dict(config.get("run", {}))
     output_dir = Path(run.pop("output_dir", "runs/e2llm"))
     ablation = run.pop("ablation", "none")
-    values = {**PAPER_DEFAULTS[stage], "output_dir": str(output_dir / STAGE_DIRS[stage])}
+    values = {**machine_defaults(stage), **PAPER_DEFAULTS[stage], "output_dir": str(output_dir / STAGE_DIRS[stage])}
     if stage == "align" and ablation != "no_stage1":
         values["init_from"] = str(output_dir / STAGE_DIRS["stage1"])  # its trained encoder
     if stage == "sft":  # the stage-2 model; without stage 2, the stage-1 encoder
@@ -153,16 +200,23 @@ def parse_stage_arguments(
     if config is None:
         config = load_run_config(known.config) if known.config else {}
     source = source or known.config or "config"
+    renamed = [flag for flag in rest if flag.lstrip("-").split("=")[0] in RENAMED_KEYS]
+    if renamed:
+        old = renamed[0].lstrip("-").split("=")[0]
+        raise ValueError(f"{renamed[0]}: {old} is transformers' former name; use --{RENAMED_KEYS[old]}")
     parser = HfArgumentParser(_dataclasses(stage))
     parser.set_defaults(**stage_defaults(config, stage, source))
+    _check_precision(parser.parse_known_args(rest)[0], stage, source)  # before transformers checks it
     script_args, training_args = parser.parse_args_into_dataclasses(args=rest)
     check_preset(script_args.preset, f"{source}: {stage}.preset")
     return script_args, training_args
 
 
-def check_stage_inputs(stage: str, script_args, source: str = "config") -> None:
+def check_stage_inputs(stage: str, script_args, source: str = "config", loads_text_model: bool = True) -> None:
     """The folders and files a stage reads exist (checked before any stage starts): one
-    ``FileNotFoundError`` / ``ValueError`` naming the key and the path."""
+    ``FileNotFoundError`` / ``ValueError`` naming the key and the path. ``loads_text_model``: the
+    stage builds its model from the pretrained LM (stage 2, or stage 3 without stage 2) rather than
+    from a saved stage-2 model."""
 
     def must_exist(key: str, required: bool = True) -> None:
         value = getattr(script_args, key, None)
@@ -180,11 +234,22 @@ def check_stage_inputs(stage: str, script_args, source: str = "config") -> None:
         must_exist("tasks_dir")
         must_exist("segments_dir", required=False)
         must_exist("eeg_encoder", required=False)
-        if getattr(script_args, "text_model", None):
-            try:
-                check_text_model(script_args.text_model)
-            except FileNotFoundError as err:
-                raise FileNotFoundError(f"{source}: text_model {err}") from None
+        if loads_text_model:
+            _check_stage_text_model(script_args, source)
+
+
+def _check_stage_text_model(script_args, source: str) -> None:
+    """The LM a stage loads (``text_model``, else the preset's) is a file, a folder, or a Hub id
+    that the cache or the Hub has."""
+    name = getattr(script_args, "text_model", None) or preset_text_model(script_args.preset)
+    if not name:
+        return
+    try:
+        kind = check_text_model(name)
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"{source}: text_model {err}") from None
+    if kind == "hub":
+        check_hub_model(name, f"{source}: text_model")
 
 
 def run_training(config_path: str | Path, argv_per_stage: dict[str, list[str]] | None = None) -> dict[str, str]:
@@ -201,7 +266,8 @@ def run_training(config_path: str | Path, argv_per_stage: dict[str, list[str]] |
     }
     for stage in stages:  # what each unfinished stage reads is there, before the first one starts
         if not artifact_exists(parsed[stage][1].output_dir):
-            check_stage_inputs(stage, parsed[stage][0], source)
+            loads_text_model = stage == "align" or "align" not in stages
+            check_stage_inputs(stage, parsed[stage][0], source, loads_text_model)
     if skip:
         print(f"[{skip}] skipped ({ablation})")
     done = {}

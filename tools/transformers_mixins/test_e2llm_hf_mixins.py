@@ -103,7 +103,6 @@ class E2LLMModelTester:
     def __init__(self, parent, batch_size=7, text_length=7, is_training=True):
         self.parent = parent
         self.batch_size = batch_size
-        self.text_only = False  # True: plain text, no EEG segment and no EEG inputs
         self.is_training = is_training
         self.eeg_config = {
             "channel_names": CHANNELS,
@@ -166,8 +165,6 @@ class E2LLMModelTester:
         config, eeg_values = self.prepare_config_and_inputs()
         # text tokens avoid the EEG markers (ids 3-5) and the pad id
         input_ids = ids_tensor([self.batch_size, self.seq_length], self.vocab_size - 6) + 6
-        if self.text_only:
-            return config, {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids)}
         input_ids[:, 0] = EEG_START
         input_ids[:, 1 : 1 + self.num_eeg_tokens] = EEG_PAD
         input_ids[:, 1 + self.num_eeg_tokens] = EEG_END
@@ -186,13 +183,8 @@ class E2LLMModelTest(ModelTesterMixin, GenerationTesterMixin, unittest.TestCase)
     _is_composite = True  # eeg_config + text_config, as Llava's vision_config + text_config
     additional_model_inputs = ["eeg_values", "eeg_channel_mask"]
 
-    # mixin tests that are text-only (they call generate with input_ids/inputs_embeds and drop every
-    # other input): they run on text without EEG, since E2LLM refuses <eeg_pad> without eeg_values
-    text_only_tests = ("test_generate_from_random_inputs_embeds", "test_generate_continue_from_inputs_embeds")
-
     def setUp(self):
         self.model_tester = E2LLMModelTester(self)
-        self.model_tester.text_only = self._testMethodName in self.text_only_tests
         self.config_tester = ConfigTester(
             self, config_class=E2LLMConfig, has_text_modality=False, common_properties=["eeg_token_id"]
         )
