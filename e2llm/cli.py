@@ -475,10 +475,11 @@ def _run_describe(args):
         raise ValueError("give a RECORDING or --lsl NAME (one of them)")
     if args.lsl is None and args.duration is not None:
         raise ValueError("--duration is for --lsl streams")
+    if args.recording is not None:
+        _must_be_file(args.recording, "RECORDING")
     check_model_location(args.model, "--model")
     if args.lsl is not None:
         return _run_describe_live(args)
-    _must_be_file(args.recording, "RECORDING")
     try:
         timeline = describe_recording(
             args.recording,
