@@ -390,16 +390,80 @@ def _run_demo(args):
     run_demo(args.out, None if args.size == "auto" else args.size, text_model=args.text_model, seed=args.seed)
 
 
+def _unit_interval(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
+def _lag(text: str) -> float | str:
+    from .live import check_lag
+
+    try:
+        return check_lag(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, or 'auto', not {text}") from None
+
+
+_unit_interval.__name__ = "a number from 0 to 1"
+_lag.__name__ = "seconds or 'auto'"
+
+
 def _add_describe(sub):
-    p = sub.add_parser("describe", help="a timeline of emotion descriptions for a recording")
-    p.add_argument("recording", help="EDF, BDF, BrainVision .vhdr, EEGLAB .set, FIF or Neuroscan .cnt file")
+    from .describe import DEFAULT_MIN_CONFIDENCE, MIN_BAND_COVERAGE
+    from .live import DEFAULT_LAG
+
+    p = sub.add_parser(
+        "describe",
+        help="a timeline of emotion descriptions for a recording or a live LSL stream, with abstentions",
+        description="Describe each 4 s window of a recording (or of a Lab Streaming Layer stream with --lsl). "
+        "A window that fails the quality checks against the model's training data (flat, clipped, amplitude "
+        "or spectrum far outside) is 'not assessable'; an answer less confident than --min-confidence is "
+        "'uncertain'; neither is reported as an emotion. Printed and written beside the rows: what the model "
+        "was trained on and the recording's facts (rate and usable band, channels, filters). A recording "
+        f"whose rate leaves less than {100 * MIN_BAND_COVERAGE:.0f} %% of the model's band is refused.",
+    )
+    p.add_argument("recording", nargs="?", help="EDF, BDF, BrainVision .vhdr, EEGLAB .set, FIF or Neuroscan .cnt file")
     p.add_argument("--model", required=True, help="model directory or Hub id")
+    p.add_argument("--lsl", metavar="NAME", help="describe the Lab Streaming Layer stream NAME live instead of a file")
+    p.add_argument(
+        "--duration", type=_positive_float, help="with --lsl: stop after this many seconds (default: Ctrl-C)"
+    )
+    p.add_argument(
+        "--lag",
+        type=_lag,
+        default=DEFAULT_LAG,
+        help=f"with --lsl: seconds each window waits for the samples after it before it is described (default "
+        f"{DEFAULT_LAG:g}: "
+        "within a few per cent of the offline window; 0: at once, the filters padded at the newest sample; "
+        "'auto': the filters' half length, 16.5 s, the offline result; bench/README.md has the figures)",
+    )
+    p.add_argument(
+        "--lsl-timeout",
+        type=_positive_float,
+        default=10.0,
+        help="with --lsl: seconds to wait for the stream to appear, and to wait on a silent stream before stopping",
+    )
+    p.add_argument(
+        "--min-confidence",
+        type=_unit_interval,
+        default=DEFAULT_MIN_CONFIDENCE,
+        help=f"answers whose confidence (the model's probability of its emotion over the seven emotion words) "
+        f"is below this are 'uncertain' (default {DEFAULT_MIN_CONFIDENCE:g}; how it was chosen: "
+        "e2llm.describe.DEFAULT_MIN_CONFIDENCE)",
+    )
     p.add_argument("--window", type=_positive_float, default=4.0, help="window length, s (the model's: 4)")
     p.add_argument("--step", type=_positive_float, default=None, help="step between windows, s (default: the window)")
     p.add_argument("--cnt-format", choices=("int16", "int32"), help="bytes per sample of a Neuroscan .cnt file")
     p.add_argument("--batch-size", type=_positive_int, default=16)
     p.add_argument("--max-new-tokens", type=_positive_int, default=96)
-    p.add_argument("--out", help="write timeline.csv and timeline.png here")
+    p.add_argument(
+        "--out",
+        help="write timeline.csv, timeline.json and timeline.png here; finished windows are kept as they come, "
+        "and a rerun into the same folder resumes",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run_describe)
 
 
@@ -407,22 +471,76 @@ def _run_describe(args):
     from .describe import describe_recording, format_timeline, write_timeline
     from .paths import check_model_location
 
-    _must_be_file(args.recording, "RECORDING")
+    if (args.recording is None) == (args.lsl is None):
+        raise ValueError("give a RECORDING or --lsl NAME (one of them)")
+    if args.lsl is None and args.duration is not None:
+        raise ValueError("--duration is for --lsl streams")
+    if args.recording is not None:
+        _must_be_file(args.recording, "RECORDING")
     check_model_location(args.model, "--model")
+    if args.lsl is not None:
+        return _run_describe_live(args)
+    try:
+        timeline = describe_recording(
+            args.recording,
+            args.model,
+            window_seconds=args.window,
+            step_seconds=args.step,
+            cnt_format=args.cnt_format,
+            batch_size=args.batch_size,
+            max_new_tokens=args.max_new_tokens,
+            min_confidence=args.min_confidence,
+            out=args.out,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt as stop:
+        print(f"e2llm describe: {stop or 'interrupted'}", file=sys.stderr)
+        return 130
+    print(format_timeline(timeline))
+    if args.out:
+        out = write_timeline(timeline, args.out, title=f"{args.recording}")
+        print(f"wrote {out / 'timeline.csv'}, {out / 'timeline.json'} and {out / 'timeline.png'}")
 
-    rows = describe_recording(
-        args.recording,
+
+def _run_describe_live(args):
+    from .live import describe_stream
+
+    if args.window != 4.0:
+        raise ValueError("--window: a live stream is described in the model's own windows (4 s)")
+    timeline = describe_stream(
+        args.lsl,
         args.model,
-        window_seconds=args.window,
+        duration=args.duration,
+        out=args.out,
         step_seconds=args.step,
-        cnt_format=args.cnt_format,
-        batch_size=args.batch_size,
+        lag=args.lag,
+        timeout=args.lsl_timeout,
+        min_confidence=args.min_confidence,
         max_new_tokens=args.max_new_tokens,
     )
-    print(format_timeline(rows))
+    counts = ", ".join(f"{name} {n}" for name, n in timeline.summary().items())
+    print(f"{len(timeline.rows)} windows ({counts or 'none'}); stopped: {timeline.settings['stopped']}")
     if args.out:
-        out = write_timeline(rows, args.out, title=f"{args.recording}")
-        print(f"wrote {out / 'timeline.csv'} and {out / 'timeline.png'}")
+        print(f"wrote {Path(args.out) / 'timeline.csv'}, timeline.json and timeline.png")
+
+
+def _add_replay(sub):
+    p = sub.add_parser(
+        "replay",
+        help="play a recording as a Lab Streaming Layer stream (to try `e2llm describe --lsl` without an amplifier)",
+    )
+    p.add_argument("recording", help="any file `e2llm describe` reads")
+    p.add_argument("--name", help="the stream's name (default: the file's name without its extension)")
+    p.add_argument("--loop", action="store_true", help="start over at the end, until Ctrl-C")
+    p.add_argument("--cnt-format", choices=("int16", "int32"), help="bytes per sample of a Neuroscan .cnt file")
+    p.set_defaults(func=_run_replay)
+
+
+def _run_replay(args):
+    from .live import replay
+
+    _must_be_file(args.recording, "RECORDING")
+    replay(args.recording, name=args.name, loop=args.loop, cnt_format=args.cnt_format)
 
 
 def _add_push(sub):
@@ -473,6 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_evaluate,
         _add_compare,
         _add_describe,
+        _add_replay,
         _add_push,
         _add_convert_eegpt,
     ):

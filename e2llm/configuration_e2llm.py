@@ -133,6 +133,11 @@ class E2LLMConfig(PreTrainedConfig):
         eeg_start_token_id, eeg_end_token_id: ids of ``<eeg_start>`` and ``<eeg_end>``.
         text_model_info: which pretrained LM the text weights came from (``name``, ``hub_id``,
             ``licence``, ``weights``: e.g. dequantized from a GGUF), for model cards; never a local path.
+        training_data: what the EEG side was trained on, written by training (plain JSON):
+            ``synthetic`` (bool), ``description``, ``n_segments``, ``preprocessing`` (band-pass
+            edges, notch and rate of the segments) and ``eeg_statistics`` (quantiles of amplitude
+            and spectral features of the training windows, which ``e2llm describe`` checks each
+            window against). ``None`` for a model trained without that record.
     """
 
     model_type = "e2llm"
@@ -150,6 +155,7 @@ class E2LLMConfig(PreTrainedConfig):
     eeg_end_token_id: int | None = None
     tie_word_embeddings: bool = False
     text_model_info: dict | None = None
+    training_data: dict | None = None
 
     def __post_init__(self, **kwargs):
         super().__post_init__(**kwargs)

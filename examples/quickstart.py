@@ -1,5 +1,8 @@
 """Quickstart: load an E2LLM model and describe a recording, window by window.
 
+Each window gets the model's emotion and its confidence, or an abstention ("uncertain", "not
+assessable"); what the model was trained on and the recording's facts are printed first.
+
     python examples/quickstart.py --model org/e2llm-8b --recording my_recording.edf
     python examples/quickstart.py --model demo-out/model --recording ../shared/data/real-eeg/EDF/test_edf_overlapping_annotations.edf
 
@@ -24,9 +27,9 @@ def main(argv=None):
 
     model = AutoModel.from_pretrained(args.model).eval()
     processor = AutoProcessor.from_pretrained(args.model)
-    rows = describe_recording(args.recording, model, processor, cnt_format=args.cnt_format)
-    print(format_timeline(rows))
-    return rows
+    timeline = describe_recording(args.recording, model, processor, cnt_format=args.cnt_format)
+    print(format_timeline(timeline))
+    return timeline
 
 
 if __name__ == "__main__":

@@ -10,8 +10,12 @@ from .preprocessing import (
     PreprocessingConfig,
     RecordingError,
     Segment,
+    channel_match,
     crop_offset,
     cut_windows,
+    effective_filters,
+    filter_context,
+    output_samples,
     preprocess_raw,
     segments_from_spans,
     window_offsets,
@@ -28,6 +32,7 @@ from .readers import (
     seed_vii_mat_clip,
 )
 from .synthetic import SYNTHETIC_MARKER, synthesize_eeg, synthetic_raw, write_synthetic_seed_vii
+from .windows import WindowChunk, describe_config, iter_window_chunks, window_starts
 
 __all__ = [
     "CHANNEL_ALIASES",
@@ -41,8 +46,15 @@ __all__ = [
     "SEED_VII_CLIP_EMOTIONS",
     "SYNTHETIC_MARKER",
     "Segment",
+    "WindowChunk",
+    "channel_match",
     "crop_offset",
     "cut_windows",
+    "describe_config",
+    "effective_filters",
+    "filter_context",
+    "iter_window_chunks",
+    "output_samples",
     "labels_from_annotations",
     "match_channels",
     "emotion_of_label",
@@ -56,5 +68,6 @@ __all__ = [
     "synthesize_eeg",
     "synthetic_raw",
     "window_offsets",
+    "window_starts",
     "write_synthetic_seed_vii",
 ]

@@ -399,8 +399,21 @@ def _source_name(raw: mne.io.BaseRaw, source: str | None) -> str:
 
 
 def _match(raw: mne.io.BaseRaw, config: PreprocessingConfig, source: str) -> ChannelMatch:
-    match = match_channels(raw.ch_names, config.channels, source=source)
-    bads = set(raw.info["bads"])
+    return channel_match(raw.ch_names, raw.info["bads"], config, source)
+
+
+def channel_match(
+    ch_names: Sequence[str], bads: Sequence[str], config: PreprocessingConfig, source: str = "recording"
+) -> ChannelMatch:
+    """Where each of ``config.channels`` is among a recording's (or a stream's) channels; channels
+    marked bad count as missing.
+
+    Raises:
+        RecordingError: fewer than ``config.min_channels`` found (or any missing with
+            ``missing_channels='raise'``); one line naming ``source``.
+    """
+    match = match_channels(ch_names, config.channels, source=source)
+    bads = set(bads)
     if bads & set(match.source_names):  # channels marked bad in the file count as missing
         index = np.array([-1 if n in bads else i for n, i in zip(match.source_names, match.index)], dtype=np.int64)
         names = tuple("" if n in bads else n for n in match.source_names)
@@ -415,8 +428,8 @@ def _match(raw: mne.io.BaseRaw, config: PreprocessingConfig, source: str) -> Cha
         found = ", ".join(n for n in match.source_names if n) or "none"
         raise RecordingError(
             f"{source}: only {n_present} of the {len(config.channels)} EEGPT channels found (need at least "
-            f"{config.min_channels}; found: {found}; the recording's channels: {', '.join(raw.ch_names[:12])}"
-            f"{', …' if len(raw.ch_names) > 12 else ''})"
+            f"{config.min_channels}; found: {found}; the recording's channels: {', '.join(list(ch_names)[:12])}"
+            f"{', …' if len(ch_names) > 12 else ''})"
         )
     return match
 
@@ -497,6 +510,34 @@ def _row_reader(raw: mne.io.BaseRaw, picks: np.ndarray, start: int, stop: int) -
 
 def _output_length(n_source: int, ratio: Fraction) -> int:
     return max(int(round(n_source * ratio.numerator / ratio.denominator)), 1)
+
+
+# -- what the recipe does at a recording's rate (for ``describe`` and chunked reading) -----------
+
+
+def effective_filters(sfreq: float, config: PreprocessingConfig) -> tuple[float | None, float | None, float | None]:
+    """``(l_freq, h_freq, notch)`` that the recipe applies at source rate ``sfreq``: an edge or a
+    mains frequency at or above the Nyquist frequency is skipped (``None``).
+
+    Raises:
+        RecordingError: the high-pass edge itself is above the Nyquist frequency.
+    """
+    return _effective_bands(float(sfreq), config)
+
+
+def filter_context(sfreq: float, config: PreprocessingConfig) -> int:
+    """Source samples of context each side of a span that :func:`preprocess_raw` reads so that the
+    span comes out as it does from the whole recording (the filters' half length plus two
+    resampling periods)."""
+    sfreq = float(sfreq)
+    kernels = _fir_kernels(sfreq, *_effective_bands(sfreq, config))
+    return _kernel_half_length(kernels) + 2 * _resample_ratio(sfreq, config.sfreq).denominator
+
+
+def output_samples(n_times: int, sfreq: float, config: PreprocessingConfig) -> int:
+    """Length, in samples at ``config.sfreq``, of a whole recording of ``n_times`` samples at ``sfreq``
+    after :func:`preprocess_raw` (the grid :func:`cut_windows` cuts)."""
+    return _output_length(int(n_times), _resample_ratio(float(sfreq), config.sfreq))
 
 
 def preprocess_raw(
@@ -759,8 +800,12 @@ __all__ = [
     "PreprocessingConfig",
     "RecordingError",
     "Segment",
+    "channel_match",
     "crop_offset",
     "cut_windows",
+    "effective_filters",
+    "filter_context",
+    "output_samples",
     "preprocess_raw",
     "segments_from_spans",
     "window_offsets",

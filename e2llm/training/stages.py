@@ -44,6 +44,7 @@ from ..datasets_builder import SegmentLookup, load_segments
 from ..modeling_e2llm import E2LLMForConditionalGeneration, E2LLMForEEGClassification
 from ..presets import PRESETS
 from ..processing_e2llm import E2LLMProcessor
+from ..provenance import training_data_record
 from ..tasks.rules import TRAIN_TASKS
 from .collators import E2LLMDataCollator, EEGClassificationCollator, EncoderOutputCache
 
@@ -611,7 +612,8 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
             "of 2 or more keeps every step mixed",
             file=sys.stderr,
         )
-    segments = SegmentLookup(load_segments(_segments_dir(args.tasks_dir, args.segments_dir)))
+    segments_dir = _segments_dir(args.tasks_dir, args.segments_dir)
+    segments = SegmentLookup(load_segments(segments_dir))
     classifier_folder = _classifier_folder(args)
 
     model, processor, base_dir = _load_or_build(args, sft_config.output_dir)
@@ -631,6 +633,8 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     upcast_trainable(model)
     cache = None
     ids = [i for row in dataset["segment_ids"] for i in row]
+    # what the model learns from travels with it: describe checks each window against these statistics
+    model.config.training_data = training_data_record(segments_dir, ids, segments)
     if args.cache_encoder_outputs:
         cache = EncoderOutputCache(model.model.eeg_encoder, segments, ids, dtype=dtype, device=sft_config.device)
     if classifier_folder is not None:  # a projector built here, not a stage-2 one
