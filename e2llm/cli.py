@@ -450,8 +450,9 @@ def _add_describe(sub):
         type=_unit_interval,
         default=DEFAULT_MIN_CONFIDENCE,
         help=f"answers whose confidence (the model's probability of its emotion over the seven emotion words) "
-        f"is below this are 'uncertain' (default {DEFAULT_MIN_CONFIDENCE:g}; how it was chosen: "
-        "e2llm.describe.DEFAULT_MIN_CONFIDENCE)",
+        f"is below this are 'uncertain' (default {DEFAULT_MIN_CONFIDENCE:g}, measured on the demo's IED test data: "
+        "it kept 36 of 42 answers, 92 %% right against 79 %% of all, and the 6 it dropped were wrong; "
+        "e2llm.describe.DEFAULT_MIN_CONFIDENCE says more)",
     )
     p.add_argument("--window", type=_positive_float, default=4.0, help="window length, s (the model's: 4)")
     p.add_argument("--step", type=_positive_float, default=None, help="step between windows, s (default: the window)")

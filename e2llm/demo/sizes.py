@@ -50,8 +50,7 @@ class DemoSizes:
 # classifier, which is what lets the LM read the EEG within those steps (bench/README.md: 69 %
 # of segment lines read right against 26-41 % from a random start), and every stage-3 step mixes
 # the tasks (pipeline.py: batch_rebalance). cpu-long's 256 stage-3 steps reason better still.
-# The test sets have at least 40 samples a task; each signal control asks the first 20 of them, which
-# keeps the two controls within the 15 minutes (their n and intervals say so in the report).
+# The test sets have at least 40 samples a task; the two signal controls ask all of them again.
 # GPU: the paper's sizes. 20 subjects with clips of 170 s give 24,440 training and 2,760 test
 # segments (the paper: 24,444 and 2,761), so IED is tested on one sample per test segment as in
 # the paper; then 10,000 stage-2 and 3,000 stage-3 samples, 500 EPC + ESS + EIM and 167 ESR test
@@ -63,7 +62,7 @@ class DemoSizes:
 _CPU = DemoSizes(
     encoder_preset="demo", strength=2.0, n_subjects=4, clip_seconds=30.0, n_train=512, n_align=96, n_sft=224, n_multi=120,
     n_esr=40, n_test_ied=42, stage1_epochs=30, batch_size=4, align_tasks="ied", align_lr=1e-3, sft_lr=2e-3,
-    projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32, control_limit=20,
+    projector_lr=5e-4, projector_init="classifier", lora_r=16, lora_alpha=32,
 )  # fmt: skip
 
 DEMO_SIZES = {
