@@ -647,3 +647,31 @@ def test_projector_warm_start_needs_stage_1s_folder_and_keeps_a_stage_2_projecto
     (tmp_path / "config.json").write_text("{}")  # e.g. a converted EEGPT: an encoder without a trained head
     with pytest.raises(ValueError, match=f"stage 1's folder.*{tmp_path}"):
         folder("align", tmp_path)
+
+
+def test_a_stage_trained_again_with_the_same_seed_gives_the_same_weights(
+    pipeline, toy_segments_dir, toy_tasks_dir, tmp_path
+):
+    """The encoder, the projector and LoRA are initialised before transformers' Trainer seeds
+    anything: each stage seeds first, so the same seed gives the same model (the demo's figures
+    repeat)."""
+    from safetensors.torch import load_file
+
+    s1 = parse_stage_arguments("stage1", [
+        "--segments_dir", str(toy_segments_dir), "--preset", "tiny", "--output_dir", str(tmp_path / "stage1"),
+        "--num_train_epochs", "6", "--per_device_train_batch_size", "8", "--learning_rate", "3e-3", *COMMON,
+    ], config={})  # fmt: skip
+    train_encoder(*s1)
+    s3 = parse_stage_arguments("sft", [
+        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--init_from", str(pipeline / "stage2"), "--output_dir", str(tmp_path / "stage3"),
+        "--max_train_samples", "16", "--num_train_epochs", "12", "--learning_rate", "2e-2", "--lora_r", "8", "--lora_alpha", "16", *SFT_COMMON,
+    ], config={})  # fmt: skip
+    train_sft(*s3)
+    for stage in ("stage1", "stage3"):
+        first, again = (
+            load_file(pipeline / stage / "model.safetensors"),
+            load_file(tmp_path / stage / "model.safetensors"),
+        )
+        assert first.keys() == again.keys()
+        changed = [k for k in first if not torch.equal(first[k], again[k])]
+        assert changed == [], (stage, changed[:5])

@@ -35,7 +35,7 @@ from accelerate import PartialState
 from accelerate.state import AcceleratorState
 from accelerate.utils import str_to_bool
 from datasets import load_from_disk
-from transformers import Trainer, TrainingArguments
+from transformers import Trainer, TrainingArguments, set_seed
 
 from ..assembly import build_model, init_projector_from_classifier
 from ..atomic import atomic_directory, temporary_sibling, write_text_atomic
@@ -413,6 +413,7 @@ def train_encoder(args: Stage1Arguments, training_args: TrainingArguments) -> st
     """Stage 1: train ``E2LLMForEEGClassification``; returns the artifact directory
     (``training_args.output_dir``)."""
     own_mixed_precision()
+    set_seed(training_args.seed)  # the model is initialised here, before the Trainer seeds anything
     segments = load_segments(args.segments_dir)
     columns = ["eeg", "channel_mask", "emotion"]
     train = segments["train"].select_columns(columns).with_format("numpy")
@@ -585,6 +586,7 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     if args.tasks_dir is None:
         raise ValueError("tasks_dir is required")
     own_mixed_precision()
+    set_seed(sft_config.seed)  # the projector and LoRA are initialised before the Trainer seeds anything
     if str_to_bool(os.environ.get("ACCELERATE_USE_FSDP", "false")) or sft_config.fsdp:
         raise ValueError(
             "stages 2 and 3 do not run under FSDP (its flat parameters cannot mix the frozen bf16 LM with "
