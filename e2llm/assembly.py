@@ -15,6 +15,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenize
 
 from .configuration_e2llm import E2LLMConfig
 from .emotions import EMOTION_WORDS
+from .errors import InvalidInputError
 from .feature_extraction_e2llm import E2LLMFeatureExtractor
 from .modeling_e2llm import E2LLMEEGEncoder, E2LLMForConditionalGeneration, E2LLMForEEGClassification
 from .presets import check_preset, preset_config
@@ -50,7 +51,9 @@ def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
     then returns an empty one, and training would silently see no text)."""
     tokenizer = AutoTokenizer.from_pretrained(name_or_path)
     if len(tokenizer) < 2:
-        raise ValueError(f"{name_or_path}: no tokenizer there (expected tokenizer.json or tokenizer_config.json)")
+        raise InvalidInputError(
+            f"{name_or_path}: no tokenizer there (expected tokenizer.json or tokenizer_config.json)"
+        )
     return tokenizer
 
 
@@ -94,7 +97,9 @@ def build_model(
     else:
         info = None
     if tokenizer is None:
-        raise ValueError(f"preset {preset!r} needs a tokenizer (train one with e2llm.tokenization.train_tokenizer)")
+        raise InvalidInputError(
+            f"preset {preset!r} needs a tokenizer (train one with e2llm.tokenization.train_tokenizer)"
+        )
     processor = build_processor(tokenizer)
     vocab_size = len(processor.tokenizer)
     text_config = language_model.config if language_model is not None else None
@@ -148,7 +153,7 @@ def init_projector_from_classifier(
     projector = model.model.multi_modal_projector
     num_labels, features = classifier.weight.shape
     if features != projector.linear_1.in_features or num_labels > projector.linear_1.out_features:
-        raise ValueError(
+        raise InvalidInputError(
             f"classifier {tuple(classifier.weight.shape)} does not fit the projector "
             f"({projector.linear_1.in_features} → {projector.linear_1.out_features})"
         )

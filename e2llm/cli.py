@@ -1,16 +1,19 @@
 """The ``e2llm`` command.
 
 Each sub-command parses its arguments here and calls one library function; nothing is
-implemented in this file. Errors on user input (``ValueError``, ``FileNotFoundError``, ``OSError``)
-are printed as one line and give exit status 2.
+implemented in this file. An error the user can fix (:class:`e2llm.errors.UserError`: an
+argument, a file, a config, the machine's disk) is printed as one line and gives exit status 2;
+any other exception keeps its traceback (``--debug`` shows it for user errors too).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+from .errors import InvalidInputError, MissingInputError, UserError
 from .tasks.rules import TASKS
 
 
@@ -153,10 +156,10 @@ def _run_prepare(args):
     if args.label_map:
         pairs = [item.split("=", 1) for item in args.label_map]
         if any(len(pair) != 2 for pair in pairs):
-            raise ValueError("--label-map takes CODE=EMOTION pairs, e.g. T1=happy")
+            raise InvalidInputError("--label-map takes CODE=EMOTION pairs, e.g. T1=happy")
         label_map = dict(pairs)
     if args.notch is not None and not args.notch >= 0:
-        raise ValueError(f"--notch must be a frequency in Hz, or 0 to disable the notch (got {args.notch:g})")
+        raise InvalidInputError(f"--notch must be a frequency in Hz, or 0 to disable the notch (got {args.notch:g})")
     kwargs = dict(
         format=args.format,
         split=args.split,
@@ -352,7 +355,7 @@ def _run_compare(args):
     for run_dir in args.run_dirs:
         _must_be_file(Path(run_dir) / "metrics.json", "RUN_DIR")
     if args.names is not None and len(args.names) != len(args.run_dirs):
-        raise ValueError(f"--names: {len(args.names)} names for {len(args.run_dirs)} runs")
+        raise InvalidInputError(f"--names: {len(args.names)} names for {len(args.run_dirs)} runs")
 
     print(compare_runs(args.run_dirs, args.out, names=args.names))
 
@@ -473,9 +476,9 @@ def _run_describe(args):
     from .paths import check_model_location
 
     if (args.recording is None) == (args.lsl is None):
-        raise ValueError("give a RECORDING or --lsl NAME (one of them)")
+        raise InvalidInputError("give a RECORDING or --lsl NAME (one of them)")
     if args.lsl is None and args.duration is not None:
-        raise ValueError("--duration is for --lsl streams")
+        raise InvalidInputError("--duration is for --lsl streams")
     if args.recording is not None:
         _must_be_file(args.recording, "RECORDING")
     check_model_location(args.model, "--model")
@@ -507,7 +510,7 @@ def _run_describe_live(args):
     from .live import describe_stream
 
     if args.window != 4.0:
-        raise ValueError("--window: a live stream is described in the model's own windows (4 s)")
+        raise InvalidInputError("--window: a live stream is described in the model's own windows (4 s)")
     timeline = describe_stream(
         args.lsl,
         args.model,
@@ -567,22 +570,25 @@ def _run_push(args):
         try:
             metrics = json.loads(report.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ValueError(f"--report {report}: not valid JSON ({err})") from None
+            raise InvalidInputError(f"--report {report}: not valid JSON ({err})") from None
     print(push_model(args.model_dir, args.repo_id, private=args.private, metrics=metrics))
 
 
 def _must_be_file(path, argument: str) -> None:
     if not Path(path).expanduser().is_file():
-        raise FileNotFoundError(f"{argument} {path}: no such file")
+        raise MissingInputError(f"{argument} {path}: no such file")
 
 
 def _must_be_folder(path, argument: str) -> None:
     if not Path(path).expanduser().is_dir():
-        raise FileNotFoundError(f"{argument} {path}: no such folder")
+        raise MissingInputError(f"{argument} {path}: no such folder")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="e2llm", description="EEG-to-emotion language models")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error in the input too (or E2LLM_DEBUG=1)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (
         _add_demo,
@@ -607,7 +613,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(done.code or 0)
     try:
         result = args.func(args)
-    except (ValueError, FileNotFoundError, OSError) as err:
+    except UserError as err:  # anything else is a bug, here or in a library: its traceback stays
+        if args.debug or os.environ.get("E2LLM_DEBUG", "").lower() in ("1", "true", "yes"):
+            raise
         print(f"e2llm {args.command}: error: {err}", file=sys.stderr)
         return 2
     return int(result or 0)

@@ -43,6 +43,7 @@ from .eeg import (
 )
 from .eeg.quality import QualityRanges, assess, quality_ranges, window_features
 from .eeg.windows import WindowChunk
+from .errors import InvalidInputError
 from .evaluation.generation import generate_responses
 from .paths import check_model_location
 from .provenance import Provenance, model_provenance
@@ -112,7 +113,7 @@ def verdict(emotion: str, confidence: float | None, quality: Sequence[str], min_
 def check_min_confidence(value: float) -> float:
     value = float(value)
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"--min-confidence {value:g}: must be between 0 and 1")
+        raise InvalidInputError(f"--min-confidence {value:g}: must be between 0 and 1")
     return value
 
 
@@ -463,7 +464,9 @@ def describe_recording(
     side = model_side(model)  # the config only: the recording is checked before the weights load
     recipe = side.preprocessing
     if abs(window_seconds - recipe.window_seconds) > 1e-9:
-        raise ValueError(f"{recording}: the model takes {recipe.window_seconds:g} s windows, not {window_seconds:g} s")
+        raise InvalidInputError(
+            f"{recording}: the model takes {recipe.window_seconds:g} s windows, not {window_seconds:g} s"
+        )
     sfreq = float(raw.info["sfreq"])
     facts = recording_facts(str(recording), sfreq, raw.ch_names, raw.info["bads"], raw.n_times / sfreq, recipe)
     starts = window_starts(raw, recipe, step_seconds, source=str(recording))

@@ -19,6 +19,7 @@ import torch
 
 from .atomic import atomic_directory
 from .configuration_e2llm import E2LLMEEGConfig
+from .errors import InvalidInputError, MissingInputError
 from .modeling_e2llm import E2LLMForEEGClassification
 
 SOURCE_PREFIX = "target_encoder."
@@ -50,16 +51,16 @@ def load_eegpt_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """The checkpoint's tensors, read with ``torch.load(weights_only=True)``."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such checkpoint file")
+        raise MissingInputError(f"{path}: no such checkpoint file")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle/zip errors of many kinds
-        raise ValueError(
+        raise InvalidInputError(
             f"{path}: not a readable PyTorch checkpoint with weights only ({type(err).__name__}: {err})".splitlines()[0]
         ) from None
     state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else None
     if not isinstance(state, dict) or not any(k.startswith(SOURCE_PREFIX) for k in state):
-        raise ValueError(f"{path}: no '{SOURCE_PREFIX}*' weights found; is this EEGPT's Lightning checkpoint?")
+        raise InvalidInputError(f"{path}: no '{SOURCE_PREFIX}*' weights found; is this EEGPT's Lightning checkpoint?")
     return state
 
 
@@ -103,7 +104,7 @@ def convert_eegpt_checkpoint(checkpoint: str | Path, out_dir: str | Path, **conf
             report.unexpected[SOURCE_PREFIX + key[len(SOURCE_PREFIX) :].split(".")[0] + "."] += 1
             continue
         if own[target].shape != tensor.shape:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{checkpoint}: {key} has shape {tuple(tensor.shape)}, expected {tuple(own[target].shape)}"
             )
         renamed[target] = tensor

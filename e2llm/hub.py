@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 from .configuration_e2llm import EMOTIONS
+from .errors import InvalidInputError, MissingInputError
 from .tasks.rules import TASKS
 from .text_models import describe_text_model
 from .training.stages import MARKER
@@ -55,11 +56,11 @@ def check_model_dir(model_dir: str | Path) -> Path:
     """A model directory fit to publish: a config, safetensors weights and a processor."""
     path = Path(model_dir)
     if not (path / "config.json").is_file():
-        raise FileNotFoundError(f"{path}: no config.json; not a save_pretrained model directory")
+        raise MissingInputError(f"{path}: no config.json; not a save_pretrained model directory")
     if not list(path.glob("*.safetensors")):
-        raise ValueError(f"{path}: no safetensors weights (E2LLM publishes safetensors only)")
+        raise InvalidInputError(f"{path}: no safetensors weights (E2LLM publishes safetensors only)")
     if not (path / "processor_config.json").is_file():
-        raise ValueError(f"{path}: no processor (processor_config.json); save it with processor.save_pretrained")
+        raise InvalidInputError(f"{path}: no processor (processor_config.json); save it with processor.save_pretrained")
     return path
 
 
@@ -120,7 +121,7 @@ def upload_payload(model_dir: str | Path, repo_id: str, card: str) -> dict[str, 
         text = data.decode("utf-8", errors="ignore")
         leaked = sorted(p for p in local if p in text)
         if leaked:
-            raise ValueError(f"{path / name}: holds the local path {leaked[0]}; refusing to upload it")
+            raise InvalidInputError(f"{path / name}: holds the local path {leaked[0]}; refusing to upload it")
     return payload
 
 

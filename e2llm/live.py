@@ -48,6 +48,7 @@ from .describe import (
     write_timeline,
 )
 from .eeg import describe_config, filter_context, iter_window_chunks, match_channels
+from .errors import InvalidInputError
 
 DEFAULT_TIMEOUT = 10.0  # s to wait for a stream to appear, and for a silent stream before stopping
 # Seconds a live window waits for the samples after it before it is described. The zero-phase
@@ -58,7 +59,7 @@ DEFAULT_TIMEOUT = 10.0  # s to wait for a stream to appear, and for a silent str
 DEFAULT_LAG = 8.0
 
 
-class StreamError(ValueError):
+class StreamError(InvalidInputError):
     """A stream that cannot be described (absent, irregular, without channel names). One line."""
 
 
@@ -224,7 +225,7 @@ def check_lag(lag: float | str) -> float | str:
     except (TypeError, ValueError):
         value = float("nan")
     if not 0 <= value < float("inf"):
-        raise ValueError(f"--lag {lag}: must be 0 or more seconds, or 'auto'")
+        raise InvalidInputError(f"--lag {lag}: must be 0 or more seconds, or 'auto'")
     return value
 
 

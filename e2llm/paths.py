@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .errors import MissingInputError
+
 
 def looks_like_path(name: str) -> bool:
     """Whether ``name`` can only be a local path (a Hub id is ``name`` or ``org/name``)."""
@@ -40,11 +42,11 @@ def check_model_location(name, argument: str = "model", hub: bool = True) -> str
     path = Path(name).expanduser()
     if path.exists():
         if not path.is_dir() or not (path / "config.json").is_file():
-            raise FileNotFoundError(f"{argument} {name}: not a saved model folder (no config.json there)")
+            raise MissingInputError(f"{argument} {name}: not a saved model folder (no config.json there)")
         return "folder"
     first = Path(name.split("/")[0]).expanduser()
     if not hub or looks_like_path(name) or ("/" in name and first.is_dir()):
-        raise FileNotFoundError(f"{argument} {name}: no such folder")
+        raise MissingInputError(f"{argument} {name}: no such folder")
     check_hub_model(name, argument)
     return "hub"
 
@@ -74,23 +76,23 @@ def check_hub_model(name: str, argument: str = "model") -> None:
         if isinstance(try_to_load_from_cache(name, "config.json"), str):
             return
     except HFValidationError:
-        raise FileNotFoundError(f"{prefix} (not a valid Hub id)") from None
+        raise MissingInputError(f"{prefix} (not a valid Hub id)") from None
     if is_offline_mode():
-        raise FileNotFoundError(f"{prefix} (HF_HUB_OFFLINE is set and the Hugging Face cache has no copy)")
+        raise MissingInputError(f"{prefix} (HF_HUB_OFFLINE is set and the Hugging Face cache has no copy)")
     try:
         get_hf_file_metadata(hf_hub_url(name, "config.json"))
     except GatedRepoError:
-        raise FileNotFoundError(
+        raise MissingInputError(
             f"{argument} {name}: a gated Hub model you have no access to (accept its conditions on the Hub and log in)"
         ) from None
     except (RepositoryNotFoundError, RevisionNotFoundError):
-        raise FileNotFoundError(f"{prefix} (not found on the Hub, or private and you are not logged in)") from None
+        raise MissingInputError(f"{prefix} (not found on the Hub, or private and you are not logged in)") from None
     except RemoteEntryNotFoundError:
-        raise FileNotFoundError(f"{argument} {name}: the Hub repository holds no config.json (not a model)") from None
+        raise MissingInputError(f"{argument} {name}: the Hub repository holds no config.json (not a model)") from None
     except HfHubHTTPError as err:
-        raise FileNotFoundError(f"{prefix} (the Hub answered: {_first_line(err)})") from None
+        raise MissingInputError(f"{prefix} (the Hub answered: {_first_line(err)})") from None
     except httpx2.HTTPError as err:
-        raise FileNotFoundError(f"{prefix} (the Hub could not be reached: {_first_line(err)})") from None
+        raise MissingInputError(f"{prefix} (the Hub could not be reached: {_first_line(err)})") from None
 
 
 def _first_line(err: Exception) -> str:

@@ -11,6 +11,7 @@ import copy
 from transformers import AutoConfig, PreTrainedConfig
 
 from .configuration_e2llm import E2LLMConfig, E2LLMEEGConfig
+from .errors import InvalidInputError
 
 # Named sizes. Real presets name a Hub text model (the encoder is EEGPT-large); ``demo`` (the
 # CPU demo's encoder) and ``tiny`` (tests) are small encoders whose text model is given (a
@@ -65,7 +66,7 @@ def preset_config(
     ``token_ids`` are ``eeg_token_id``, ``eeg_start_token_id`` and ``eeg_end_token_id``.
     """
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+        raise InvalidInputError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
     preset = PRESETS[name]
     eeg_config = E2LLMEEGConfig(**preset.get("eeg", {}))
     if text_config is not None:
@@ -73,10 +74,12 @@ def preset_config(
     elif "text_model" in preset:
         text_config = AutoConfig.from_pretrained(preset["text_model"])
     elif "text" not in preset:
-        raise ValueError(f"preset {name!r} sets the encoder only; give it a text model (run.text_model / --text_model)")
+        raise InvalidInputError(
+            f"preset {name!r} sets the encoder only; give it a text model (run.text_model / --text_model)"
+        )
     else:
         if vocab_size is None:
-            raise ValueError(f"preset {name!r} needs vocab_size (the size of its tokenizer)")
+            raise InvalidInputError(f"preset {name!r} needs vocab_size (the size of its tokenizer)")
         text_kwargs = dict(preset["text"])
         text_config = AutoConfig.for_model(text_kwargs.pop("model_type"), vocab_size=vocab_size, **text_kwargs)
     return E2LLMConfig(eeg_config=eeg_config, text_config=text_config, **token_ids)
@@ -85,7 +88,7 @@ def preset_config(
 def check_preset(name, what: str = "preset") -> None:
     """A one-line ``ValueError`` naming ``what`` unless ``name`` is a preset."""
     if name not in PRESETS:
-        raise ValueError(f"{what}: unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+        raise InvalidInputError(f"{what}: unknown preset {name!r}; choose one of {sorted(PRESETS)}")
 
 
 __all__ = ["PRESETS", "check_preset", "preset_config"]

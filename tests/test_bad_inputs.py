@@ -228,3 +228,36 @@ def test_bad_input_gives_one_line_and_exit_2(case, tmp_path, monkeypatch, capsys
 def test_there_are_at_least_30_cases():
     assert len({c[0] for c in CASES}) >= 30
     assert os.environ.get("HF_HUB_OFFLINE") == "1"
+
+
+def test_only_user_errors_are_one_line_a_bug_keeps_its_traceback(tmp_path, monkeypatch, capsys):
+    """A mistake in the input is `UserError` (one line, exit 2); an exception from anywhere else —
+    a bug here or in a library — reaches the caller whole; --debug and E2LLM_DEBUG show a user
+    error's traceback too."""
+    import e2llm.evaluation.report as report
+    from e2llm.errors import InvalidInputError, MachineError, MissingInputError, UserError
+
+    assert issubclass(InvalidInputError, ValueError) and issubclass(MissingInputError, FileNotFoundError)
+    assert str(MachineError(28, "disk full")) == "disk full" and MachineError(28, "x").errno == 28
+    run = write(tmp_path / "run" / "metrics.json", "{}").parent
+
+    def fails_with(error):
+        def compare_runs(*args, **kwargs):
+            raise error
+
+        monkeypatch.setattr(report, "compare_runs", compare_runs)
+        monkeypatch.setattr("e2llm.evaluation.compare_runs", compare_runs)
+
+    fails_with(InvalidInputError("--names: a mistake"))
+    assert cli(["compare", str(run)]) == 2
+    assert capsys.readouterr().err == "e2llm compare: error: --names: a mistake\n"
+    with pytest.raises(UserError):
+        cli(["--debug", "compare", str(run)])
+    monkeypatch.setenv("E2LLM_DEBUG", "1")
+    with pytest.raises(UserError):
+        cli(["compare", str(run)])
+    monkeypatch.delenv("E2LLM_DEBUG")
+    for bug in (ValueError("a library's ValueError"), KeyError("x"), OSError("a library's OSError")):
+        fails_with(bug)
+        with pytest.raises(type(bug)):
+            cli(["compare", str(run)])

@@ -610,3 +610,16 @@ def test_cli_evaluate_and_compare(tiny, task_data, tmp_path, capsys):
     assert main(["compare", str(tmp_path / "missing")]) == 2
     assert "metrics.json" in capsys.readouterr().err  # the file that is missing, named
     assert main(["evaluate", str(tmp_path / "model"), "--data", str(tmp_path / "nowhere"), "--out", str(run)]) == 2
+
+
+def test_generations_file_skips_only_a_cut_short_last_line(tmp_path):
+    from e2llm.errors import InvalidInputError
+    from e2llm.evaluation import read_generations
+
+    path = tmp_path / "generations.jsonl"
+    good = [json.dumps({"split": "test_ied", "id": str(i), "task": "ied"}) for i in range(3)]
+    path.write_text("\n".join(good) + "\n" + good[0][:10])  # a kill while the fourth was written
+    assert sorted(read_generations(path)) == [("test_ied", "0"), ("test_ied", "1"), ("test_ied", "2")]
+    path.write_text(good[0] + "\n{not json\n" + good[1] + "\n")
+    with pytest.raises(InvalidInputError, match=r"generations.jsonl, line 2: not a generation record"):
+        read_generations(path)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ..errors import InvalidInputError
+
 COLUMNS = ("id", "subject", "session", "source", "clip")
 UNITS = ("subjects", "sessions", "recordings", "clips", "trials")
 
@@ -92,7 +94,7 @@ def leakage_audit(
     """
     missing = [c for c in COLUMNS if c not in train or c not in test]
     if missing:
-        raise ValueError(f"the segments lack column(s) {', '.join(missing)}; no leakage audit is possible")
+        raise InvalidInputError(f"the segments lack column(s) {', '.join(missing)}; no leakage audit is possible")
     a, b = _units(train, clip_is_stimulus), _units(test, clip_is_stimulus)
     counts = {u: {"train": len(a[u]), "test": len(b[u]), "shared": len(a[u] & b[u])} for u in UNITS}
     audit = {

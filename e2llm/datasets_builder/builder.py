@@ -45,6 +45,7 @@ from ..configuration_e2llm import EEGPT_CHANNELS, EMOTIONS
 from ..eeg.preprocessing import PreprocessingConfig
 from ..eeg.synthetic import SYNTHETIC_PREFIX
 from ..emotions import emotion_of_label
+from ..errors import InvalidInputError, MissingInputError
 from .audit import COLUMNS as AUDIT_COLUMNS
 from .audit import audit_segments, format_audit, leakage_audit
 from .lookup import DATASET_FORMAT, SUMMARY_FILE, load_segments, read_summary
@@ -132,9 +133,9 @@ def _cache_key(input_fingerprint: str, skipped: Sequence[str]) -> str:
 def _check_out(out: Path) -> None:
     if out.exists():
         if not out.is_dir():
-            raise ValueError(f"{out}: exists and is not a folder")
+            raise InvalidInputError(f"{out}: exists and is not a folder")
         if any(out.iterdir()) and (read_summary(out) or {}).get("format") != DATASET_FORMAT:
-            raise ValueError(f"{out}: exists and is not an e2llm segments dataset; choose another output folder")
+            raise InvalidInputError(f"{out}: exists and is not an e2llm segments dataset; choose another output folder")
 
 
 def check_build_arguments(
@@ -170,54 +171,58 @@ def check_build_arguments(
         return f"{n(name)} {value}" if cli else f"{n(name)}={value!r}"
 
     if format != "auto" and format not in FORMATS:
-        raise ValueError(f"{n('format')}: unknown input format {format!r}; choose one of auto, {', '.join(FORMATS)}")
+        raise InvalidInputError(
+            f"{n('format')}: unknown input format {format!r}; choose one of auto, {', '.join(FORMATS)}"
+        )
     if split not in SPLITS:
-        raise ValueError(f"{n('split')}: unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+        raise InvalidInputError(f"{n('split')}: unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"{n('seed')} must be a whole number ≥ 0 (got {seed!r})")
+        raise InvalidInputError(f"{n('seed')} must be a whole number ≥ 0 (got {seed!r})")
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
-        raise ValueError(f"{n('n_jobs')} must be at least 1 (got {n_jobs!r})")
+        raise InvalidInputError(f"{n('n_jobs')} must be at least 1 (got {n_jobs!r})")
     if test_size is not None:
         try:
             frac = float(test_size)
         except (TypeError, ValueError):
             frac = float("nan")
         if isinstance(test_size, bool) or not (0.0 < frac < 1.0):
-            raise ValueError(f"{n('test_size')} must be a fraction strictly between 0 and 1 (got {test_size!r})")
+            raise InvalidInputError(f"{n('test_size')} must be a fraction strictly between 0 and 1 (got {test_size!r})")
     if test_subjects is not None:
         subjects = [str(t).strip() for t in test_subjects]
         if split != "subject":
-            raise ValueError(
+            raise InvalidInputError(
                 f"{n('test_subjects')} applies to {given('split', 'subject')} only (got {given('split', split)})"
             )
         if not subjects or any(not t for t in subjects):
-            raise ValueError(f"{n('test_subjects')} needs one or more subject names (got {list(test_subjects)!r})")
+            raise InvalidInputError(
+                f"{n('test_subjects')} needs one or more subject names (got {list(test_subjects)!r})"
+            )
     if label_map is not None:
         if not isinstance(label_map, Mapping):
-            raise ValueError(f"{n('label_map')} must map labels to emotion names (got {label_map!r})")
+            raise InvalidInputError(f"{n('label_map')} must map labels to emotion names (got {label_map!r})")
         for code, emotion in label_map.items():
             if not str(code).strip():
-                raise ValueError(f"{n('label_map')}: empty label in {code}={emotion}")
+                raise InvalidInputError(f"{n('label_map')}: empty label in {code}={emotion}")
             if emotion_of_label(emotion) is None:
-                raise ValueError(
+                raise InvalidInputError(
                     f"{n('label_map')}: {code}={emotion}: {emotion!r} is not an emotion (one of {', '.join(EMOTIONS)})"
                 )
     if labels is not None:
         lp = Path(labels)
         if not lp.exists():
-            raise FileNotFoundError(f"{n('labels')}: {lp}: labels file not found")
+            raise MissingInputError(f"{n('labels')}: {lp}: labels file not found")
         if not lp.is_file():
-            raise ValueError(
+            raise InvalidInputError(
                 f"{n('labels')}: {lp} is a folder, not a labels file (CSV of file, onset, duration, label)"
             )
     if pseudonym_key is not None:
         if not pseudonymize:
-            raise ValueError(f"{n('pseudonym_key')} applies with {n('pseudonymize')} only")
+            raise InvalidInputError(f"{n('pseudonym_key')} applies with {n('pseudonymize')} only")
         kp = Path(pseudonym_key)
         if kp.is_dir():
-            raise ValueError(f"{n('pseudonym_key')}: {kp} is a folder; give the path of a key file")
+            raise InvalidInputError(f"{n('pseudonym_key')}: {kp} is a folder; give the path of a key file")
         if out_dir is not None and kp.resolve().is_relative_to(Path(out_dir).resolve()):
-            raise ValueError(
+            raise InvalidInputError(
                 f"{n('pseudonym_key')}: {kp} is inside the dataset folder {out_dir}; keep the key outside it, so that "
                 "it is never uploaded with the dataset"
             )
@@ -427,10 +432,10 @@ def build_segments(
     input_dir = Path(input_dir)
     out = Path(out_dir).resolve()
     if not input_dir.is_dir():
-        raise FileNotFoundError(f"{input_dir}: input folder not found")
+        raise MissingInputError(f"{input_dir}: input folder not found")
     fmt = detect_format(input_dir) if format == "auto" else format
     if labels is not None and fmt != "files":
-        raise ValueError(f"{n('labels')} applies to format 'files' only (this input is {fmt!r})")
+        raise InvalidInputError(f"{n('labels')} applies to format 'files' only (this input is {fmt!r})")
     _check_out(out)
     key_path = _resolve_key_path(out, pseudonym_key) if pseudonymize else None
     pseudonymizer = Pseudonymizer.load_or_new(key_path) if pseudonymize else None
@@ -494,9 +499,11 @@ def build_segments(
         unknown = sorted(set(wanted) - set(subjects))
         if unknown:
             shown = ", ".join(subjects[:20]) + (", …" if len(subjects) > 20 else "")
-            raise ValueError(f"{n('test_subjects')}: {', '.join(unknown)} not among the recordings' subjects ({shown})")
+            raise InvalidInputError(
+                f"{n('test_subjects')}: {', '.join(unknown)} not among the recordings' subjects ({shown})"
+            )
         if set(wanted) >= set(subjects):
-            raise ValueError(
+            raise InvalidInputError(
                 f"{n('test_subjects')}: holds out every subject ({', '.join(subjects)}); train would be empty"
             )
         held_subjects = [pseudonymizer.subject(s) for s in wanted] if pseudonymizer else wanted
@@ -529,11 +536,13 @@ def build_segments(
             label_origins[_scrub(origin, task, input_dir, pseudonymize)] += 1
         if not rows:
             reasons = "; ".join(f"{s['reason']}" for s in skipped[:3])
-            raise ValueError(f"{input_dir}: no segments could be made from {len(tasks)} recording(s): {reasons}")
+            raise InvalidInputError(f"{input_dir}: no segments could be made from {len(tasks)} recording(s): {reasons}")
         ids = [r["id"] for r in rows]
         if len(set(ids)) != len(ids):
             dup = next(i for i, c in Counter(ids).items() if c > 1)
-            raise ValueError(f"{input_dir}: segment id {dup!r} occurs twice (two recordings with the same name?)")
+            raise InvalidInputError(
+                f"{input_dir}: segment id {dup!r} occurs twice (two recordings with the same name?)"
+            )
         is_test = assign_test(
             rows, split, test_size=test_size, test_subjects=held_subjects, seed=seed, clip_is_stimulus=fmt != "files"
         )

@@ -9,6 +9,7 @@ import numpy as np
 from datasets import Array2D, ClassLabel, DatasetDict, load_from_disk
 
 from ..configuration_e2llm import EEGPT_CHANNELS, EMOTIONS
+from ..errors import InvalidInputError, MissingInputError
 
 SUMMARY_FILE = "summary.json"
 DATASET_FORMAT = "e2llm-segments"
@@ -27,24 +28,26 @@ def load_segments(path) -> DatasetDict:
     """
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"{p}: no such folder (make a segments dataset with `e2llm prepare`)")
+        raise MissingInputError(f"{p}: no such folder (make a segments dataset with `e2llm prepare`)")
     if not (p / "dataset_dict.json").is_file():
-        raise ValueError(f"{p}: not a segments dataset (no dataset_dict.json; make one with `e2llm prepare`)")
+        raise InvalidInputError(f"{p}: not a segments dataset (no dataset_dict.json; make one with `e2llm prepare`)")
     try:
         dsd = load_from_disk(str(p))
     except Exception as err:
-        raise ValueError(f"{p}: cannot open as a datasets folder: {err}") from err
+        raise InvalidInputError(f"{p}: cannot open as a datasets folder: {err}") from err
     if not isinstance(dsd, DatasetDict) or not {"train", "test"} <= set(dsd):
-        raise ValueError(f"{p}: not a segments dataset (needs splits 'train' and 'test', has {sorted(dsd)})")
+        raise InvalidInputError(f"{p}: not a segments dataset (needs splits 'train' and 'test', has {sorted(dsd)})")
     for name, ds in dsd.items():
         missing = [c for c in COLUMNS if c not in ds.column_names]
         if missing:
-            raise ValueError(f"{p}: split {name!r} is not a segments split (missing column(s) {', '.join(missing)})")
+            raise InvalidInputError(
+                f"{p}: split {name!r} is not a segments split (missing column(s) {', '.join(missing)})"
+            )
         eeg = ds.features["eeg"]
         if not isinstance(eeg, Array2D) or tuple(eeg.shape)[0] != len(EEGPT_CHANNELS):
-            raise ValueError(f"{p}: split {name!r} has eeg feature {eeg}, expected Array2D(58, samples)")
+            raise InvalidInputError(f"{p}: split {name!r} has eeg feature {eeg}, expected Array2D(58, samples)")
         if not isinstance(ds.features["emotion"], ClassLabel) or list(ds.features["emotion"].names) != list(EMOTIONS):
-            raise ValueError(f"{p}: split {name!r}: emotion is not the 7-emotion ClassLabel")
+            raise InvalidInputError(f"{p}: split {name!r}: emotion is not the 7-emotion ClassLabel")
     return dsd
 
 
@@ -79,7 +82,9 @@ class SegmentLookup:
             self._emotions[split] = np.asarray(table.column("emotion").to_numpy(zero_copy_only=False), dtype=np.int64)
             for row, sid in enumerate(ids):
                 if sid in self._index:
-                    raise ValueError(f"segment id {sid!r} appears twice (in {self._index[sid][0]!r} and {split!r})")
+                    raise InvalidInputError(
+                        f"segment id {sid!r} appears twice (in {self._index[sid][0]!r} and {split!r})"
+                    )
                 self._index[sid] = (split, row)
             self._arrays[split] = ds.with_format("numpy", columns=["eeg", "channel_mask"])
 

@@ -22,6 +22,7 @@ import secrets
 from pathlib import Path
 
 from ..atomic import atomic_file
+from ..errors import InvalidInputError
 
 KEY_FORMAT = "e2llm-pseudonym-key"
 KEY_SUFFIX = ".pseudonym-key.json"
@@ -46,7 +47,7 @@ class Pseudonymizer:
 
     def __init__(self, key: bytes, subjects: dict | None = None, sources: dict | None = None):
         if len(key) < 16:
-            raise ValueError("a pseudonym key must be at least 16 bytes")
+            raise InvalidInputError("a pseudonym key must be at least 16 bytes")
         self.key = key
         self.subjects: dict[str, str] = dict(subjects or {})
         self.sources: dict[str, str] = dict(sources or {})
@@ -66,13 +67,13 @@ class Pseudonymizer:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != KEY_FORMAT:
-                raise ValueError(f"'format' is not {KEY_FORMAT!r}")
+                raise InvalidInputError(f"'format' is not {KEY_FORMAT!r}")
             key = bytes.fromhex(data["key"])
             return cls(key, data.get("subjects"), data.get("sources"))
         except OSError:
             raise
         except Exception as err:  # noqa: BLE001 - any malformed content
-            raise ValueError(f"{path}: not an e2llm pseudonym key file ({err})") from None
+            raise InvalidInputError(f"{path}: not an e2llm pseudonym key file ({err})") from None
 
     @classmethod
     def load_or_new(cls, path) -> Pseudonymizer:

@@ -50,6 +50,7 @@ from ..eeg.readers import (
     system_errno,
 )
 from ..eeg.synthetic import SYNTHETIC_MARKER
+from ..errors import InvalidInputError, MissingInputError
 
 FORMATS = ("seed-vii", "seed-vii-preprocessed", "files")
 SEED_VII_MAT_SFREQ = 200.0
@@ -118,9 +119,9 @@ def discover(
     """
     d = Path(input_dir)
     if not d.is_dir():
-        raise FileNotFoundError(f"{d}: input folder not found")
+        raise MissingInputError(f"{d}: input folder not found")
     if fmt not in FORMATS:
-        raise ValueError(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise InvalidInputError(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}")
     info: dict = {}
     tasks: list[RecordingTask] = []
     if fmt in ("seed-vii", "seed-vii-preprocessed"):
@@ -130,7 +131,9 @@ def discover(
         folder = d / "EEG_raw"
         files = sorted(folder.glob("*.cnt"), key=lambda p: (_numeric_key(p), p.name)) if folder.is_dir() else []
         if not files:
-            raise ValueError(f"{d}: no SEED-VII recordings found (expected EEG_raw/<subject>_<date>_<session>.cnt)")
+            raise InvalidInputError(
+                f"{d}: no SEED-VII recordings found (expected EEG_raw/<subject>_<date>_<session>.cnt)"
+            )
         cnt_format = cnt_format or "int32"
         trigger_files = find_seed_vii_trigger_files(d)
         for path in files:
@@ -150,13 +153,15 @@ def discover(
         folder = d / "EEG_preprocessed"
         files = sorted(folder.glob("*.mat"), key=_numeric_key) if folder.is_dir() else []
         if not files:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{d}: no SEED-VII preprocessed recordings found (expected EEG_preprocessed/<subject>.mat)"
             )
         channels = read_seed_vii_channel_order(d)
         for path in files:
             if not re.fullmatch(r"\d+", path.stem):
-                raise ValueError(f"{path}: not a SEED-VII preprocessed file name (expected <subject number>.mat)")
+                raise InvalidInputError(
+                    f"{path}: not a SEED-VII preprocessed file name (expected <subject number>.mat)"
+                )
             tasks.append(
                 RecordingTask(
                     "seed-vii-preprocessed",
@@ -178,7 +183,7 @@ def discover(
             and not any(p.resolve().is_relative_to(e) for e in excluded)
         )
         if not files:
-            raise ValueError(f"{d}: no EEG recordings found (looked for {', '.join(RECORDING_SUFFIXES)} files)")
+            raise InvalidInputError(f"{d}: no EEG recordings found (looked for {', '.join(RECORDING_SUFFIXES)} files)")
         labels_path = None
         if labels is not None:
             labels_path = Path(labels)

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..configuration_e2llm import EMOTIONS
+from ..errors import InvalidInputError
 
 SPLITS = ("paper", "clip", "subject")
 PAPER_TEST_FRACTION = 2761 / (24444 + 2761)
@@ -61,10 +62,10 @@ def assign_test(
         ValueError: unknown split, or a split that leaves train or test empty.
     """
     if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+        raise InvalidInputError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     frac = PAPER_TEST_FRACTION if test_size is None else float(test_size)
     if not 0.0 < frac < 1.0:
-        raise ValueError(f"test_size must be between 0 and 1 (got {frac})")
+        raise InvalidInputError(f"test_size must be between 0 and 1 (got {frac})")
     n = len(rows)
     is_test = np.zeros(n, dtype=bool)
     ids = [r["id"] for r in rows]
@@ -97,17 +98,19 @@ def assign_test(
             held = {str(s) for s in test_subjects}
             unknown = held - set(subjects)
             if unknown:
-                raise ValueError(
+                raise InvalidInputError(
                     f"test subjects {sorted(unknown)} are not in the data (subjects: {', '.join(subjects)})"
                 )
         else:
             if len(subjects) < 2:
-                raise ValueError(f"a leave-subjects-out split needs at least 2 subjects; the data has {len(subjects)}")
+                raise InvalidInputError(
+                    f"a leave-subjects-out split needs at least 2 subjects; the data has {len(subjects)}"
+                )
             n_test = min(max(int(round(len(subjects) * frac)), 1), len(subjects) - 1)
             held = {subjects[k] for k in _rng(seed, 3).permutation(len(subjects))[:n_test]}
         is_test = np.array([r["subject"] in held for r in rows], dtype=bool)
     if n and (is_test.all() or not is_test.any()):
-        raise ValueError(
+        raise InvalidInputError(
             f"the {split!r} split of {n} segments leaves the {'train' if is_test.all() else 'test'} split empty; "
             "use more data or another test_size"
         )

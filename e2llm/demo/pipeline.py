@@ -22,6 +22,7 @@ Every step's artifact is reused on a rerun.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -40,6 +41,7 @@ from ..datasets_builder import build_segments, format_summary, load_segments
 from ..describe import ied_conversation
 from ..eeg import SEED_VII_CHANNELS, SEED_VII_CLIP_EMOTIONS, PreprocessingConfig, write_synthetic_seed_vii
 from ..eeg.readers import SEED_VII_SFREQ
+from ..errors import MachineError
 from ..evaluation import evaluate_model, load_model_and_processor
 from ..evaluation.generation import generate_responses
 from ..evaluation.report import controls_sentence, controls_table, ied_table, tasks_table
@@ -109,7 +111,10 @@ def check_disk(out: Path, sizes: DemoSizes) -> None:
     needed = disk_needed(sizes)
     free = shutil.disk_usage(next(p for p in (out, *out.parents) if p.exists())).free
     if free < needed:
-        raise OSError(f"{out}: the demo writes about {needed / 1e9:.1f} GB and the disk has {free / 1e9:.1f} GB free")
+        raise MachineError(
+            errno.ENOSPC,
+            f"{out}: the demo writes about {needed / 1e9:.1f} GB and the disk has {free / 1e9:.1f} GB free",
+        )
 
 
 def _step(n: int, text: str) -> None:

@@ -52,6 +52,7 @@ import numpy as np
 from scipy import fft as sp_fft
 
 from ..configuration_e2llm import EEGPT_CHANNELS
+from ..errors import InvalidInputError
 from .channels import ChannelMatch, match_channels
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ METHODS = ("fused", "mne")
 _FLAT_STD_V = 1e-11  # a channel whose standard deviation is below this (in V) counts as flat
 
 
-class RecordingError(ValueError):
+class RecordingError(InvalidInputError):
     """A recording cannot be used: unreadable, too short, NaN, flat channels, no labels, …
 
     The message names the file and the problem, in one line.
@@ -130,26 +131,32 @@ class PreprocessingConfig:
             ("reference", self.reference, ("average", None)),
         ):
             if value not in allowed:
-                raise ValueError(f"PreprocessingConfig: {name}={value!r}; choose one of {allowed}")
+                raise InvalidInputError(f"PreprocessingConfig: {name}={value!r}; choose one of {allowed}")
         for name in ("l_freq", "h_freq", "notch_freq"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not np.isfinite(value) or value <= 0):
-                raise ValueError(f"PreprocessingConfig: {name} must be a frequency above 0 Hz or None (got {value!r})")
+                raise InvalidInputError(
+                    f"PreprocessingConfig: {name} must be a frequency above 0 Hz or None (got {value!r})"
+                )
         if isinstance(self.crop_seed, bool) or not isinstance(self.crop_seed, (int, np.integer)) or self.crop_seed < 0:
-            raise ValueError(f"PreprocessingConfig: crop_seed must be a whole number ≥ 0 (got {self.crop_seed!r})")
+            raise InvalidInputError(
+                f"PreprocessingConfig: crop_seed must be a whole number ≥ 0 (got {self.crop_seed!r})"
+            )
         if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
-            raise ValueError(f"PreprocessingConfig: l_freq ({self.l_freq}) must be below h_freq ({self.h_freq})")
+            raise InvalidInputError(f"PreprocessingConfig: l_freq ({self.l_freq}) must be below h_freq ({self.h_freq})")
         if self.window_seconds > self.segment_seconds:
-            raise ValueError("PreprocessingConfig: window_seconds must not exceed segment_seconds")
+            raise InvalidInputError("PreprocessingConfig: window_seconds must not exceed segment_seconds")
         for name in ("sfreq", "segment_seconds", "window_seconds", "window_step_seconds"):
             if getattr(self, name) <= 0:
-                raise ValueError(f"PreprocessingConfig: {name} must be positive")
+                raise InvalidInputError(f"PreprocessingConfig: {name} must be positive")
         if self.min_channels < 1:
-            raise ValueError("PreprocessingConfig: min_channels must be at least 1")
+            raise InvalidInputError("PreprocessingConfig: min_channels must be at least 1")
         for name in ("segment", "window", "window_step"):
             samples = getattr(self, f"{name}_seconds") * self.sfreq
             if abs(samples - round(samples)) > 1e-6:
-                raise ValueError(f"PreprocessingConfig: {name}_seconds × sfreq must be a whole number of samples")
+                raise InvalidInputError(
+                    f"PreprocessingConfig: {name}_seconds × sfreq must be a whole number of samples"
+                )
 
     @property
     def segment_samples(self) -> int:
@@ -663,13 +670,13 @@ def crop_offset(n_segment: int, n_window: int, mode: str, *, seed: int = 0, key:
     """
     room = n_segment - n_window
     if room < 0:
-        raise ValueError(f"window ({n_window} samples) longer than segment ({n_segment})")
+        raise InvalidInputError(f"window ({n_window} samples) longer than segment ({n_segment})")
     if mode == "center":
         return room // 2
     if mode == "random":
         digest = hashlib.blake2b(f"{seed}|{key}".encode(), digest_size=8).digest()
         return int(np.random.default_rng(int.from_bytes(digest, "little")).integers(0, room + 1))
-    raise ValueError(f"crop mode {mode!r} has no single offset; choose 'random' or 'center'")
+    raise InvalidInputError(f"crop mode {mode!r} has no single offset; choose 'random' or 'center'")
 
 
 def window_offsets(n_segment: int, config: PreprocessingConfig, *, key: str = "") -> list[int]:
@@ -700,7 +707,7 @@ def cut_windows(
     n_window = int(round(window_seconds * pre.sfreq))
     step = n_window if step_seconds is None else int(round(step_seconds * pre.sfreq))
     if step <= 0:
-        raise ValueError("step_seconds must be positive")
+        raise InvalidInputError("step_seconds must be positive")
     n = pre.data.shape[1]
     if n < n_window:
         raise RecordingError(f"{pre.duration:.1f} s of data is shorter than one {window_seconds:g} s window")

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from .preprocessing import PreprocessingConfig
 
 BANDS: dict[str, tuple[float, float]] = {
@@ -136,7 +137,7 @@ def eeg_statistics(batches: Iterable[tuple[np.ndarray, np.ndarray]], sfreq: floa
         features.append(f)
         channels.append(c[np.isfinite(c)])
     if not features:
-        raise ValueError("eeg_statistics: no windows")
+        raise InvalidInputError("eeg_statistics: no windows")
     table = np.concatenate(features)
     return {
         "version": STATISTICS_VERSION,

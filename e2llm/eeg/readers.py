@@ -35,6 +35,7 @@ import numpy as np
 
 from ..configuration_e2llm import EMOTIONS
 from ..emotions import emotion_of_label
+from ..errors import InvalidInputError, MachineError, MissingInputError
 from .channels import SEED_VII_CHANNELS
 from .preprocessing import LabeledSpan, RecordingError
 
@@ -72,13 +73,10 @@ class EEGReadError(RecordingError):
     companion file (``.fdt``, ``.eeg``, ``.vmrk``) missing. One line naming the file and the problem."""
 
 
-class SystemReadError(OSError):
+class SystemReadError(MachineError):
     """The system failed while a recording was read (I/O error, no space left, no permission, out
     of memory): not the recording's fault, so a build stops instead of skipping it. Keeps the
     ``errno``; prints as one line naming the file."""
-
-    def __str__(self) -> str:
-        return self.strerror or super().__str__()
 
 
 # errno values that say "the machine", not "the file": stop, never skip
@@ -201,7 +199,7 @@ def read_recording(
     path = Path(path)
     try:
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such file")
+            raise MissingInputError(f"{path}: no such file")
         size = path.stat().st_size
     except OSError as err:
         if isinstance(err, FileNotFoundError) and not is_system_error(err):
@@ -446,17 +444,19 @@ def read_labels_csv(
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: labels file not found")
+        raise MissingInputError(f"{path}: labels file not found")
     text = path.read_text(encoding="utf-8-sig", errors="replace")
     if not text.strip():
-        raise ValueError(f"{path}: empty labels file")
+        raise InvalidInputError(f"{path}: empty labels file")
     dialect = "excel-tab" if ("\t" in text.splitlines()[0] and "," not in text.splitlines()[0]) else "excel"
     rows = list(csv.DictReader(text.splitlines(), dialect=dialect))
     header = {(k or "").strip().lower(): k for k in (rows[0].keys() if rows else [])}
     label_key = next((header[k] for k in ("label", "emotion", "trial_type") if k in header), None)
     missing = [k for k in ("onset", "duration") if k not in header] + (["label"] if label_key is None else [])
     if missing:
-        raise ValueError(f"{path}: labels file lacks column(s) {', '.join(missing)} (needs onset, duration, label)")
+        raise InvalidInputError(
+            f"{path}: labels file lacks column(s) {', '.join(missing)} (needs onset, duration, label)"
+        )
     spans: list[LabeledSpan] = []
     for i, row in enumerate(rows, start=2):
         if "file" in header and recording is not None:
@@ -467,14 +467,14 @@ def read_labels_csv(
             onset = float(row[header["onset"]])
             duration = float(row[header["duration"]])
         except (TypeError, ValueError):
-            raise ValueError(
+            raise InvalidInputError(
                 f"{path}: row {i}: onset {row[header['onset']]!r} / duration {row[header['duration']]!r} are not numbers"
             ) from None
         if not (np.isfinite(onset) and np.isfinite(duration)) or onset < 0 or duration <= 0:
-            raise ValueError(f"{path}: row {i}: onset must be ≥ 0 and duration > 0 (got {onset}, {duration})")
+            raise InvalidInputError(f"{path}: row {i}: onset must be ≥ 0 and duration > 0 (got {onset}, {duration})")
         emotion = emotion_of_label(row[label_key], label_map)
         if emotion is None:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{path}: row {i}: unknown emotion label {row[label_key]!r} (expected one of {', '.join(EMOTIONS)}"
                 f"{' or a label in label_map' if label_map else ''})"
             )
@@ -482,7 +482,7 @@ def read_labels_csv(
             session = int(row[header["session"]]) if "session" in header and row[header["session"]] else 1
             clip = int(row[header["clip"]]) if "clip" in header and row[header["clip"]] else len(spans) + 1
         except ValueError:
-            raise ValueError(f"{path}: row {i}: session and clip must be whole numbers") from None
+            raise InvalidInputError(f"{path}: row {i}: session and clip must be whole numbers") from None
         spans.append(LabeledSpan(onset, duration, emotion, clip, session))
     return spans
 
@@ -555,10 +555,10 @@ def parse_seed_vii_cnt_name(path) -> tuple[str, int]:
     """``(subject, session)`` from a SEED-VII raw file name ``<subject>_<date>_<session>.cnt``."""
     match = _CNT_NAME.match(Path(path).stem)
     if not match:
-        raise ValueError(f"{path}: not a SEED-VII raw file name (expected <subject>_<YYYYMMDD>_<session>.cnt)")
+        raise InvalidInputError(f"{path}: not a SEED-VII raw file name (expected <subject>_<YYYYMMDD>_<session>.cnt)")
     session = int(match["session"])
     if not 1 <= session <= 4:
-        raise ValueError(f"{path}: SEED-VII sessions are 1–4, got {session}")
+        raise InvalidInputError(f"{path}: SEED-VII sessions are 1–4, got {session}")
     return str(int(match["subject"])), session
 
 
@@ -588,7 +588,7 @@ def read_seed_vii_labels(input_dir) -> tuple[tuple[str, ...], str]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:
-        raise ValueError(f"{path}: cannot read as an Excel workbook: {_first_line(err)}") from err
+        raise InvalidInputError(f"{path}: cannot read as an Excel workbook: {_first_line(err)}") from err
     try:
         sessions: dict[int, list[str]] = {}
         for r, row in enumerate(book.active.iter_rows(values_only=True), start=1):
@@ -597,12 +597,12 @@ def read_seed_vii_labels(input_dir) -> tuple[tuple[str, ...], str]:
                 continue  # a stimulus or header row
             session = _session_of_row(path, r, row[0], default=len(sessions) + 1)
             if session in sessions:
-                raise ValueError(f"{path}: cell A{r}: session {session} has a row of emotions already")
+                raise InvalidInputError(f"{path}: cell A{r}: session {session} has a row of emotions already")
             sessions[session] = emotions
     finally:
         book.close()
     if sorted(sessions) != [1, 2, 3, 4]:
-        raise ValueError(
+        raise InvalidInputError(
             f"{path}: expected 4 rows of 20 emotion names (sessions 1–4), found {len(sessions)}"
             + (f" (sessions {', '.join(map(str, sorted(sessions)))})" if sessions else "")
         )
@@ -620,9 +620,11 @@ def _emotion_row(path: Path, r: int, row: tuple) -> list[str] | None:
     for (c, v), p in zip(cells, parsed):
         if p is None:
             cell = openpyxl.utils.get_column_letter(c) + str(r)
-            raise ValueError(f"{path}: cell {cell}: unknown emotion {v!r} (expected one of {', '.join(EMOTIONS)})")
+            raise InvalidInputError(
+                f"{path}: cell {cell}: unknown emotion {v!r} (expected one of {', '.join(EMOTIONS)})"
+            )
     if len(parsed) != SEED_VII_CLIPS_PER_SESSION:
-        raise ValueError(f"{path}: row {r} has {len(parsed)} emotions; expected {SEED_VII_CLIPS_PER_SESSION}")
+        raise InvalidInputError(f"{path}: row {r} has {len(parsed)} emotions; expected {SEED_VII_CLIPS_PER_SESSION}")
     return parsed
 
 
@@ -633,7 +635,7 @@ def _session_of_row(path: Path, r: int, label, default: int) -> int:
         return default
     session = int(match[1])
     if not 1 <= session <= 4:
-        raise ValueError(f"{path}: cell A{r}: SEED-VII sessions are 1–4, not {session}")
+        raise InvalidInputError(f"{path}: cell A{r}: SEED-VII sessions are 1–4, not {session}")
     return session
 
 
@@ -649,9 +651,9 @@ def read_seed_vii_channel_order(input_dir) -> tuple[str, ...]:
         names = [str(row[0]).strip() for row in book.active.iter_rows(values_only=True) if row and row[0]]
         book.close()
     except Exception as err:
-        raise ValueError(f"{path}: cannot read as an Excel workbook: {_first_line(err)}") from err
+        raise InvalidInputError(f"{path}: cannot read as an Excel workbook: {_first_line(err)}") from err
     if len(names) != 62:
-        raise ValueError(f"{path}: expected 62 channel names in the first column, found {len(names)}")
+        raise InvalidInputError(f"{path}: expected 62 channel names in the first column, found {len(names)}")
     return tuple(names)
 
 
@@ -688,7 +690,7 @@ def find_seed_vii_trigger_files(input_dir) -> dict[str, TriggerFile]:
             with zipfile.ZipFile(archive) as z:
                 members = sorted(m for m in z.namelist() if m.endswith(SEED_VII_TRIGGER_SUFFIX))
         except (zipfile.BadZipFile, OSError) as err:
-            raise ValueError(f"{archive}: cannot read as a zip archive: {_first_line(err)}") from err
+            raise InvalidInputError(f"{archive}: cannot read as a zip archive: {_first_line(err)}") from err
         for member in members:
             stem = PurePosixPath(member).name.removesuffix(SEED_VII_TRIGGER_SUFFIX)
             found.setdefault(stem, TriggerFile(str(archive), member))
@@ -704,7 +706,7 @@ def read_trigger_csv(path, recording_start: dt.time) -> tuple[list[str], np.ndar
     """
     source = path if isinstance(path, TriggerFile) else TriggerFile(str(path))
     if source.member is None and not Path(source.path).is_file():
-        raise FileNotFoundError(f"{source.path}: trigger file not found")
+        raise MissingInputError(f"{source.path}: trigger file not found")
     start = dt.datetime.combine(dt.date(2000, 1, 1), recording_start)
     codes, onsets = [], []
     for i, row in enumerate(csv.reader(source.read_text().splitlines()), start=1):
@@ -718,7 +720,7 @@ def read_trigger_csv(path, recording_start: dt.time) -> tuple[list[str], np.ndar
             except ValueError:
                 t = None
         if t is None:
-            raise ValueError(f"{source.name}: row {i}: cannot read the time {row[-1]!r}")
+            raise InvalidInputError(f"{source.name}: row {i}: cannot read the time {row[-1]!r}")
         codes.append(row[0].strip())
         onsets.append((dt.datetime.combine(dt.date(2000, 1, 1), t) - start).total_seconds())
     return codes, np.asarray(onsets, dtype=float)
@@ -828,7 +830,7 @@ def list_mat_variables(path) -> dict[str, tuple[int, ...]]:
         with h5py.File(path, "r") as f:
             return {k: tuple(reversed(f[k].shape)) for k in f.keys() if hasattr(f[k], "shape")}
     except Exception as err:
-        raise ValueError(f"{path}: cannot read as a MATLAB file: {_first_line(err)}") from err
+        raise InvalidInputError(f"{path}: cannot read as a MATLAB file: {_first_line(err)}") from err
 
 
 def read_mat_array(path, name: str) -> np.ndarray:
@@ -845,12 +847,12 @@ def read_mat_array(path, name: str) -> np.ndarray:
             with h5py.File(path, "r") as f:
                 return np.asarray(f[name], dtype=np.float64).T
         if name not in data:
-            raise ValueError(f"{path}: no array named {name!r}")
+            raise InvalidInputError(f"{path}: no array named {name!r}")
         return np.asarray(data[name], dtype=np.float64)
     except ValueError:
         raise
     except Exception as err:
-        raise ValueError(f"{path}: cannot read array {name!r}: {_first_line(err)}") from err
+        raise InvalidInputError(f"{path}: cannot read array {name!r}: {_first_line(err)}") from err
 
 
 def seed_vii_mat_clip(

@@ -60,6 +60,7 @@ from scipy.special import expit
 from tqdm.auto import tqdm
 
 from ..configuration_e2llm import EMOTIONS
+from ..errors import InvalidInputError, OutputExistsError
 from .channels import SEED_VII_CHANNELS
 from .readers import SEED_VII_CHANNEL_FILE, SEED_VII_CLIP_EMOTIONS, SEED_VII_LABELS_FILE, SEED_VII_SFREQ
 
@@ -418,12 +419,12 @@ def write_synthetic_seed_vii(
 
     out = Path(out_dir)
     if n_subjects < 1 or clip_seconds <= 0:
-        raise ValueError("write_synthetic_seed_vii: n_subjects must be ≥ 1 and clip_seconds > 0")
+        raise InvalidInputError("write_synthetic_seed_vii: n_subjects must be ≥ 1 and clip_seconds > 0")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise FileExistsError(f"{out}: folder exists and is not empty (pass overwrite=True to replace it)")
+            raise OutputExistsError(f"{out}: folder exists and is not empty (pass overwrite=True to replace it)")
         if not (out / SYNTHETIC_MARKER).exists():
-            raise ValueError(f"{out}: refusing to overwrite a folder that is not a synthetic dataset")
+            raise InvalidInputError(f"{out}: refusing to overwrite a folder that is not a synthetic dataset")
         shutil.rmtree(out)
     tmp = out.with_name(out.name + ".partial")
     if tmp.exists():

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import mne
 import numpy as np
 
+from ..errors import InvalidInputError
 from .preprocessing import PreprocessingConfig, RecordingError, channel_match, output_samples, preprocess_raw
 from .quality import source_flags
 
@@ -72,7 +73,7 @@ def window_starts(
     n_window = config.window_samples
     step = n_window if step_seconds is None else int(round(step_seconds * config.sfreq))
     if step <= 0:
-        raise ValueError("step_seconds must be positive")
+        raise InvalidInputError("step_seconds must be positive")
     n = output_samples(raw.n_times, raw.info["sfreq"], config)
     if n < n_window:
         raise RecordingError(

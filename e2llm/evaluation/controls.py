@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from ..tasks.messages import segment_ids_of
 
 CONTROLS: tuple[str, ...] = ("shuffled", "noise", "no-eeg")
@@ -43,7 +44,9 @@ def check_controls(controls: Sequence[str] | None) -> list[str]:
     names = list(dict.fromkeys(controls or ()))
     unknown = [c for c in names if c not in CONTROLS]
     if unknown:
-        raise ValueError(f"unknown control(s) {', '.join(map(repr, unknown))}; choose from {', '.join(CONTROLS)}")
+        raise InvalidInputError(
+            f"unknown control(s) {', '.join(map(repr, unknown))}; choose from {', '.join(CONTROLS)}"
+        )
     return names
 
 
@@ -63,7 +66,7 @@ def derangement(segment_sets: Sequence[frozenset], rng: np.random.Generator, wha
     shares a segment with its sample: a seeded random permutation, its conflicts swapped away."""
     n = len(segment_sets)
     if n < 2:
-        raise ValueError(f"the shuffled control needs at least 2 {what}, not {n}")
+        raise InvalidInputError(f"the shuffled control needs at least 2 {what}, not {n}")
 
     def bad(i: int, d: int) -> bool:
         return i == d or bool(segment_sets[i] & segment_sets[d])
@@ -78,7 +81,7 @@ def derangement(segment_sets: Sequence[frozenset], rng: np.random.Generator, wha
                 if not bad(i, donor[j]) and not bad(j, donor[i]):
                     donor[i], donor[j] = donor[j], donor[i]
                     break
-    raise ValueError(f"the shuffled control cannot give every one of {n} {what} segments other than its own")
+    raise InvalidInputError(f"the shuffled control cannot give every one of {n} {what} segments other than its own")
 
 
 def with_segment_ids(messages: Sequence[Mapping], segment_ids: Sequence[str]) -> list[dict]:

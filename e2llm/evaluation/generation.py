@@ -27,6 +27,7 @@ import torch
 from transformers import GenerationConfig, LogitsProcessorList
 
 from ..configuration_e2llm import EEG_END_TOKEN, EEG_PAD_TOKEN, EEG_START_TOKEN, EEG_TOKEN
+from ..errors import InvalidInputError
 from ..tasks.messages import segment_ids_of
 from ..tasks.parsing import parse_emotion
 from .confidence import EmotionLogitsRecorder, EmotionVocabulary, emotion_confidence
@@ -67,7 +68,7 @@ def chat_messages(messages: Sequence[dict]) -> list[dict]:
             elif part.get("type") == "text":
                 parts.append({"type": "text", "text": part.get("text") or ""})
             else:
-                raise ValueError(f"unknown content part type {part.get('type')!r}")
+                raise InvalidInputError(f"unknown content part type {part.get('type')!r}")
         out.append({"role": message["role"], "content": parts})
     return out
 
@@ -169,7 +170,7 @@ def generate_responses(
     if len(eeg) != n or (eeg_channel_mask is not None and len(eeg_channel_mask) != n):
         raise ValueError("conversations, eeg (and eeg_channel_mask) must have one entry per sample")
     if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
+        raise InvalidInputError("batch_size must be at least 1")
     if n == 0:
         return []
     order = list(range(n))

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..atomic import atomic_file, write_text_atomic
+from ..errors import InvalidInputError, MissingInputError
 from ..tasks.rules import TASKS
 from .metric.e2llm_metrics import DEFAULT_LABELS, HEADLINE, random_baseline
 from .scoring import REASONING_TASKS, compute_metrics, read_generations
@@ -519,7 +520,7 @@ def write_report(
     if metrics is None:
         metrics_file = out / "metrics.json"
         if not metrics_file.exists():
-            raise FileNotFoundError(f"no metrics.json in {out}")
+            raise MissingInputError(f"no metrics.json in {out}")
         metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
     if confusion is None and "ied" in metrics and (out / "generations.jsonl").exists():
         records = [r for r in read_generations(out / "generations.jsonl").values() if r["task"] == "ied"]
@@ -600,14 +601,14 @@ def compare_runs(
     """
     paths = [Path(p).expanduser() for p in run_dirs]
     if not paths:
-        raise ValueError("give at least one run directory")
+        raise InvalidInputError("give at least one run directory")
     if names is not None and len(names) != len(paths):
-        raise ValueError(f"{len(names)} names for {len(paths)} runs")
+        raise InvalidInputError(f"{len(names)} names for {len(paths)} runs")
     runs = []
     for name, path in zip(names or _run_names(paths), paths):
         metrics_file = path / "metrics.json"
         if not metrics_file.exists():
-            raise FileNotFoundError(f"no metrics.json in {path} (run `e2llm evaluate` there first)")
+            raise MissingInputError(f"no metrics.json in {path} (run `e2llm evaluate` there first)")
         runs.append((name, json.loads(metrics_file.read_text(encoding="utf-8"))))
     parts = ["# E2LLM evaluation runs compared", ""]
     for name, m in runs:

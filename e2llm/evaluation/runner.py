@@ -48,6 +48,7 @@ from pathlib import Path
 
 from ..atomic import write_text_atomic
 from ..datasets_builder import SegmentLookup, audit_segments, load_segments
+from ..errors import InvalidInputError, MissingInputError
 from ..paths import check_model_location
 from ..tasks import load_task_datasets, parse_answer
 from ..tasks.messages import message_text
@@ -109,7 +110,7 @@ def load_model_and_processor(model, processor=None, *, device=None, dtype=None):
 
     if isinstance(model, (tuple, list)):
         if len(model) != 2:
-            raise ValueError("pass a model directory, a (model, processor) pair, or a model and processor=")
+            raise InvalidInputError("pass a model directory, a (model, processor) pair, or a model and processor=")
         model, processor = model
     if isinstance(model, (str, os.PathLike)):
         from transformers import AutoModel, AutoProcessor
@@ -124,7 +125,7 @@ def load_model_and_processor(model, processor=None, *, device=None, dtype=None):
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     else:
         if processor is None:
-            raise ValueError("a model object needs its processor (processor=...)")
+            raise InvalidInputError("a model object needs its processor (processor=...)")
         name = str(getattr(model, "name_or_path", "") or type(model).__name__)
         if dtype is not None:
             model = model.to(dtype)
@@ -142,12 +143,12 @@ def _segment_source(segments, info: dict, tasks_dir: Path):
 
     path = segments or info.get("segments_dir")
     if not path:
-        raise ValueError(f"{tasks_dir / 'tasks_info.json'} names no segments_dir; pass segments=")
+        raise InvalidInputError(f"{tasks_dir / 'tasks_info.json'} names no segments_dir; pass segments=")
     path = Path(path).expanduser()
     if not path.is_absolute():
         path = (tasks_dir / path).resolve()
     if not path.exists():
-        raise FileNotFoundError(f"no segments dataset at {path} (the EEG of the task samples)")
+        raise MissingInputError(f"no segments dataset at {path} (the EEG of the task samples)")
     return SegmentLookup(load_segments(str(path))), path
 
 
@@ -155,11 +156,11 @@ def _select_samples(dd, splits: Sequence[str], tasks: Iterable[str] | None) -> l
     """Every sample of ``splits`` whose task is one of ``tasks`` (all five by default), in order."""
     missing = [s for s in splits if s not in dd]
     if missing:
-        raise ValueError(f"the task dataset has no split(s) {missing} (it has {sorted(dd)})")
+        raise InvalidInputError(f"the task dataset has no split(s) {missing} (it has {sorted(dd)})")
     wanted = set(tasks) if tasks is not None else set(TASKS)
     unknown = wanted - set(TASKS)
     if unknown:
-        raise ValueError(f"unknown task(s) {sorted(unknown)}; expected some of {TASKS}")
+        raise InvalidInputError(f"unknown task(s) {sorted(unknown)}; expected some of {TASKS}")
     samples = []
     for split in splits:
         for row in dd[split]:
@@ -179,7 +180,7 @@ def _select_samples(dd, splits: Sequence[str], tasks: Iterable[str] | None) -> l
             )
     keys = [s.key for s in samples]
     if len(set(keys)) != len(keys):
-        raise ValueError("sample ids are not unique within a split")
+        raise InvalidInputError("sample ids are not unique within a split")
     return samples
 
 
@@ -490,7 +491,9 @@ def _generate_esr(model, processor, lookup, samples, *, batch_size, budgets, wri
         return
     for s in samples:
         if len(s.messages) != 4 or [m["role"] for m in s.messages] != ["user", "assistant", "user", "assistant"]:
-            raise ValueError(f"ESR sample {s.id} is not a two-turn conversation (user, assistant, user, assistant)")
+            raise InvalidInputError(
+                f"ESR sample {s.id} is not a two-turn conversation (user, assistant, user, assistant)"
+            )
 
     t1 = [chat_messages(s.messages[:1]) for s in samples]
     lengths = prompt_lengths(processor, t1)
@@ -547,7 +550,7 @@ def _check_controls_apply(controls: Sequence[str], samples: Sequence[_Sample]) -
         return
     for (split, task), group in _groups(samples).items():
         if not any(s.segment_ids for s in group):
-            raise ValueError(
+            raise InvalidInputError(
                 f"--controls {' '.join(controls)}: task {task!r} ({split}) has no EEG in its prompts, so there is "
                 "nothing to control; leave it out with --tasks"
             )
@@ -639,13 +642,13 @@ def _generate_run(
 
 def _check_arguments(batch_size, max_new_tokens, limit, controls, control_limit) -> list[str]:
     if limit is not None and limit < 1:
-        raise ValueError("limit must be a positive number of samples per task")
+        raise InvalidInputError("limit must be a positive number of samples per task")
     if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
+        raise InvalidInputError("batch_size must be at least 1")
     if max_new_tokens is not None and max_new_tokens < 1:
-        raise ValueError("max_new_tokens must be at least 1")
+        raise InvalidInputError("max_new_tokens must be at least 1")
     if control_limit is not None and control_limit < 1:
-        raise ValueError("control_limit must be a positive number of samples per task")
+        raise InvalidInputError("control_limit must be a positive number of samples per task")
     return check_controls(controls)
 
 
@@ -716,7 +719,9 @@ def evaluate_model(
     every = _select_samples(dd, list(splits), tasks)
     samples = _first_per_group(every, limit)
     if not samples:
-        raise ValueError(f"no samples to evaluate in {tasks_dir} (splits {list(splits)}, tasks {tasks or 'all'})")
+        raise InvalidInputError(
+            f"no samples to evaluate in {tasks_dir} (splits {list(splits)}, tasks {tasks or 'all'})"
+        )
     _check_controls_apply(controls, samples)
     # every control's samples before any generation: a control that cannot be made stops here
     per_control = min((n for n in (limit, control_limit) if n is not None), default=None)

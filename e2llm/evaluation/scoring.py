@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from ..errors import InvalidInputError
 from ..tasks.rules import TASKS
 from .confidence import calibration
 from .metric import METRIC_PATH
@@ -30,21 +31,29 @@ REASONING_TASKS: tuple[str, ...] = TASKS[1:]  # scored by accuracy; IED by balan
 
 def read_generations(path: str | os.PathLike) -> dict[tuple[str, str], dict]:
     """The records of a ``generations.jsonl``, keyed by ``(split, id)``; a last line cut short by
-    an interruption is ignored."""
+    an interruption (no newline at its end) is ignored.
+
+    Raises:
+        InvalidInputError: any other line is not a record (the file was changed by hand, or is
+            not this run's).
+    """
     records = {}
     path = Path(path)
     if not path.exists():
         return records
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
+    lines = path.read_text(encoding="utf-8").split("\n")  # the last item: "" or a line cut short
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
             records[(record["split"], record["id"])] = record
+        except (json.JSONDecodeError, KeyError, TypeError):
+            if number == len(lines):
+                continue
+            raise InvalidInputError(
+                f"{path}, line {number}: not a generation record; remove the file to evaluate afresh"
+            ) from None
     return records
 
 

@@ -93,6 +93,7 @@ from dataclasses import dataclass, field
 from itertools import combinations, permutations
 
 from ..configuration_e2llm import EMOTIONS
+from ..errors import InvalidInputError
 from . import rules, templates
 from .rules import EPC_ANSWERS, HAPPINESS, NEGATIVE_EMOTIONS, OPTIONS
 
@@ -116,13 +117,13 @@ class SegmentIndex:
 
     def __post_init__(self):
         if len(self.ids) != len(self.emotions):
-            raise ValueError("ids and emotions differ in length")
+            raise InvalidInputError("ids and emotions differ in length")
         if len(set(self.ids)) != len(self.ids):
-            raise ValueError(f"segment ids of split {self.name!r} are not unique")
+            raise InvalidInputError(f"segment ids of split {self.name!r} are not unique")
         self.by_emotion = {e: [] for e in EMOTIONS}
         for sid, emotion in zip(self.ids, self.emotions):
             if emotion not in self.by_emotion:
-                raise ValueError(f"segment {sid!r} has unknown emotion {emotion!r}; expected one of {EMOTIONS}")
+                raise InvalidInputError(f"segment {sid!r} has unknown emotion {emotion!r}; expected one of {EMOTIONS}")
             self.by_emotion[emotion].append(sid)
 
     @classmethod
@@ -132,7 +133,7 @@ class SegmentIndex:
 
         missing = {"id", "emotion"} - set(dataset.column_names)
         if missing:
-            raise ValueError(f"segments split {name!r} lacks column(s) {sorted(missing)}")
+            raise InvalidInputError(f"segments split {name!r} lacks column(s) {sorted(missing)}")
         sub = dataset.select_columns(["id", "emotion"])
         ids = [str(i) for i in sub["id"]]
         labels = list(sub["emotion"])
@@ -155,7 +156,7 @@ class _Cycler:
     def __init__(self, items: Sequence, rng: random.Random, what: str):
         self.items, self.rng, self.queue = list(items), rng, []
         if not self.items:
-            raise ValueError(f"nothing to build {what} from")
+            raise InvalidInputError(f"nothing to build {what} from")
 
     def __next__(self):
         if not self.queue:
@@ -175,7 +176,7 @@ class _Pools:
         exclude = set(exclude)
         pool = self.index.by_emotion[emotion]
         if len(set(pool) - exclude) == 0:
-            raise ValueError(f"split {self.index.name!r} has too few {emotion!r} segments")
+            raise InvalidInputError(f"split {self.index.name!r} has too few {emotion!r} segments")
         queue = self.queues[emotion]
         for _ in range(2):
             for i in range(len(queue) - 1, -1, -1):
@@ -329,7 +330,7 @@ def build_epc(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
     if equal:
         cyclers["equal"] = _Cycler([(e, e) for e in equal], rng, "EPC")
     if n and not cyclers:
-        raise ValueError(
+        raise InvalidInputError(
             f"split {index.name!r} cannot supply EPC samples: it needs two emotions of different "
             "happiness or two segments of one emotion"
         )
@@ -374,7 +375,7 @@ def build_ess(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
     }
     targets = [x for x in have if feasible[x]]
     if n and not targets:
-        raise ValueError(
+        raise InvalidInputError(
             f"split {index.name!r} cannot supply ESS samples: it needs at least three emotions, "
             "or two emotions with two segments of one of them"
         )
@@ -415,7 +416,9 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
     rng = task_rng(seed, index.name, "eim")
     have = index.available()
     if n and len(have) < 3:
-        raise ValueError(f"split {index.name!r} cannot supply EIM samples: it has {len(have)} emotion(s), needs 3")
+        raise InvalidInputError(
+            f"split {index.name!r} cannot supply EIM samples: it has {len(have)} emotion(s), needs 3"
+        )
     triples = _Cycler(list(combinations(have, 3)), rng, "EIM") if len(have) >= 3 else None
     matchings = _Cycler(list(permutations((1, 2, 3))), rng, "EIM")
     scenarios = {e: _Cycler(templates.EIM_SCENARIOS[e], rng, "EIM") for e in EMOTIONS}
@@ -464,7 +467,9 @@ def build_esr(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
     rng = task_rng(seed, index.name, "esr")
     have = index.available()
     if n and len(have) < 3:
-        raise ValueError(f"split {index.name!r} cannot supply ESR samples: it has {len(have)} emotion(s), needs 3")
+        raise InvalidInputError(
+            f"split {index.name!r} cannot supply ESR samples: it has {len(have)} emotion(s), needs 3"
+        )
     # per emotion: every entry with one filler, then every entry with another, ...
     queues: dict[str, list[tuple[str, str]]] = {}
     for e in have:
@@ -478,7 +483,9 @@ def build_esr(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
     plan = [next(targets) for _ in range(n)]
     for e, k in Counter(plan).items():
         if k > len(queues[e]):
-            raise ValueError(f"the ESR bank has {len(queues[e])} {e!r} scenarios; {k} are needed for {n} samples")
+            raise InvalidInputError(
+                f"the ESR bank has {len(queues[e])} {e!r} scenarios; {k} are needed for {n} samples"
+            )
     pools, used = _Pools(index, rng), Counter()
     out = []
     for i, target in enumerate(plan):

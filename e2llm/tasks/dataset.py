@@ -21,6 +21,7 @@ from ..configuration_e2llm import EMOTIONS
 from ..datasets_builder.builder import PSEUDONYMOUS_NOTE
 from ..datasets_builder.lookup import read_summary
 from ..eeg.synthetic import SYNTHETIC_PREFIX, is_synthetic_description
+from ..errors import InvalidInputError, MissingInputError, OutputExistsError
 from .builders import BUILDERS, SegmentIndex, build_esr, build_ied, task_rng
 from .rules import MULTI_TASKS, TASKS, TRAIN_TASKS
 
@@ -77,7 +78,7 @@ def _stratified_subset(samples: Sequence[dict], k: int, rng: random.Random) -> l
 
 def _check_count(name: str, value) -> int:
     if value is None or isinstance(value, bool) or int(value) != value or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, not {value!r}")
+        raise InvalidInputError(f"{name} must be a non-negative integer, not {value!r}")
     return int(value)
 
 
@@ -90,20 +91,20 @@ def load_segment_indexes(segments, train_split: str = "train", test_split: str =
     if not isinstance(segments, DatasetDict):
         path = Path(segments).expanduser().resolve()
         if not path.exists():
-            raise FileNotFoundError(f"no segments dataset at {path}")
+            raise MissingInputError(f"no segments dataset at {path}")
         segments = load_from_disk(str(path))
         if not isinstance(segments, DatasetDict):
-            raise ValueError(
+            raise InvalidInputError(
                 f"{path} holds a single Dataset; expected a DatasetDict with splits {train_split!r} and {test_split!r}"
             )
     for split in (train_split, test_split):
         if split not in segments:
-            raise ValueError(f"the segments dataset has no split {split!r} (it has {sorted(segments)})")
+            raise InvalidInputError(f"the segments dataset has no split {split!r} (it has {sorted(segments)})")
     train = SegmentIndex.from_dataset(segments[train_split], name="train")
     test = SegmentIndex.from_dataset(segments[test_split], name="test")
     overlap = set(train.ids) & set(test.ids)
     if overlap:
-        raise ValueError(
+        raise InvalidInputError(
             f"{len(overlap)} segment id(s) are in both {train_split!r} and {test_split!r}, e.g. {sorted(overlap)[0]!r}"
         )
     description = segments[train_split].info.description or ""
@@ -128,7 +129,7 @@ def build_task_samples(
     if n_test_ied is not None:
         n_test_ied = _check_count("n_test_ied", n_test_ied)
     if n_train_sft > n_train:
-        raise ValueError(f"n_train_sft ({n_train_sft}) exceeds n_train ({n_train}): it is a subset of train")
+        raise InvalidInputError(f"n_train_sft ({n_train_sft}) exceeds n_train ({n_train}): it is a subset of train")
     by_task = {
         t: BUILDERS[t](train, k, cot=cot, seed=seed) if k else []
         for t, k in _split_evenly(n_train, TRAIN_TASKS).items()
@@ -292,9 +293,9 @@ def save_task_datasets(dd, out_dir: str | os.PathLike, info: dict) -> Path:
     out = Path(out_dir).expanduser().resolve()
     if out.exists():
         if not out.is_dir():
-            raise FileExistsError(f"{out} exists and is not a directory")
+            raise OutputExistsError(f"{out} exists and is not a directory")
         if any(out.iterdir()) and not (out / INFO_FILE).exists():
-            raise FileExistsError(f"{out} exists and is not a previous build-tasks output; choose another --out")
+            raise OutputExistsError(f"{out} exists and is not a previous build-tasks output; choose another --out")
     from datasets.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
 
     bars_were_on = not are_progress_bars_disabled()
@@ -316,5 +317,5 @@ def load_task_datasets(path: str | os.PathLike):
     path = Path(path).expanduser()
     info_file = path / INFO_FILE
     if not info_file.exists():
-        raise FileNotFoundError(f"no {INFO_FILE} in {path}: not a build-tasks output")
+        raise MissingInputError(f"no {INFO_FILE} in {path}: not a build-tasks output")
     return load_from_disk(str(path)), json.loads(info_file.read_text(encoding="utf-8"))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..errors import InvalidInputError
+
 
 def prompt_messages(sample: dict) -> list[dict]:
     """The prompt of a sample: its messages without the last (the reference answer)."""
@@ -23,7 +25,7 @@ def esr_turns(sample: dict) -> tuple[list[dict], dict]:
     answer as an assistant message, t2_user]`` (the stored assistant T1 turn is a reference that
     names the emotions, so it must not be fed back)."""
     if sample["task"] != "esr" or len(sample["messages"]) != 4:
-        raise ValueError(f"sample {sample.get('id', '?')} is not a two-turn ESR sample")
+        raise InvalidInputError(f"sample {sample.get('id', '?')} is not a two-turn ESR sample")
     return [sample["messages"][0]], sample["messages"][2]
 
 
@@ -36,7 +38,7 @@ def segment_ids_of(messages: Sequence[dict]) -> list[str]:
         for part in message["content"]:
             if part.get("type") == "eeg":
                 if part.get("segment_id") is None:
-                    raise ValueError("an EEG content part has no segment_id")
+                    raise InvalidInputError("an EEG content part has no segment_id")
                 ids.append(part["segment_id"])
     return ids
 

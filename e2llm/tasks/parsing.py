@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from ..emotions import ANSWER_WORDS
+from ..errors import InvalidInputError
 
 INVALID = "invalid"
 
@@ -259,5 +260,5 @@ def parse_answer(task: str, text: str) -> str:
     try:
         parser = _PARSERS[task]
     except KeyError:
-        raise ValueError(f"unknown task {task!r}; expected one of {tuple(_PARSERS)}") from None
+        raise InvalidInputError(f"unknown task {task!r}; expected one of {tuple(_PARSERS)}") from None
     return parser(text)

@@ -46,6 +46,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..configuration_e2llm import EMOTIONS
+from ..errors import InvalidInputError
 
 TASKS: tuple[str, ...] = ("ied", "epc", "ess", "eim", "esr")
 TRAIN_TASKS: tuple[str, ...] = ("ied", "epc", "ess", "eim")
@@ -60,7 +61,7 @@ HAPPINESS: dict[str, int] = {"happy": 2, "surprise": 1, "neutral": 0, "disgust":
 
 def _check(emotion: str) -> str:
     if emotion not in EMOTIONS:
-        raise ValueError(f"unknown emotion {emotion!r}; expected one of {EMOTIONS}")
+        raise InvalidInputError(f"unknown emotion {emotion!r}; expected one of {EMOTIONS}")
     return emotion
 
 
@@ -84,14 +85,14 @@ def ess_answer(emotions: Sequence[str], target: str, polarity: str) -> str | Non
     """ESS: the option letter of the one segment with the most (``polarity="most"``) or least
     (``"least"``) of ``target``, or ``None`` if that segment is not unique."""
     if len(emotions) != 3:
-        raise ValueError("ESS takes exactly three segments")
+        raise InvalidInputError("ESS takes exactly three segments")
     has = [_check(e) == _check(target) for e in emotions]
     if polarity == "most":
         hits = [i for i, h in enumerate(has) if h]
     elif polarity == "least":
         hits = [i for i, h in enumerate(has) if not h]
     else:
-        raise ValueError(f"polarity must be 'most' or 'least', not {polarity!r}")
+        raise InvalidInputError(f"polarity must be 'most' or 'least', not {polarity!r}")
     return OPTIONS[hits[0]] if len(hits) == 1 else None
 
 
@@ -136,4 +137,4 @@ def conclusion(task: str, answer: str) -> str:
     if task == "eim":  # scenario 1's segment first: a copy of the reasoning line, not its inversion
         pairs = sorted(zip(matching_numbers(answer), OPTIONS))
         return "Matching: " + ", ".join(f"{letter}→{n}" for n, letter in pairs)
-    raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+    raise InvalidInputError(f"unknown task {task!r}; expected one of {TASKS}")

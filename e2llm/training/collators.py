@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from ..errors import InvalidInputError
 from ..processing_e2llm import E2LLMProcessor
 from ..tasks.messages import message_text, segment_ids_of
 
@@ -92,14 +93,14 @@ class E2LLMDataCollator:
         tokenizer = self.processor.tokenizer
         messages = example["messages"]
         if messages[-1]["role"] != "assistant":
-            raise ValueError(f"sample {example.get('id', '?')}: the last message must be the assistant's answer")
+            raise InvalidInputError(f"sample {example.get('id', '?')}: the last message must be the assistant's answer")
         end_of_turn = self.processor.end_of_turn if end_of_turn is None else end_of_turn
         prompt = self.processor.apply_chat_template(list(messages[:-1]), add_generation_prompt=True)
         prompt_ids = tokenizer(self.processor.expand_eeg_markers(prompt))["input_ids"]
         answer_ids = tokenizer(message_text(messages[-1]) + end_of_turn, add_special_tokens=False)["input_ids"]
         if self.max_length is not None:
             if len(prompt_ids) >= self.max_length:
-                raise ValueError(
+                raise InvalidInputError(
                     f"sample {example.get('id', '?')}: prompt of {len(prompt_ids)} tokens exceeds max_length {self.max_length}"
                 )
             answer_ids = answer_ids[: self.max_length - len(prompt_ids)]

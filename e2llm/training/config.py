@@ -27,6 +27,7 @@ import yaml
 from transformers import HfArgumentParser, TrainingArguments
 from transformers.utils import is_torch_bf16_gpu_available, is_torch_xla_available
 
+from ..errors import InvalidInputError, MissingInputError
 from ..paths import check_hub_model
 from ..presets import check_preset
 from ..text_models import check_text_model, preset_text_model
@@ -108,7 +109,7 @@ def _check_precision(namespace, stage: str, source: str) -> None:
     if not namespace.bf16 or namespace.use_cpu or _accelerator_computes_bf16():
         return
     machine = "has a GPU without bf16" if _has_accelerator() else "has no GPU"
-    raise ValueError(
+    raise InvalidInputError(
         f"{source}: {stage}: bf16 is true but this machine {machine}; set bf16: false, or use_cpu: true "
         "to compute bf16 on the CPU"
     )
@@ -128,37 +129,41 @@ def load_run_config(path: str | Path) -> dict:
     and ablation. Every problem is a one-line ``ValueError`` naming the file."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such config file")
+        raise MissingInputError(f"{path}: no such config file")
     try:
         config = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        raise ValueError(f"{path}: not valid YAML{where}: {getattr(err, 'problem', None) or err}") from None
+        raise InvalidInputError(f"{path}: not valid YAML{where}: {getattr(err, 'problem', None) or err}") from None
     except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a text file") from None
+        raise InvalidInputError(f"{path}: not a text file") from None
     config = {} if config is None else config
     if not isinstance(config, dict):
-        raise ValueError(f"{path}: expected sections run, stage1, align, sft; found a {type(config).__name__}")
+        raise InvalidInputError(f"{path}: expected sections run, stage1, align, sft; found a {type(config).__name__}")
     unknown = set(config) - {"run", *STAGE_DIRS}
     if unknown:
-        raise ValueError(f"{path}: unknown sections {sorted(map(str, unknown))}; expected run, stage1, align, sft")
+        raise InvalidInputError(
+            f"{path}: unknown sections {sorted(map(str, unknown))}; expected run, stage1, align, sft"
+        )
     for section, body in list(config.items()):
         if body is None:
             config[section] = {}
         elif not isinstance(body, dict):
-            raise ValueError(f"{path}: section '{section}' must hold key: value lines, not a {type(body).__name__}")
+            raise InvalidInputError(
+                f"{path}: section '{section}' must hold key: value lines, not a {type(body).__name__}"
+            )
         for old, new in RENAMED_KEYS.items():
             if old in config[section]:
-                raise ValueError(f"{path}: section '{section}': {old} is transformers' former name; write {new}")
+                raise InvalidInputError(f"{path}: section '{section}': {old} is transformers' former name; write {new}")
     run = config.get("run", {})
     run_keys = set(run) - {"output_dir", "ablation"}
     unknown = run_keys - set().union(*(_field_names(stage) for stage in STAGE_DIRS))
     if unknown:
-        raise ValueError(f"{path}: section 'run': unknown keys {sorted(unknown)}")
+        raise InvalidInputError(f"{path}: section 'run': unknown keys {sorted(unknown)}")
     ablation = run.get("ablation", "none")
     if ablation not in ABLATIONS:
-        raise ValueError(f"{path}: ablation must be one of {ABLATIONS}, not {ablation!r}")
+        raise InvalidInputError(f"{path}: ablation must be one of {ABLATIONS}, not {ablation!r}")
     if "preset" in run:
         check_preset(run["preset"], f"{path}: run.preset")
     return config
@@ -182,7 +187,7 @@ def stage_defaults(config: dict, stage: str, source: str = "config") -> dict:
     values.update(config.get(stage) or {})
     unknown = set(values) - fields
     if unknown:
-        raise ValueError(f"{source}: section '{stage}': unknown keys {sorted(unknown)}")
+        raise InvalidInputError(f"{source}: section '{stage}': unknown keys {sorted(unknown)}")
     return values
 
 
@@ -203,7 +208,7 @@ def parse_stage_arguments(
     renamed = [flag for flag in rest if flag.lstrip("-").split("=")[0] in RENAMED_KEYS]
     if renamed:
         old = renamed[0].lstrip("-").split("=")[0]
-        raise ValueError(f"{renamed[0]}: {old} is transformers' former name; use --{RENAMED_KEYS[old]}")
+        raise InvalidInputError(f"{renamed[0]}: {old} is transformers' former name; use --{RENAMED_KEYS[old]}")
     parser = HfArgumentParser(_dataclasses(stage))
     parser.set_defaults(**stage_defaults(config, stage, source))
     _check_precision(parser.parse_known_args(rest)[0], stage, source)  # before transformers checks it
@@ -222,10 +227,10 @@ def check_stage_inputs(stage: str, script_args, source: str = "config", loads_te
         value = getattr(script_args, key, None)
         if value is None:
             if required:
-                raise ValueError(f"{source}: {stage} needs {key} (set it in run: or the stage's section)")
+                raise InvalidInputError(f"{source}: {stage} needs {key} (set it in run: or the stage's section)")
             return
         if not Path(value).expanduser().exists():
-            raise FileNotFoundError(f"{source}: {key} {value}: no such file or folder")
+            raise MissingInputError(f"{source}: {key} {value}: no such file or folder")
 
     if stage == "stage1":
         must_exist("segments_dir")
@@ -247,7 +252,7 @@ def _check_stage_text_model(script_args, source: str) -> None:
     try:
         kind = check_text_model(name)
     except FileNotFoundError as err:
-        raise FileNotFoundError(f"{source}: text_model {err}") from None
+        raise MissingInputError(f"{source}: text_model {err}") from None
     if kind == "hub":
         check_hub_model(name, f"{source}: text_model")
 

@@ -41,6 +41,7 @@ from ..assembly import build_model, init_projector_from_classifier
 from ..atomic import atomic_directory, temporary_sibling, write_text_atomic
 from ..configuration_e2llm import E2LLMEEGConfig
 from ..datasets_builder import SegmentLookup, load_segments
+from ..errors import InvalidInputError, MissingInputError
 from ..modeling_e2llm import E2LLMForConditionalGeneration, E2LLMForEEGClassification
 from ..presets import PRESETS
 from ..processing_e2llm import E2LLMProcessor
@@ -124,13 +125,15 @@ class E2LLMArguments:
         if self.train_tasks is not None:
             unknown = sorted(set(self.task_list()) - set(TRAIN_TASKS))
             if unknown or not self.task_list():
-                raise ValueError(f"train_tasks must name some of {', '.join(TRAIN_TASKS)}, not {self.train_tasks!r}")
+                raise InvalidInputError(
+                    f"train_tasks must name some of {', '.join(TRAIN_TASKS)}, not {self.train_tasks!r}"
+                )
         if self.projector_init not in ("random", "classifier"):
-            raise ValueError(f"projector_init must be 'random' or 'classifier', not {self.projector_init!r}")
+            raise InvalidInputError(f"projector_init must be 'random' or 'classifier', not {self.projector_init!r}")
         if self.projector_learning_rate is not None and not self.projector_learning_rate > 0:
-            raise ValueError(f"projector_learning_rate must be positive, not {self.projector_learning_rate!r}")
+            raise InvalidInputError(f"projector_learning_rate must be positive, not {self.projector_learning_rate!r}")
         if self.lm_dtype not in ("auto", "bfloat16", "float16", "float32"):
-            raise ValueError(f"lm_dtype must be auto, bfloat16, float16 or float32, not {self.lm_dtype!r}")
+            raise InvalidInputError(f"lm_dtype must be auto, bfloat16, float16 or float32, not {self.lm_dtype!r}")
 
     def task_list(self) -> list[str]:
         """The tasks to train on (``train_tasks``), all of them when unset."""
@@ -195,7 +198,7 @@ def freeze_for_stage(model: E2LLMForConditionalGeneration, stage: str) -> None:
     LoRA (added by PEFT afterwards) trains the LM; everything else is frozen. The encoder is put in
     eval mode (no dropout), so its outputs can be cached."""
     if stage not in ("align", "sft"):
-        raise ValueError(f"stage must be 'align' or 'sft', not {stage!r}")
+        raise InvalidInputError(f"stage must be 'align' or 'sft', not {stage!r}")
     for name, param in model.named_parameters():
         param.requires_grad = name.startswith("model.multi_modal_projector.")
     model.model.eeg_encoder.eval()
@@ -370,7 +373,7 @@ def _segments_dir(tasks_dir: str, segments_dir: str | None) -> str:
         return segments_dir
     info = Path(tasks_dir) / "tasks_info.json"
     if not info.is_file():
-        raise FileNotFoundError(f"{tasks_dir}: no tasks_info.json; pass segments_dir")
+        raise MissingInputError(f"{tasks_dir}: no tasks_info.json; pass segments_dir")
     return json.loads(info.read_text())["segments_dir"]
 
 
@@ -493,7 +496,7 @@ def _load_or_build(
     init = Path(args.init_from) if args.init_from else None
     encoder_dir = args.eeg_encoder or (str(init) if init is not None else None)
     if encoder_dir is not None and not Path(encoder_dir).is_dir():  # a local folder, never a Hub id
-        raise FileNotFoundError(
+        raise MissingInputError(
             f"{encoder_dir}: no such encoder folder (init_from / eeg_encoder: a stage-1 or converted EEGPT folder)"
         )
     dtype = None if args.lm_dtype == "auto" else getattr(torch, args.lm_dtype)
@@ -539,7 +542,7 @@ def _classifier_folder(args: E2LLMArguments) -> str | None:
     stage1 = args.eeg_encoder or args.init_from
     marker = Path(stage1) / MARKER if stage1 is not None else None
     if marker is None or not marker.is_file() or json.loads(marker.read_text()).get("stage") != STAGE_DIRS["stage1"]:
-        raise ValueError(
+        raise InvalidInputError(
             f"projector_init='classifier' needs stage 1's folder, whose head it starts from; {stage1} is not one"
         )
     return stage1
@@ -584,11 +587,11 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     from trl import SFTTrainer
 
     if args.tasks_dir is None:
-        raise ValueError("tasks_dir is required")
+        raise InvalidInputError("tasks_dir is required")
     own_mixed_precision()
     set_seed(sft_config.seed)  # the projector and LoRA are initialised before the Trainer seeds anything
     if str_to_bool(os.environ.get("ACCELERATE_USE_FSDP", "false")) or sft_config.fsdp:
-        raise ValueError(
+        raise InvalidInputError(
             "stages 2 and 3 do not run under FSDP (its flat parameters cannot mix the frozen bf16 LM with "
             "float32 trainable weights); the LM is frozen, so each GPU can hold it whole: launch with "
             "train/configs/accelerate/ddp_2gpu.yaml"
@@ -596,17 +599,17 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     split = "train" if args.stage == "align" else "train_sft"
     tasks = load_from_disk(args.tasks_dir)
     if split not in tasks:
-        raise ValueError(f"{args.tasks_dir}: no '{split}' split (found {sorted(tasks)})")
+        raise InvalidInputError(f"{args.tasks_dir}: no '{split}' split (found {sorted(tasks)})")
     dataset = tasks[split]
     if args.train_tasks is not None:
         keep = set(args.task_list())
         dataset = dataset.filter(lambda task: task in keep, input_columns="task")
         if len(dataset) == 0:
-            raise ValueError(f"{args.tasks_dir}: no {'/'.join(sorted(keep))} samples in '{split}'")
+            raise InvalidInputError(f"{args.tasks_dir}: no {'/'.join(sorted(keep))} samples in '{split}'")
     if args.max_train_samples is not None:
         dataset = dataset.select(range(min(args.max_train_samples, len(dataset))))
     if any(task == "esr" for task in dataset["task"]):
-        raise ValueError(f"{args.tasks_dir}: ESR samples in '{split}'; ESR is for evaluation only")
+        raise InvalidInputError(f"{args.tasks_dir}: ESR samples in '{split}'; ESR is for evaluation only")
     if sft_config.train_sampling_strategy == "group_by_length" and len(set(dataset["task"])) > 1:
         print(
             f"warning: group_by_length sorts runs of steps by length, and the tasks in '{split}' differ in "
