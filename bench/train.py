@@ -8,7 +8,7 @@ mix, chain of thought, batch 8); the text-only batches are those batches with ev
 both process exactly the same tokens. Runs alternate and the best of ``--repeats`` is kept.
 In float32 the EEG path is also timed through TRL's fused LM head, as ``SFTTrainer`` computes the
 loss: scoring every position (TRL 1.16's choice off CUDA) against scoring only the labelled ones
-(``e2llm.training.stages.score_labelled_positions_only``, what ``e2llm train`` does).
+(``e2llm.compat.trl_scores_labelled_positions_on_cpu``, what ``e2llm train`` does).
 bf16 is timed only where the CPU multiplies bf16 natively (AVX-512 BF16 or AMX; the demo's rule,
 ``e2llm.demo.lm_dtype``); elsewhere a 1024² matmul in both dtypes is timed instead, to show why.
 
@@ -66,10 +66,11 @@ def main(argv=None):
     from peft import LoraConfig, get_peft_model
 
     from e2llm.assembly import build_model
+    from e2llm.compat import trl_scores_labelled_positions_on_cpu
     from e2llm.demo import lm_dtype
     from e2llm.text_models import preset_text_model, resolve_text_model
     from e2llm.training import E2LLMDataCollator, EncoderOutputCache, freeze_for_stage
-    from e2llm.training.stages import LM_ALL_LINEAR, score_labelled_positions_only, upcast_trainable
+    from e2llm.training.stages import LM_ALL_LINEAR, upcast_trainable
 
     dtypes = [torch.float32] + ([torch.bfloat16] if lm_dtype("cpu") == "bfloat16" else [])
     results = {}
@@ -135,7 +136,7 @@ def main(argv=None):
                     best[name] = min(best[name], run(batches))
                 if dtype == torch.float32:  # TRL's fused head: every position, then the labelled ones
                     best["fused_all"] = min(best.get("fused_all", float("inf")), run(eeg_batches, fused=True))
-                    with score_labelled_positions_only():
+                    with trl_scores_labelled_positions_on_cpu():
                         best["fused_labelled"] = min(
                             best.get("fused_labelled", float("inf")), run(eeg_batches, fused=True)
                         )

@@ -36,4 +36,10 @@ class MachineError(UserError, OSError):
         return self.strerror or super().__str__()
 
 
-__all__ = ["InvalidInputError", "MachineError", "MissingInputError", "OutputExistsError", "UserError"]
+def first_line(err: BaseException) -> str:
+    """The first non-empty line of an exception's message (its type's name when it has none): what
+    a one-line error quotes of a library's longer one."""
+    return next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
+
+
+__all__ = ["InvalidInputError", "MachineError", "MissingInputError", "OutputExistsError", "UserError", "first_line"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import MissingInputError
+from .errors import MissingInputError, first_line
 
 
 def looks_like_path(name: str) -> bool:
@@ -90,13 +90,9 @@ def check_hub_model(name: str, argument: str = "model") -> None:
     except RemoteEntryNotFoundError:
         raise MissingInputError(f"{argument} {name}: the Hub repository holds no config.json (not a model)") from None
     except HfHubHTTPError as err:
-        raise MissingInputError(f"{prefix} (the Hub answered: {_first_line(err)})") from None
+        raise MissingInputError(f"{prefix} (the Hub answered: {first_line(err)})") from None
     except httpx2.HTTPError as err:
-        raise MissingInputError(f"{prefix} (the Hub could not be reached: {_first_line(err)})") from None
-
-
-def _first_line(err: Exception) -> str:
-    return next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
+        raise MissingInputError(f"{prefix} (the Hub could not be reached: {first_line(err)})") from None
 
 
 __all__ = ["check_hub_model", "check_model_location", "looks_like_path"]

@@ -196,11 +196,12 @@ def test_nan_flat_and_implausible_amplitudes_give_clear_errors():
 
 @needs_real
 def test_eeglab_file_shorter_than_one_window_is_a_clear_error():
-    raw = read_recording(REAL / "EEGLAB" / "test_raw_chanloc.set")
+    path = REAL / "EEGLAB" / "test_raw_chanloc.set"
+    raw = read_recording(path)
     with pytest.raises(
         RecordingError, match=r"test_raw_chanloc\.set: recording is 3\.0 s long, shorter than one 4 s window"
     ):
-        preprocess_raw(raw)
+        preprocess_raw(raw, source=str(path))  # the file the user named, not the .fdt MNE reads
 
 
 @needs_real

@@ -16,19 +16,16 @@ from conftest import REAL, needs_real
 
 from e2llm.configuration_e2llm import EEGPT_CHANNELS, EMOTIONS
 from e2llm.eeg import RecordingError, match_channels, read_recording
-from e2llm.eeg.readers import (
+from e2llm.eeg.errors import EEGReadError, SystemReadError, is_system_error
+from e2llm.eeg.readers import labels_from_annotations, read_labels_csv
+from e2llm.eeg.seed_vii import (
     SEED_VII_CLIP_EMOTIONS,
-    EEGReadError,
-    SystemReadError,
-    emotion_of_label,
-    is_system_error,
-    labels_from_annotations,
     parse_seed_vii_cnt_name,
-    read_labels_csv,
     read_seed_vii_labels,
     seed_vii_clip_spans,
     seed_vii_mat_clip,
 )
+from e2llm.emotions import emotion_of_label
 
 mne.set_log_level("ERROR")
 
@@ -170,28 +167,39 @@ def test_cnt_cut_after_its_announced_data_still_reads(tmp_path):
 @needs_real
 def test_samples_read_later_fail_through_the_same_path(tmp_path, monkeypatch):
     """Samples are read on demand (preload=False): an EEGLAB .fdt cut after opening raised MNE's
-    RuntimeError outside any error handling; now it is an EEGReadError naming the .set."""
+    RuntimeError outside any error handling. Every read of samples E2LLM makes goes through
+    ``reading_samples``, which names the file the user gave (the .set, not the .fdt)."""
+    from e2llm.eeg import PreprocessingConfig, describe_config, iter_window_chunks, preprocess_raw
+    from e2llm.eeg.errors import reading_samples
+
     path = _copy(REAL / "EEGLAB" / "test_raw_chanloc.set", tmp_path)
     fdt = _copy(REAL / "EEGLAB" / "test_raw_chanloc.fdt", tmp_path)
     raw = read_recording(path)
-    copy = raw.copy()  # copies read through the same path
     with open(fdt, "r+b") as f:
         f.truncate(fdt.stat().st_size // 2)
-    for r in (raw, copy):
-        with pytest.raises(EEGReadError, match=rf"^{re.escape(str(path))}: cannot read the samples of this EEGLAB"):
-            r.get_data()
-    # a system error on a later read stays a system error, naming the file
-    fresh = _copy(REAL / "EEGLAB" / "test_raw_chanloc.fdt", tmp_path)
-    raw = read_recording(path)
+    with pytest.raises(EEGReadError, match=rf"^{re.escape(str(path))}: cannot read the samples of this EEGLAB"):
+        with reading_samples(path):
+            raw.get_data()
+    # the preprocessing and the chunked windows read through it, naming the recording they are given
+    fif = _fif(tmp_path / "long_raw.fif", seconds=30.0)
+    config = describe_config(PreprocessingConfig())
 
     def eio(self, *args, **kwargs):
-        raise OSError(errno.EIO, "Input/output error", str(fresh))
+        raise OSError(errno.EIO, "Input/output error", "somewhere")
 
-    monkeypatch.setattr(type(raw), "_read_segment_file", eio)
-    with pytest.raises(SystemReadError) as info:
-        raw.load_data()
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("MNE could not read this block")
+
+    for patch, error in ((broken, EEGReadError), (eio, SystemReadError)):
+        raw = read_recording(fif)
+        monkeypatch.setattr(type(raw), "_read_segment_file", patch)
+        with pytest.raises(error, match=rf"^{re.escape(str(fif))}: ") as info:
+            preprocess_raw(raw, config, source=str(fif))
+        with pytest.raises(error, match=rf"^{re.escape(str(fif))}: "):
+            next(iter_window_chunks(raw, config, [0, 1024], source=str(fif)))
+        monkeypatch.undo()
     assert info.value.errno == errno.EIO and str(info.value) == (
-        f"{path}: system error while reading this EEGLAB recording: {os.strerror(errno.EIO)}"
+        f"{fif}: system error while reading this FIF recording: {os.strerror(errno.EIO)}"
     )
 
 
@@ -207,7 +215,7 @@ def test_samples_read_later_fail_through_the_same_path(tmp_path, monkeypatch):
 def test_system_errors_are_not_bad_recordings(tmp_path, monkeypatch, error, code):
     """An I/O error, a full disk or a missing permission says nothing about the recording: a
     SystemReadError (an OSError, errno kept), never an EEGReadError that --skip-bad would skip."""
-    from e2llm.eeg import readers
+    from e2llm.eeg import formats
 
     path = _fif(tmp_path / "rec_raw.fif", seconds=5.0)
 
@@ -216,7 +224,7 @@ def test_system_errors_are_not_bad_recordings(tmp_path, monkeypatch, error, code
             raise error from OSError(errno.EIO, "Input/output error")
         raise error
 
-    monkeypatch.setitem(readers._READERS, ".fif", ("FIF", failing))
+    monkeypatch.setitem(formats.FORMATS, ".fif", ("FIF", failing))
     with pytest.raises(SystemReadError) as info:
         read_recording(path)
     assert info.value.errno == code and is_system_error(info.value) and not isinstance(info.value, ValueError)
@@ -402,7 +410,7 @@ def test_seed_vii_triggers_in_file_keep_only_start_and_end_codes(caplog):
     assert origin == "annotations" and len(spans) == 20 and spans[0] == (10.0, 30.0) and spans[-1] == (770.0, 790.0)
 
     more = _session_raw(["1", "2"] * 22, list(np.arange(44) * 20.0 + 10.0))  # 22 start/end pairs
-    with caplog.at_level("WARNING", logger="e2llm.eeg.readers"):
+    with caplog.at_level("WARNING", logger="e2llm.eeg.seed_vii"):
         spans, origin = seed_vii_clip_spans(more, "3_20221010_2", source="EEG_raw/3_20221010_2.cnt")
     assert origin == "annotations" and len(spans) == 20 and spans[-1] == (770.0, 790.0)
     assert "EEG_raw/3_20221010_2.cnt: 22 start/end trigger pairs in annotations; using the first 20" in caplog.text
@@ -423,7 +431,7 @@ def test_seed_vii_triggers_from_the_sessions_trigger_file(tmp_path, caplog):
     assert origin == csv.name and spans[0] == (0.5, 15.5) and len(spans) == 20 and spans[-1] == (600.5, 615.5)
 
     csv.write_text(_trigger_rows(["1", "2"] * 21, seconds))  # 21 pairs: the first 20, with a warning
-    with caplog.at_level("WARNING", logger="e2llm.eeg.readers"):
+    with caplog.at_level("WARNING", logger="e2llm.eeg.seed_vii"):
         spans, _ = seed_vii_clip_spans(raw, "3_20221010_2", trigger_file=csv)
     assert spans[-1] == (570.5, 585.5) and "21 start/end trigger pairs in 3_20221010_2_trigger_info.csv" in caplog.text
 
@@ -440,7 +448,7 @@ def test_seed_vii_triggers_from_the_sessions_trigger_file(tmp_path, caplog):
 def test_seed_vii_trigger_files_are_found_in_the_folder_or_in_save_info_zip(tmp_path):
     import zipfile
 
-    from e2llm.eeg.readers import TriggerFile, find_seed_vii_trigger_files
+    from e2llm.eeg.seed_vii import TriggerFile, find_seed_vii_trigger_files
 
     rows = _trigger_rows(["1", "2"] * 20, [33 + 10 * k for k in range(40)], "2022-11-11", (14, 1, 27))
     (tmp_path / "save_info").mkdir()

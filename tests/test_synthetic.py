@@ -16,7 +16,7 @@ from e2llm.eeg import (
     synthetic_raw,
     write_synthetic_seed_vii,
 )
-from e2llm.eeg.readers import read_seed_vii_channel_order
+from e2llm.eeg.seed_vii import read_seed_vii_channel_order
 from e2llm.eeg.synthetic import make_subject_profile, synthesize_eeg
 
 

@@ -548,12 +548,12 @@ def test_convert_eegpt_interrupted_leaves_the_previous_folder(tmp_path, monkeypa
 
 
 def test_cpu_scores_only_labelled_positions_with_the_same_loss_and_gradients():
-    """TRL's fused head, as SFTTrainer uses it, under ``score_labelled_positions_only``: only the
+    """TRL's fused head, as SFTTrainer uses it, under ``trl_scores_labelled_positions_on_cpu``: only the
     labelled positions reach the head on a CPU, and loss and gradients equal TRL's own path."""
     import trl.trainer.utils as trl_utils
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from e2llm.training.stages import score_labelled_positions_only
+    from e2llm.compat import trl_scores_labelled_positions_on_cpu
 
     torch.manual_seed(0)
     config = LlamaConfig(
@@ -579,7 +579,7 @@ def test_cpu_scores_only_labelled_positions_with_the_same_loss_and_gradients():
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(trl_utils._ChunkedLogProbFunction, "apply", spy)
             if compact:
-                with score_labelled_positions_only():
+                with trl_scores_labelled_positions_on_cpu():
                     loss = model(input_ids=ids, labels=labels, fused_lm_head=True).loss
             else:
                 loss = model(input_ids=ids, labels=labels, fused_lm_head=True).loss

@@ -31,30 +31,26 @@ from pathlib import Path
 
 import numpy as np
 
-from ..eeg.preprocessing import LabeledSpan, PreprocessingConfig, RecordingError, Segment, segments_from_spans
-from ..eeg.readers import (
-    RECORDING_SUFFIXES,
+from ..eeg.errors import RecordingError, SystemReadError, is_system_error, system_errno
+from ..eeg.formats import RECORDING_SUFFIXES
+from ..eeg.preprocessing import LabeledSpan, PreprocessingConfig, Segment, segments_from_spans
+from ..eeg.readers import labels_from_annotations, read_labels_csv, read_recording
+from ..eeg.seed_vii import (
     SEED_VII_CLIPS_PER_SESSION,
-    SystemReadError,
+    SEED_VII_MAT_UNIT,
+    SEED_VII_SFREQ,
     find_seed_vii_trigger_files,
-    is_system_error,
-    labels_from_annotations,
     list_mat_variables,
     parse_seed_vii_cnt_name,
-    read_labels_csv,
-    read_recording,
     read_seed_vii_channel_order,
     read_seed_vii_labels,
     seed_vii_clip_spans,
     seed_vii_mat_clip,
-    system_errno,
 )
 from ..eeg.synthetic import SYNTHETIC_MARKER
 from ..errors import InvalidInputError, MissingInputError
 
 FORMATS = ("seed-vii", "seed-vii-preprocessed", "files")
-SEED_VII_MAT_SFREQ = 200.0
-SEED_VII_MAT_UNIT = 1e-6  # µV
 
 
 @dataclass
@@ -307,11 +303,7 @@ def iter_task_segments(task: RecordingTask, config: PreprocessingConfig, info: d
         info["labels"] = "clip order"
         for clip in range(1, len(emotions) + 1):
             raw = seed_vii_mat_clip(
-                task.path,
-                clip,
-                channel_names=task.options["channels"],
-                sfreq=SEED_VII_MAT_SFREQ,
-                unit=SEED_VII_MAT_UNIT,
+                task.path, clip, channel_names=task.options["channels"], sfreq=SEED_VII_SFREQ, unit=SEED_VII_MAT_UNIT
             )
             span = LabeledSpan(
                 0.0,

@@ -40,7 +40,7 @@ from ..atomic import atomic_directory, write_text_atomic
 from ..datasets_builder import build_segments, format_summary, load_segments
 from ..describe import ied_conversation
 from ..eeg import SEED_VII_CHANNELS, SEED_VII_CLIP_EMOTIONS, PreprocessingConfig, write_synthetic_seed_vii
-from ..eeg.readers import SEED_VII_SFREQ
+from ..eeg.seed_vii import SEED_VII_SFREQ
 from ..errors import MachineError
 from ..evaluation import evaluate_model, load_model_and_processor
 from ..evaluation.generation import generate_responses

@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from ..compat import cpu_has_native_bf16
+
 
 @dataclass(frozen=True)
 class DemoSizes:
@@ -98,6 +100,4 @@ def lm_dtype(device: str) -> str:
     100× slower than float32 (measured on an AVX2-only EPYC: 1.3 against 148 GFLOPS)."""
     if device == "cuda":
         return "bfloat16"
-    cpu = torch.cpu
-    native = any(getattr(cpu, f, lambda: False)() for f in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
-    return "bfloat16" if native else "float32"
+    return "bfloat16" if cpu_has_native_bf16() else "float32"

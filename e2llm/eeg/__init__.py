@@ -4,11 +4,12 @@ MNE-based; nothing here is part of the model a Hub repository carries.
 """
 
 from .channels import CHANNEL_ALIASES, SEED_VII_CHANNELS, ChannelMatch, match_channels
+from .errors import EEGReadError, RecordingError, SystemReadError
+from .formats import RECORDING_SUFFIXES
 from .preprocessing import (
     LabeledSpan,
     PreprocessedEEG,
     PreprocessingConfig,
-    RecordingError,
     Segment,
     channel_match,
     crop_offset,
@@ -20,17 +21,8 @@ from .preprocessing import (
     segments_from_spans,
     window_offsets,
 )
-from .readers import (
-    RECORDING_SUFFIXES,
-    SEED_VII_CLIP_EMOTIONS,
-    emotion_of_label,
-    labels_from_annotations,
-    read_labels_csv,
-    read_recording,
-    read_seed_vii_labels,
-    seed_vii_clip_spans,
-    seed_vii_mat_clip,
-)
+from .readers import labels_from_annotations, read_labels_csv, read_recording
+from .seed_vii import SEED_VII_CLIP_EMOTIONS, read_seed_vii_labels, seed_vii_clip_spans, seed_vii_mat_clip
 from .synthetic import SYNTHETIC_MARKER, synthesize_eeg, synthetic_raw, write_synthetic_seed_vii
 from .windows import WindowChunk, describe_config, iter_window_chunks, window_starts
 
@@ -41,7 +33,9 @@ __all__ = [
     "PreprocessedEEG",
     "PreprocessingConfig",
     "RECORDING_SUFFIXES",
+    "EEGReadError",
     "RecordingError",
+    "SystemReadError",
     "SEED_VII_CHANNELS",
     "SEED_VII_CLIP_EMOTIONS",
     "SYNTHETIC_MARKER",
@@ -57,7 +51,6 @@ __all__ = [
     "output_samples",
     "labels_from_annotations",
     "match_channels",
-    "emotion_of_label",
     "preprocess_raw",
     "read_labels_csv",
     "read_recording",

@@ -54,6 +54,7 @@ from scipy import fft as sp_fft
 from ..configuration_e2llm import EEGPT_CHANNELS
 from ..errors import InvalidInputError
 from .channels import ChannelMatch, match_channels
+from .errors import RecordingError, reading_samples
 
 logger = logging.getLogger(__name__)
 
@@ -62,13 +63,6 @@ MISSING_MODES = ("zero", "raise")
 FLAT_MODES = ("raise", "zero")
 METHODS = ("fused", "mne")
 _FLAT_STD_V = 1e-11  # a channel whose standard deviation is below this (in V) counts as flat
-
-
-class RecordingError(InvalidInputError):
-    """A recording cannot be used: unreadable, too short, NaN, flat channels, no labels, …
-
-    The message names the file and the problem, in one line.
-    """
 
 
 @dataclass
@@ -397,10 +391,10 @@ def _fused_filter_resample(
 
 
 def _source_name(raw: mne.io.BaseRaw, source: str | None) -> str:
+    """What messages call the recording: ``source`` (the file the user named; an EEGLAB ``.set``
+    rather than its ``.fdt``), else the file MNE read."""
     if source:
         return source
-    if getattr(raw, "_e2llm_source", None):  # set by read_recording: the file the user named
-        return raw._e2llm_source
     names = getattr(raw, "filenames", None) or [None]
     return str(names[0]) if names[0] else "recording"
 
@@ -506,13 +500,15 @@ def _finish(
     return PreprocessedEEG(out, mask, float(config.sfreq), first_sample, config.channels, source_channels)
 
 
-def _row_reader(raw: mne.io.BaseRaw, picks: np.ndarray, start: int, stop: int) -> Callable:
-    """``read(rows)`` for :func:`_fused_filter_resample`: rows of a preloaded Raw are views of its
-    data (no copy); otherwise they are read from the file, a few channels at a time."""
-    if raw.preload:
-        data = raw._data
-        return lambda rows: [data[picks[r], start:stop] for r in rows]
-    return lambda rows: list(raw.get_data(picks=picks[rows], start=start, stop=stop))
+def _row_reader(raw: mne.io.BaseRaw, picks: np.ndarray, start: int, stop: int, source: str) -> Callable:
+    """``read(rows)`` for :func:`_fused_filter_resample`: a few channels at a time, from memory or
+    from the file; a failure to read names ``source``."""
+
+    def read(rows):
+        with reading_samples(source):
+            return list(raw.get_data(picks=picks[rows], start=start, stop=stop))
+
+    return read
 
 
 def _output_length(n_source: int, ratio: Fraction) -> int:
@@ -618,7 +614,7 @@ def preprocess_raw(
         pad_right = 0 if b < n_total else context
         first = (a - pad_left) * k_per_q // q  # global output index of the first output sample
         data, flat = _fused_filter_resample(
-            _row_reader(raw, picks, a, b),
+            _row_reader(raw, picks, a, b, source),
             len(picks),
             b - a,
             sfreq_in,
@@ -645,7 +641,8 @@ def _preprocess_mne(
     """The straightforward recipe on the whole recording: filter, notch, resample, pick, scale, reference."""
     sfreq_in = float(raw.info["sfreq"])
     l_freq, h_freq, notch = _effective_bands(sfreq_in, config)
-    raw = raw.copy().load_data()
+    with reading_samples(source):
+        raw = raw.copy().load_data()
     eeg_names = [raw.ch_names[i] for i in match.picks]
     types = dict(zip(raw.ch_names, raw.get_channel_types()))
     raw.set_channel_types({n: "eeg" for n in eeg_names if types[n] != "eeg"}, on_unit_change="ignore")
@@ -805,7 +802,6 @@ __all__ = [
     "LabeledSpan",
     "PreprocessedEEG",
     "PreprocessingConfig",
-    "RecordingError",
     "Segment",
     "channel_match",
     "crop_offset",

@@ -62,7 +62,13 @@ from tqdm.auto import tqdm
 from ..configuration_e2llm import EMOTIONS
 from ..errors import InvalidInputError, OutputExistsError
 from .channels import SEED_VII_CHANNELS
-from .readers import SEED_VII_CHANNEL_FILE, SEED_VII_CLIP_EMOTIONS, SEED_VII_LABELS_FILE, SEED_VII_SFREQ
+from .seed_vii import (
+    SEED_VII_CHANNEL_FILE,
+    SEED_VII_CLIP_EMOTIONS,
+    SEED_VII_LABELS_FILE,
+    SEED_VII_MAT_UNIT,
+    SEED_VII_SFREQ,
+)
 
 SYNTHETIC_MARKER = "SYNTHETIC.txt"
 # how every description of data made from this generator begins (datasets, task data, cards)
@@ -377,7 +383,7 @@ def synthetic_raw(
         n_times, sfreq, emotions, subject, rng, channel_names=channel_names, blinks=blinks, line_noise=line_noise
     )
     info = mne.create_info(list(channel_names), sfreq, "eeg")
-    raw = mne.io.RawArray(data.astype(np.float64) * 1e-6, info, verbose="error")
+    raw = mne.io.RawArray(data.astype(np.float64) * SEED_VII_MAT_UNIT, info, verbose="error")  # µV → V
     block = duration / n_blocks
     raw.set_annotations(mne.Annotations([k * block for k in range(n_blocks)], [block] * n_blocks, emotions))
     return raw

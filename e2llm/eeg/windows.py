@@ -25,7 +25,8 @@ import mne
 import numpy as np
 
 from ..errors import InvalidInputError
-from .preprocessing import PreprocessingConfig, RecordingError, channel_match, output_samples, preprocess_raw
+from .errors import RecordingError, reading_samples
+from .preprocessing import PreprocessingConfig, channel_match, output_samples, preprocess_raw
 from .quality import source_flags
 
 
@@ -133,7 +134,8 @@ def iter_window_chunks(
             continue
         first, last = int(starts[part][0]), int(starts[part][-1])
         times = starts[part] / config.sfreq
-        flat, clipped = _source_checks(raw, match.picks, rows, starts[part], n_window, sfreq_in, config)
+        with reading_samples(source or "recording"):
+            flat, clipped = _source_checks(raw, match.picks, rows, starts[part], n_window, sfreq_in, config)
         try:
             pre = preprocess_raw(
                 raw,

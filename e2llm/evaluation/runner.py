@@ -248,11 +248,16 @@ def _without_version(config: Mapping) -> dict:
 
 def weights_fingerprint(model, loaded_from: str | None, hashes: FileHashes) -> str:
     """A content hash of the weights: of the model folder's weight files (and config) when the
-    model was loaded here from the folder ``loaded_from``, the Hub commit when loaded from a Hub
-    id, else (a model object passed in, perhaps changed since it was loaded) of the tensors in
-    memory."""
+    model was loaded here from the folder ``loaded_from`` — for a Hub id, the Hugging Face cache's
+    snapshot it was loaded from — else (a model object passed in, perhaps changed since it was
+    loaded) of the tensors in memory."""
     if loaded_from is not None:
         folder = Path(loaded_from)
+        if not folder.is_dir():
+            from huggingface_hub import try_to_load_from_cache
+
+            cached = try_to_load_from_cache(loaded_from, "config.json")
+            folder = Path(cached).parent if isinstance(cached, str) else folder
         if folder.is_dir():
             files = [
                 p
@@ -261,9 +266,6 @@ def weights_fingerprint(model, loaded_from: str | None, hashes: FileHashes) -> s
             ]
             if any(p.name.endswith(WEIGHT_SUFFIXES) for p in files):
                 return "files:" + hashes.files(folder, files)
-        commit = getattr(getattr(model, "config", None), "_commit_hash", None)
-        if commit and not folder.exists():
-            return f"hub:{loaded_from}@{commit}"
     import torch
 
     digest = hashlib.sha256()

@@ -25,20 +25,19 @@ import os
 import sys
 import time
 import zipfile
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from accelerate import PartialState
-from accelerate.state import AcceleratorState
 from accelerate.utils import str_to_bool
 from datasets import load_from_disk
 from transformers import Trainer, TrainingArguments, set_seed
 
 from ..assembly import build_model, init_projector_from_classifier
 from ..atomic import atomic_directory, temporary_sibling, write_text_atomic
+from ..compat import reset_accelerate_state, trl_scores_labelled_positions_on_cpu
 from ..configuration_e2llm import E2LLMEEGConfig
 from ..datasets_builder import SegmentLookup, load_segments
 from ..errors import InvalidInputError, MissingInputError
@@ -402,20 +401,10 @@ def _balanced_accuracy(eval_pred) -> dict[str, float]:
     return {"balanced_accuracy": float(balanced_accuracy_score(labels, np.asarray(logits).argmax(-1)))}
 
 
-def own_mixed_precision() -> None:
-    """Let the next stage's Trainer set its own mixed precision. accelerate keeps one
-    process-wide ``AcceleratorState`` and refuses an ``Accelerator`` whose mixed precision differs
-    from the first one's, so stages run one after another in one process (``e2llm train``, the
-    demo: stage 1 in float32, stages 2 and 3 with bf16 autocast on a bf16 CPU) failed at stage 2.
-    Clearing that state is what ``TrainingArguments`` itself does when it sets up its devices; the
-    process group (``PartialState``) of an ``accelerate launch`` run stays."""
-    AcceleratorState._reset_state(reset_partial_state=False)
-
-
 def train_encoder(args: Stage1Arguments, training_args: TrainingArguments) -> str:
     """Stage 1: train ``E2LLMForEEGClassification``; returns the artifact directory
     (``training_args.output_dir``)."""
-    own_mixed_precision()
+    reset_accelerate_state()  # each stage's Trainer sets its own mixed precision
     set_seed(training_args.seed)  # the model is initialised here, before the Trainer seeds anything
     segments = load_segments(args.segments_dir)
     columns = ["eeg", "channel_mask", "emotion"]
@@ -508,31 +497,6 @@ def _load_or_build(
     return model, processor, None
 
 
-@contextmanager
-def score_labelled_positions_only():
-    """Within this context, TRL's fused LM head scores only the positions that have a label on a
-    CPU too, as it does on CUDA/XPU.
-
-    TRL (1.16) projects the prompt, the EEG and the padding through the LM head as well everywhere
-    but on Triton devices, to keep tile shapes fixed for compilers such as Neuron's. On a CPU that
-    is wasted work: with SmolLM2's 49k-word head and the demo's samples, about two thirds of the
-    positions carry no label and the head takes about a fifth of a step. The loss and gradients are
-    the same (``tests/test_training.py``). Without the switch this relies on (a newer TRL), TRL's
-    own behaviour applies unchanged.
-    """
-    import trl.trainer.utils as trl_utils
-
-    use_triton = getattr(trl_utils, "_use_triton", None)
-    if use_triton is None:
-        yield
-        return
-    trl_utils._use_triton = lambda device: device.type == "cpu" or use_triton(device)
-    try:
-        yield
-    finally:
-        trl_utils._use_triton = use_triton
-
-
 def _classifier_folder(args: E2LLMArguments) -> str | None:
     """For ``projector_init="classifier"``: the stage-1 folder whose head the projector starts
     from, checked before any work; ``None`` when the stage starts from a saved E2LLM (a stage-2
@@ -588,7 +552,7 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
 
     if args.tasks_dir is None:
         raise InvalidInputError("tasks_dir is required")
-    own_mixed_precision()
+    reset_accelerate_state()  # each stage's Trainer sets its own mixed precision
     set_seed(sft_config.seed)  # the projector and LoRA are initialised before the Trainer seeds anything
     if str_to_bool(os.environ.get("ACCELERATE_USE_FSDP", "false")) or sft_config.fsdp:
         raise InvalidInputError(
@@ -691,7 +655,7 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     if trainer.is_world_process_zero():
         print(f"stage {args.stage}: parameters\n{table}")
     resumed_from = _resume_checkpoint(sft_config.output_dir, sft_config)
-    with score_labelled_positions_only():
+    with trl_scores_labelled_positions_on_cpu():
         trainer.train(resume_from_checkpoint=resumed_from)
 
     if trainer.is_world_process_zero():
