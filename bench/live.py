@@ -38,7 +38,7 @@ REAL_EDF = (
 
 
 def _model(path: str | None):
-    from e2llm.evaluation.runner import load_model_and_processor
+    from e2llm.inference import load_model_and_processor
 
     if path:
         return load_model_and_processor(path, device="cpu")[:2]

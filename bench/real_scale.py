@@ -110,10 +110,11 @@ def run_stage(stage: str, config: Path, accelerate_config: Path | None, num_proc
     start = time.perf_counter()
     subprocess.run([*launcher, *script, "--config", str(config)], cwd=REPO, check=True)
     wall = time.perf_counter() - start
-    from e2llm.training.stages import MARKER, STAGE_DIRS
+    from e2llm.runs.artifacts import Artifact
+    from e2llm.training.stages import STAGE_BY_KEY
 
     run_dir = Path(yaml.safe_load(config.read_text())["run"]["output_dir"])
-    marker = json.loads((run_dir / STAGE_DIRS[stage] / MARKER).read_text())
+    marker = Artifact(run_dir / STAGE_BY_KEY[stage].folder).marker()
     summary = next(e for e in reversed(marker["log_history"]) if "train_runtime" in e)
     return {
         "wall_s": wall,

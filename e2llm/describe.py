@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_file
 from .configuration_e2llm import EMOTIONS
 from .eeg import (
     PreprocessingConfig,
@@ -47,6 +46,8 @@ from .errors import InvalidInputError
 from .evaluation.generation import generate_responses
 from .paths import check_model_location
 from .provenance import Provenance, model_provenance
+from .runs.atomic import atomic_file
+from .runs.records import RecordLog
 from .tasks.templates import IED_QUESTIONS
 
 IED_QUESTION = IED_QUESTIONS[0]  # "Describe the emotion of {e1}."
@@ -67,7 +68,7 @@ MIN_BAND_COVERAGE = 0.5
 UNCERTAIN = "uncertain"
 NOT_ASSESSABLE = "not assessable"
 PARTIAL_FILE = "timeline.partial.jsonl"
-PARTIAL_FORMAT = 1
+PARTIAL_FORMAT = 2  # bumped when kept windows could not be read back as they are
 
 
 @dataclass
@@ -472,16 +473,15 @@ def describe_recording(
     starts = window_starts(raw, recipe, step_seconds, source=str(recording))
     settings = run_settings(side, window_seconds, step_seconds, min_confidence)
     rows: dict[int, TimelineRow] = {}
-    partial = key = None
+    log = None
     if out is not None:
-        key = _resume_key(recording, cnt_format, side, starts, max_new_tokens)
-        partial = Path(out) / PARTIAL_FILE
-        rows = _read_partial(partial, key, min_confidence)
+        log = _partial_log(out, _resume_key(recording, cnt_format, side, starts, max_new_tokens))
+        rows = _kept_rows(log, min_confidence)
         if rows:
-            print(f"resuming: {len(rows)} of {len(starts)} windows done in {partial}", flush=True)
-    resumed = bool(rows)
+            print(f"resuming: {len(rows)} of {len(starts)} windows done in {log.path}", flush=True)
+    opened = False
     if len(rows) < len(starts) and isinstance(model, (str, os.PathLike)):
-        from .evaluation.runner import load_model_and_processor
+        from .inference import load_model_and_processor
 
         model, processor, _ = load_model_and_processor(model)
     present = np.isin(recipe.channels, facts.matched)
@@ -505,15 +505,17 @@ def describe_recording(
             )
             fresh = [(int(i), row) for i, row in zip(chunk.index, new) if int(i) not in rows]
             rows.update(fresh)
-            if partial is not None:
-                if not resumed:  # the first write into --out, once every input check has passed
-                    _start_partial(partial, key)
-                    resumed = True
-                _append_partial(partial, fresh)
+            if log is not None:
+                if not opened:  # the first write into --out, once every input check has passed
+                    log.open()
+                    opened = True
+                log.append([{"index": i, **asdict(row)} for i, row in fresh])
             bar.update(len(fresh))
     except KeyboardInterrupt:
-        kept = f"; {len(rows)} of {len(starts)} windows kept in {partial}: run the same command to resume"
-        raise KeyboardInterrupt(f"interrupted{kept if partial is not None else ''}") from None
+        kept = (
+            f"; {len(rows)} of {len(starts)} windows kept in {log.path}: run the same command to resume" if log else ""
+        )
+        raise KeyboardInterrupt(f"interrupted{kept}") from None
     finally:
         bar.close()
     ordered = [rows[i] for i in sorted(rows)]
@@ -552,44 +554,21 @@ def _resume_key(recording, cnt_format, side: ModelSide, starts: np.ndarray, max_
     }
 
 
-def _start_partial(path: Path, key: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_file(path) as tmp:
-        tmp.write_text(json.dumps({"key": key}) + "\n", encoding="utf-8")
+def _partial_log(out, key: dict | None = None) -> RecordLog:
+    return RecordLog(Path(out) / PARTIAL_FILE, key or {}, lambda record: record["index"])
 
 
-def _read_partial(path: Path, key: dict, min_confidence: float) -> dict[int, TimelineRow]:
-    """The rows a previous run with the same key finished (a line cut short by a kill is ignored)."""
-    if not path.is_file():
-        return {}
+def _kept_rows(log: RecordLog, min_confidence: float) -> dict[int, TimelineRow]:
+    """The windows a previous run with the same key finished, judged by this run's threshold."""
     rows = {}
-    with open(path, encoding="utf-8") as f:
-        try:
-            if json.loads(f.readline()).get("key") != json.loads(json.dumps(key)):
-                print(f"{path}: from another recording, model or setting; starting over", flush=True)
-                return {}
-        except ValueError:
-            return {}
-        for line in f:
-            try:
-                item = json.loads(line)
-            except ValueError:
-                break
-            index = item.pop("index")
-            for name in ("quality", "flat_channels", "out_of_range"):
-                item[name] = tuple(item[name])
-            row = TimelineRow(**item)
-            row.verdict = verdict(row.emotion, row.confidence, row.quality, min_confidence)
-            rows[index] = row
+    for index, item in log.kept().items():
+        item = {k: v for k, v in item.items() if k != "index"}
+        for name in ("quality", "flat_channels", "out_of_range"):
+            item[name] = tuple(item[name])
+        row = TimelineRow(**item)
+        row.verdict = verdict(row.emotion, row.confidence, row.quality, min_confidence)
+        rows[index] = row
     return rows
-
-
-def _append_partial(path: Path, rows: Sequence[tuple[int, TimelineRow]]) -> None:
-    with open(path, "a", encoding="utf-8") as f:
-        for index, row in rows:
-            f.write(json.dumps({"index": index, **asdict(row)}) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
 
 
 # -- output --------------------------------------------------------------------------------------
@@ -631,7 +610,7 @@ def csv_row(row: TimelineRow) -> list[str]:
 def write_timeline(timeline: Timeline, out_dir: str | os.PathLike, title: str = "") -> Path:
     """``timeline.csv`` (one row per window), ``timeline.json`` (provenance, recording facts,
     settings, counts, per-window probabilities) and ``timeline.png`` in ``out_dir``, each written
-    under a temporary name (``e2llm.atomic``) and moved in place only when all three are complete:
+    under a temporary name (``e2llm.runs.atomic``) and moved in place only when all three are complete:
     an error leaves the previous files as they were. A finished run's ``timeline.partial.jsonl``
     is removed afterwards."""
     out = Path(out_dir)
@@ -648,7 +627,7 @@ def write_timeline(timeline: Timeline, out_dir: str | os.PathLike, title: str = 
                 writer.writerow(csv_row(r) + ([f"{r.latency:.3f}"] if _live(timeline) else []))
         json_tmp.write_text(json.dumps(timeline.to_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         plot_timeline(timeline, png_tmp, title=title)
-    (out / PARTIAL_FILE).unlink(missing_ok=True)
+    _partial_log(out).remove()
     return out
 
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import torch
 
-from .atomic import atomic_directory
 from .configuration_e2llm import E2LLMEEGConfig
 from .errors import InvalidInputError, MissingInputError
 from .modeling_e2llm import E2LLMForEEGClassification
+from .runs.atomic import atomic_directory
 
 SOURCE_PREFIX = "target_encoder."
 TARGET_PREFIX = "eeg_encoder."
@@ -84,7 +84,7 @@ def eeg_config_from_state_dict(state: dict[str, torch.Tensor], **overrides) -> E
 def convert_eegpt_checkpoint(checkpoint: str | Path, out_dir: str | Path, **config_overrides) -> ConversionReport:
     """Write an ``E2LLMForEEGClassification`` (safetensors) built from EEGPT's encoder weights.
 
-    The folder is built beside ``out_dir`` and swapped in whole (``e2llm.atomic``): an error or a
+    The folder is built beside ``out_dir`` and swapped in whole (``e2llm.runs.atomic``): an error or a
     kill leaves a previous ``out_dir`` as it was.
 
     Raises:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from .configuration_e2llm import EMOTIONS
 from .errors import InvalidInputError, MissingInputError
+from .runs.artifacts import MARKER, Artifact
 from .tasks.rules import TASKS
 from .text_models import describe_text_model
-from .training.stages import MARKER
 
 ETHICS = (
     "EEG carries sensitive neurophysiological information that can reveal private mental states beyond the "
@@ -183,7 +183,7 @@ def model_card(model_dir: str | Path, metrics: dict | None = None, repo_id: str 
 
     path = Path(model_dir)
     config = json.loads((path / "config.json").read_text())
-    stage = json.loads((path / MARKER).read_text()) if (path / MARKER).is_file() else {}
+    stage = Artifact(path).marker()
     text = config.get("text_config", {})
     eeg = config.get("eeg_config", {})
     synthetic = bool(stage.get("synthetic")) or bool(metrics and metrics.get("synthetic"))

@@ -173,7 +173,7 @@ def describe_stream(
         ch_names = list(stream.ch_names)
         facts = recording_facts(f"LSL stream {name}", sfreq, ch_names, stream.info["bads"], None, recipe)
         if isinstance(model, (str, os.PathLike)):
-            from .evaluation.runner import load_model_and_processor
+            from .inference import load_model_and_processor
 
             model, processor, _ = load_model_and_processor(model)
     except BaseException:

@@ -10,7 +10,6 @@ and for models saved before it existed falls back to what the model folder says 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +19,9 @@ import numpy as np
 from .eeg.preprocessing import PreprocessingConfig
 from .eeg.quality import eeg_statistics
 from .eeg.synthetic import is_synthetic_description
+from .runs.artifacts import MARKER, Artifact
 
 RECORD_VERSION = 1
-STAGE_MARKER = "e2llm_stage.json"  # written beside every trained model (e2llm.training.stages.MARKER)
 SYNTHETIC_WARNING = (
     "WARNING: this model was trained on SYNTHETIC EEG (generated, not recorded from people); what it says "
     "about a real recording is no evidence of anyone's emotions."
@@ -117,15 +116,10 @@ def model_provenance(config, model_dir: str | Path | None = None) -> Provenance:
         return Provenance(synthetic, text, record.get("eeg_statistics"), band)
     band = (default.l_freq, default.h_freq)
     folder = Path(model_dir) if model_dir is not None else None
-    marker = folder / STAGE_MARKER if folder is not None else None
-    if marker is not None and marker.is_file():
-        try:
-            flag = json.loads(marker.read_text(encoding="utf-8")).get("synthetic")
-        except (OSError, ValueError):
-            flag = None
-        if flag is not None:
-            kind = "SYNTHETIC EEG" if flag else "recorded EEG"
-            return Provenance(bool(flag), f"trained on {kind} (its {STAGE_MARKER}; no training statistics)", None, band)
+    flag = Artifact(folder).marker().get("synthetic") if folder is not None else None
+    if flag is not None:
+        kind = "SYNTHETIC EEG" if flag else "recorded EEG"
+        return Provenance(bool(flag), f"trained on {kind} (its {MARKER}; no training statistics)", None, band)
     card = folder / "README.md" if folder is not None else None
     if card is not None and card.is_file() and "synthetic-data" in card.read_text(encoding="utf-8", errors="replace"):
         return Provenance(True, "trained on SYNTHETIC EEG (its model card; no training statistics)", None, band)

@@ -26,10 +26,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import atomic_directory
 from .errors import InvalidInputError, MissingInputError
 from .paths import looks_like_path
 from .presets import PRESETS
+from .runs.atomic import atomic_directory
 
 INFO_FILE = "e2llm_text_model.json"
 

@@ -676,7 +676,7 @@ def _dead_pid() -> int:
 
 def _plant_leftovers(parent: Path, name: str) -> tuple[list[Path], list[Path]]:
     """Leftovers of a killed writer of this host (to be removed) and of another host (to be kept)."""
-    from e2llm.atomic import _owner_tag
+    from e2llm.runs.atomic import _owner_tag
 
     host, pid = _owner_tag().split("-")[0], _dead_pid()
     ours = [parent / f".{name}.tmp-{host}-{pid}-0badf00d", parent / f".{name}.old-{host}-{pid}-0badf00d"]

@@ -425,36 +425,44 @@ def test_example_train_on_your_data(demo, text_model, tmp_path):
     ).is_file()
 
 
-# -- writers: complete or not at all (issue 16, item 8) ------------------------------------------
+# -- writers: complete or not at all ----------------------------------------------------------------
 
 
 def test_demo_model_folder_missing_its_processor_is_rebuilt(tiny_model_and_processor, tmp_path, capsys):
-    from e2llm.demo import export_model, model_folder_problem
+    from e2llm.demo import MODEL_FOLDER_FILES, export_model
+    from e2llm.runs.artifacts import Artifact
+
+    def model_folder_problem(folder):
+        return Artifact(folder, files=MODEL_FOLDER_FILES, weights=True).problem()
 
     model, processor = tiny_model_and_processor
     source = tmp_path / "stage3"
     model.save_pretrained(source)
     processor.save_pretrained(source)
     target = tmp_path / "model"
-    marker = {"stage": "stage3", "synthetic": True}
-    assert export_model(source, target, marker) is True and model_folder_problem(target) is None
-    assert export_model(source, target, marker) is False  # complete: reused
+    assert export_model(source, target, "stage3", synthetic=True) is True and model_folder_problem(target) is None
+    assert Artifact(target).marker()["synthetic"] is True
+    assert export_model(source, target, "stage3", synthetic=True) is False  # complete: reused
     # a folder written in place and cut short: weights and marker there, the processor not
     (target / "processor_config.json").unlink()
     (target / "tokenizer.json").unlink()
     assert model_folder_problem(target) == "no processor_config.json, tokenizer.json"
     capsys.readouterr()
-    assert export_model(source, target, marker) is True
+    assert export_model(source, target, "stage3", synthetic=True) is True
     assert f"{target}: incomplete (no processor_config.json, tokenizer.json); rebuilding it" in capsys.readouterr().out
     assert model_folder_problem(target) is None
     weights = target / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
     assert "model.safetensors is truncated" in model_folder_problem(target)
-    assert export_model(source, target, marker) is True and model_folder_problem(target) is None
+    assert export_model(source, target, "stage3", synthetic=True) is True and model_folder_problem(target) is None
 
 
 def test_demo_model_export_interrupted_leaves_the_previous_folder(tiny_model_and_processor, tmp_path, monkeypatch):
-    from e2llm.demo import export_model, model_folder_problem
+    from e2llm.demo import MODEL_FOLDER_FILES, export_model
+    from e2llm.runs.artifacts import Artifact
+
+    def model_folder_problem(folder):
+        return Artifact(folder, files=MODEL_FOLDER_FILES, weights=True).problem()
 
     model, processor = tiny_model_and_processor
     source = tmp_path / "stage3"
@@ -470,12 +478,12 @@ def test_demo_model_export_interrupted_leaves_the_previous_folder(tiny_model_and
 
     monkeypatch.setattr(processor_class, "save_pretrained", fail)
     with pytest.raises(OSError, match="disk full"):
-        export_model(source, target, {"stage": "stage3"})
+        export_model(source, target, "stage3")
     assert sorted(p.name for p in target.iterdir()) == ["model.safetensors"]
     assert (target / "model.safetensors").read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "stage3"]  # no temporary folder left
     monkeypatch.undo()
-    assert export_model(source, target, {"stage": "stage3"}) is True and model_folder_problem(target) is None
+    assert export_model(source, target, "stage3") is True and model_folder_problem(target) is None
 
 
 def test_timeline_written_whole_or_not_at_all(tmp_path, monkeypatch):

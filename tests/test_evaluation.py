@@ -411,8 +411,8 @@ def test_resume_key_other_settings_start_afresh(tiny, task_data, tmp_path, capsy
             evaluate_model(model, tasks_dir, out, **{**kwargs, **change})
             assert _rows_generated(calls) == ALL_ROWS, field  # nothing reused
             err = capsys.readouterr().err
-            assert err.count("\n") == 1 and f"warning: {out}: its generations were made with other {field};" in err
-            assert "discarding them and starting afresh" in err
+            assert err.count("\n") == 1 and f"warning: {out / 'generations.jsonl'}: made with other {field};" in err
+            assert "discarding it and starting afresh" in err
         # other segments under the same ids: regenerated
         other = {sid: (eeg * 2, mask) for sid, (eeg, mask) in lookup.items()}
         calls.clear()
@@ -479,7 +479,7 @@ def test_weights_retrained_at_the_same_path_are_not_reused(tiny, task_data, tmp_
         retrained.lm_head.weight.mul_(-1.0)
     retrained.save_pretrained(folder)
     assert generated_count(folder) == 7
-    assert "with other weights; discarding them" in capsys.readouterr().err
+    assert "with other weights; discarding it" in capsys.readouterr().err
     assert (out / GENERATIONS_FILE).read_text() != first
     assert generated_count(folder) == 0  # and these are reused in turn
     hashes = json.loads((out / "run.json").read_text())["file_hashes"]
@@ -621,5 +621,5 @@ def test_generations_file_skips_only_a_cut_short_last_line(tmp_path):
     path.write_text("\n".join(good) + "\n" + good[0][:10])  # a kill while the fourth was written
     assert sorted(read_generations(path)) == [("test_ied", "0"), ("test_ied", "1"), ("test_ied", "2")]
     path.write_text(good[0] + "\n{not json\n" + good[1] + "\n")
-    with pytest.raises(InvalidInputError, match=r"generations.jsonl, line 2: not a generation record"):
+    with pytest.raises(InvalidInputError, match=r"generations.jsonl, line 2: not a record of this run"):
         read_generations(path)

@@ -542,7 +542,7 @@ def _dead_pid() -> int:
 def test_leftovers_of_a_killed_build_are_cleaned_but_not_another_hosts(segments_dir, tmp_path):
     """`.tasks.tmp-*` / `.tasks.old-*` left by a kill -9 of build-tasks were never cleaned; now the
     next build removes this host's (process gone) and keeps those named for another host."""
-    from e2llm.atomic import _owner_tag
+    from e2llm.runs.atomic import _owner_tag
 
     host, pid = _owner_tag().split("-")[0], _dead_pid()
     ours = [tmp_path / f".tasks.tmp-{host}-{pid}-0badf00d", tmp_path / f".tasks.old-{host}-{pid}-0badf00d"]

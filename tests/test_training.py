@@ -17,9 +17,10 @@ import torch
 from transformers import AutoModel
 
 import e2llm
+from e2llm.runs.artifacts import Artifact
 from e2llm.training.collators import E2LLMDataCollator, EncoderOutputCache
 from e2llm.training.config import load_run_config, parse_stage_arguments, run_training
-from e2llm.training.stages import artifact_exists, train_encoder, train_sft
+from e2llm.training.stages import train_encoder, train_sft
 
 REPO = Path(__file__).resolve().parents[1]
 COMMON = ["--use_cpu", "true", "--logging_steps", "1", "--save_strategy", "no", "--seed", "0"]
@@ -72,7 +73,7 @@ def _marker(path) -> dict:
 
 def test_each_stage_writes_a_complete_artifact(pipeline):
     for stage in ("stage1", "stage2", "stage3"):
-        assert artifact_exists(pipeline / stage)
+        assert Artifact(pipeline / stage).is_complete()
         assert (pipeline / stage / "model.safetensors").is_file()
     s1 = AutoModel.from_pretrained(pipeline / "stage1")
     assert type(s1) is e2llm.E2LLMForEEGClassification
@@ -279,12 +280,12 @@ def test_resume_after_kill(pipeline, toy_tasks_dir, toy_text_model, tmp_path):
         time.sleep(0.2)
     os.kill(proc.pid, signal.SIGKILL)  # kill -9 mid-run
     proc.wait()
-    assert not artifact_exists(out)
+    assert not Artifact(out).is_complete()
     first = max(int(p.name.split("-")[1]) for p in out.glob("checkpoint-*") if (p / "trainer_state.json").exists())
     assert first < 40
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert artifact_exists(out)
+    assert Artifact(out).is_complete()
     marker = _marker(out)
     assert marker["global_step"] == 40
     assert marker["resumed_from"].endswith(f"checkpoint-{first}")  # continued, did not restart
@@ -328,7 +329,7 @@ sft: {{max_steps: 3, per_device_train_batch_size: 8, use_cpu: true, bf16: false,
 
     assert main(["train", "--config", str(config)]) == 0
     for stage in ("stage1", "stage2", "stage3"):
-        assert artifact_exists(tmp_path / "run" / stage)
+        assert Artifact(tmp_path / "run" / stage).is_complete()
     capsys.readouterr()
     before = {p: p.stat().st_mtime for p in (tmp_path / "run").glob("stage*/model.safetensors")}
     assert main(["train", "--config", str(config)]) == 0
@@ -436,7 +437,7 @@ def _align_args(out, steps, toy_tasks_dir, toy_text_model, init_from):
 def test_resume_skips_checkpoints_a_kill_left_incomplete(pipeline, toy_tasks_dir, toy_text_model, tmp_path, capsys):
     import shutil
 
-    from e2llm.training.stages import checkpoint_problem
+    from e2llm.runs.artifacts import checkpoint_problem
 
     first = tmp_path / "first"
     train_sft(*_align_args(first, 10, toy_tasks_dir, toy_text_model, pipeline / "stage1"))
@@ -474,7 +475,7 @@ def test_resume_skips_checkpoints_a_kill_left_incomplete(pipeline, toy_tasks_dir
 def test_checkpoint_problem_names_what_is_missing(tmp_path):
     from safetensors.torch import save_file
 
-    from e2llm.training.stages import checkpoint_problem
+    from e2llm.runs.artifacts import checkpoint_problem
 
     ckpt = tmp_path / "checkpoint-3"
     ckpt.mkdir()
@@ -499,8 +500,6 @@ def test_checkpoint_problem_names_what_is_missing(tmp_path):
 
 
 def test_stage_artifact_is_swapped_in_whole(tmp_path):
-    from e2llm.training.stages import publish_artifact
-
     out = tmp_path / "stage2"
     (out / "checkpoint-5").mkdir(parents=True)
     (out / "model.safetensors").write_text("old")
@@ -510,16 +509,15 @@ def test_stage_artifact_is_swapped_in_whole(tmp_path):
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError, match="disk full"):
-        publish_artifact(out, fails)
-    assert (out / "model.safetensors").read_text() == "old" and not artifact_exists(out)
+        Artifact(out).publish(fails, "stage2")
+    assert (out / "model.safetensors").read_text() == "old" and not Artifact(out).is_complete()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stage2"]  # no temporary folder left
 
     def writes(folder):
         (folder / "model.safetensors").write_text("new")
-        (folder / "e2llm_stage.json").write_text("{}")
 
-    publish_artifact(out, writes)
-    assert (out / "model.safetensors").read_text() == "new" and artifact_exists(out)
+    Artifact(out).publish(writes, "stage2", note="the marker is written last, by publish")
+    assert (out / "model.safetensors").read_text() == "new" and Artifact(out).is_complete()
     assert (out / "checkpoint-5").is_dir()  # the training run's checkpoints are kept
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stage2"]
 
@@ -634,6 +632,8 @@ def test_stage_arguments_reject_unknown_train_tasks_and_projector_settings():
         E2LLMArguments(projector_init="zeros")
     with pytest.raises(ValueError, match="projector_learning_rate"):
         E2LLMArguments(projector_learning_rate=0.0)
+    with pytest.raises(ValueError, match="stage must be 'align' or 'sft', not 'algin'"):  # before any data loads
+        E2LLMArguments(stage="algin")
 
 
 def test_projector_warm_start_needs_stage_1s_folder_and_keeps_a_stage_2_projector(pipeline, tmp_path):

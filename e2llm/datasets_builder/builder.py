@@ -7,7 +7,7 @@
   corpus is never in memory;
 * assigns train/test (:mod:`.splits`) from the segments' metadata;
 * writes the ``DatasetDict`` (``save_to_disk``) and ``summary.json`` into a temporary sibling
-  folder (:mod:`e2llm.atomic`: ``.OUT.tmp-HOST-PID-RANDOM``) and moves it into place only when
+  folder (:mod:`e2llm.runs.atomic`: ``.OUT.tmp-HOST-PID-RANDOM``) and moves it into place only when
   complete: an interrupted build (even ``kill -9``) leaves no partial dataset, the next run
   removes what a killed build of this host left (never another host's) and gives the same result;
 * skips all of this when ``OUT_DIR`` already holds a dataset built from the same inputs (file
@@ -40,12 +40,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import clean_leftovers, replace_directory, temporary_sibling
 from ..configuration_e2llm import EEGPT_CHANNELS, EMOTIONS
 from ..eeg.preprocessing import PreprocessingConfig
 from ..eeg.synthetic import SYNTHETIC_PREFIX
 from ..emotions import emotion_of_label
 from ..errors import InvalidInputError, MissingInputError
+from ..runs.atomic import clean_leftovers, replace_directory, temporary_sibling
+from ..runs.fingerprints import folder_listing
 from .audit import COLUMNS as AUDIT_COLUMNS
 from .audit import audit_segments, format_audit, leakage_audit
 from .lookup import DATASET_FORMAT, SUMMARY_FILE, load_segments, read_summary
@@ -95,21 +96,6 @@ class BuildResult:
     reused: bool
 
 
-def _input_files(input_dir: Path, exclude: Sequence[Path]) -> list[tuple[str, int, int]]:
-    out = []
-    for root, dirs, files in os.walk(input_dir):
-        rootp = Path(root)
-        dirs[:] = sorted(
-            d for d in dirs if not d.startswith(".") and not any((rootp / d).resolve() == e for e in exclude)
-        )
-        for name in sorted(files):
-            if name.startswith(".") or (rootp / name).resolve() in exclude:
-                continue
-            st = (rootp / name).stat()
-            out.append(((rootp / name).relative_to(input_dir).as_posix(), st.st_size, st.st_mtime_ns))
-    return out
-
-
 def fingerprint(input_dir, settings: Mapping, exclude: Sequence = ()) -> str:
     """Hash of the input folder's files (relative names, sizes, modification times), the settings
     and the pipeline version: equal fingerprints mean an existing build can be reused (if it
@@ -120,7 +106,7 @@ def fingerprint(input_dir, settings: Mapping, exclude: Sequence = ()) -> str:
     h.update(
         json.dumps({"pipeline": PIPELINE_VERSION, "e2llm": __version__, "settings": settings}, sort_keys=True).encode()
     )
-    for entry in _input_files(Path(input_dir), [Path(e).resolve() for e in exclude]):
+    for entry in folder_listing(Path(input_dir), [Path(e).resolve() for e in exclude]):
         h.update(json.dumps(entry).encode())
     return h.hexdigest()[:32]
 

@@ -21,8 +21,8 @@ import os
 import secrets
 from pathlib import Path
 
-from ..atomic import atomic_file
 from ..errors import InvalidInputError
+from ..runs.atomic import atomic_file
 
 KEY_FORMAT = "e2llm-pseudonym-key"
 KEY_SUFFIX = ".pseudonym-key.json"

@@ -36,59 +36,44 @@ import torch
 import yaml
 from datasets import load_from_disk
 
-from ..atomic import atomic_directory, write_text_atomic
 from ..datasets_builder import build_segments, format_summary, load_segments
 from ..describe import ied_conversation
 from ..eeg import SEED_VII_CHANNELS, SEED_VII_CLIP_EMOTIONS, PreprocessingConfig, write_synthetic_seed_vii
 from ..eeg.seed_vii import SEED_VII_SFREQ
 from ..errors import MachineError
-from ..evaluation import evaluate_model, load_model_and_processor
+from ..evaluation import evaluate_model
 from ..evaluation.generation import generate_responses
 from ..evaluation.report import controls_sentence, controls_table, ied_table, tasks_table
+from ..inference import load_model_and_processor
 from ..paths import check_hub_model
+from ..runs.artifacts import Artifact
+from ..runs.atomic import write_text_atomic
 from ..tasks import build_task_datasets, format_counts, task_counts
 from ..tasks.dataset import TASKS_FORMAT_VERSION
 from ..text_models import check_text_model, describe_text_model, preset_text_model, resolve_text_model, text_model_info
 from ..training.config import run_training
-from ..training.stages import LM_ALL_LINEAR, MARKER, weights_problem
+from ..training.stages import ALIGN, ENCODER, LM_ALL_LINEAR, SFT
 from .sizes import DEMO_SIZES, DemoSizes, default_size, lm_dtype
 
 # the signal controls every demo reports: the EEG of other samples, and none at all
 DEMO_CONTROLS = ("shuffled", "no-eeg")
 
-# what a complete model folder holds (``save_pretrained`` of model and processor, the marker last)
-MODEL_FOLDER_FILES = ("config.json", "processor_config.json", "tokenizer_config.json", "tokenizer.json", MARKER)
+# what a complete model folder holds (``save_pretrained`` of model and processor), with whole weights
+MODEL_FOLDER_FILES = ("config.json", "processor_config.json", "tokenizer_config.json", "tokenizer.json")
 
 
-def model_folder_problem(model_dir: str | os.PathLike) -> str | None:
-    """Why ``model_dir`` is not a complete model folder (config, whole weights, processor and
-    tokenizer files, the marker), or ``None``."""
-    folder = Path(model_dir)
-    if not folder.is_dir():
-        return "no such folder"
-    missing = [name for name in MODEL_FOLDER_FILES if not (folder / name).is_file()]
-    if missing:
-        return f"no {', '.join(missing)}"
-    return weights_problem(folder)
-
-
-def export_model(source: str | os.PathLike, model_dir: str | os.PathLike, marker: dict) -> bool:
-    """Save the model and processor of ``source`` to ``model_dir`` with ``marker`` as its
-    ``e2llm_stage.json``, atomically (built in a temporary sibling, swapped in whole). A complete
-    folder is reused; an incomplete one is rebuilt, saying why in one line. Returns whether it
-    was (re)written."""
-
-    model_dir = Path(model_dir)
-    problem = model_folder_problem(model_dir)
+def export_model(source: str | os.PathLike, model_dir: str | os.PathLike, stage: str, **info) -> bool:
+    """Save the model and processor of ``source`` to ``model_dir`` as an artifact of ``stage``
+    (its marker records ``info``), swapped in whole. A complete folder is reused; an incomplete
+    one is rebuilt, saying why in one line. Returns whether it was (re)written."""
+    artifact = Artifact(model_dir, files=MODEL_FOLDER_FILES, weights=True)
+    problem = artifact.problem()
     if problem is None:
         return False
-    if model_dir.exists():
-        print(f"  {model_dir}: incomplete ({problem}); rebuilding it", flush=True)
+    if artifact.path.exists():
+        print(f"  {artifact.path}: incomplete ({problem}); rebuilding it", flush=True)
     model, processor, _ = load_model_and_processor(source, device="cpu")
-    with atomic_directory(model_dir) as tmp:
-        model.save_pretrained(tmp)
-        processor.save_pretrained(tmp)
-        write_text_atomic(tmp / MARKER, json.dumps(marker, indent=2))
+    artifact.publish(lambda folder: (model.save_pretrained(folder), processor.save_pretrained(folder)), stage, **info)
     return True
 
 
@@ -161,7 +146,7 @@ def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device:
             "text_model": text_model,
             "ablation": "none",
         },
-        "stage1": {
+        ENCODER.key: {
             **common,
             # one process reads about 5,500 segments a second (bench/README.md); on a GPU, worker
             # processes keep the small encoder from waiting on them
@@ -173,7 +158,7 @@ def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device:
             "save_strategy": "epoch",
             "save_total_limit": 1,
         },
-        "align": {
+        ALIGN.key: {
             **sft_common,
             "max_train_samples": sizes.n_align,
             "train_tasks": sizes.align_tasks,
@@ -181,7 +166,7 @@ def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device:
             "num_train_epochs": 1,
             "learning_rate": sizes.align_lr,
         },
-        "sft": {
+        SFT.key: {
             **sft_common,
             "max_train_samples": sizes.n_sft,
             "num_train_epochs": 1,
@@ -282,7 +267,7 @@ def run_demo(
     # the first); on a GPU a step of 128 answers should cost little more than one of 48 (not yet
     # measured)
     metrics = evaluate_model(
-        stages["sft"],
+        stages[SFT.key],
         tasks_dir,
         out / "report",
         batch_size=48 if device == "cpu" else 128,
@@ -293,8 +278,8 @@ def run_demo(
 
     _step(6, "model and processor saved, then reloaded in a fresh process")
     model_dir = out / "model"
-    marker = {"stage": "stage3", "synthetic": True, "lora_target_modules": config["sft"]["lora_target_modules"]}
-    export_model(stages["sft"], model_dir, marker)
+    export_model(stages[SFT.key], model_dir, SFT.folder, synthetic=True,
+                 lora_target_modules=config[SFT.key]["lora_target_modules"])  # fmt: skip
     code = f"from e2llm.demo import show_example; show_example({str(model_dir)!r}, {str(out / 'data' / 'segments')!r})"
     fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if fresh.returncode != 0:

@@ -14,11 +14,12 @@
   :func:`load_metric` loads it without network), computed with scikit-learn.
 """
 
+from ..inference import load_model_and_processor
 from .generation import chat_messages, generate_responses, greedy_generation_config, segment_ids_of
 from .metric import METRIC_PATH
 from .metric.e2llm_metrics import CHANCE, accuracy_scores, classification_scores, random_baseline
 from .report import compare_runs, format_evaluation, write_report
-from .runner import EVAL_SPLITS, evaluate_model, load_model_and_processor
+from .runner import EVAL_SPLITS, evaluate_model
 from .scoring import compute_metrics, load_metric, read_generations
 
 __all__ = [

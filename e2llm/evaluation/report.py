@@ -24,8 +24,8 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..atomic import atomic_file, write_text_atomic
 from ..errors import InvalidInputError, MissingInputError
+from ..runs.atomic import atomic_file, write_text_atomic
 from ..tasks.rules import TASKS
 from .metric.e2llm_metrics import DEFAULT_LABELS, HEADLINE, random_baseline
 from .scoring import REASONING_TASKS, compute_metrics, read_generations

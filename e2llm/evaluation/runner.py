@@ -41,15 +41,16 @@ import hashlib
 import json
 import math
 import os
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..atomic import write_text_atomic
 from ..datasets_builder import SegmentLookup, audit_segments, load_segments
 from ..errors import InvalidInputError, MissingInputError
-from ..paths import check_model_location
+from ..inference import load_model_and_processor
+from ..runs.atomic import write_text_atomic
+from ..runs.fingerprints import FileHashes, processor_fingerprint, sha256_json, weights_fingerprint
+from ..runs.records import RecordLog
 from ..tasks import load_task_datasets, parse_answer
 from ..tasks.messages import message_text
 from ..tasks.rules import TASKS
@@ -72,7 +73,7 @@ from .generation import (
 )
 from .metric.e2llm_metrics import N_RESAMPLES
 from .report import write_report
-from .scoring import _repair_tail, compare_with_controls, compute_metrics, read_generations
+from .scoring import compare_with_controls, compute_metrics, record_key
 
 EVAL_SPLITS: tuple[str, ...] = ("test_ied", "test_multi", "test_esr")
 GENERATIONS_FILE = "generations.jsonl"
@@ -98,41 +99,7 @@ class _Sample:
         return (self.split, self.id)
 
 
-# -- loading -------------------------------------------------------------------------------------
-
-
-def load_model_and_processor(model, processor=None, *, device=None, dtype=None):
-    """``(model, processor, name)`` from a directory/Hub id, a ``(model, processor)`` pair, or a
-    model object with ``processor`` given: the one way E2LLM loads a model for inference
-    (evaluation, ``describe``, the demo). A path that does not exist is an error, never a Hub id. A loaded model goes to ``device`` (default: CUDA if
-    available, else CPU); an object passed in stays where it is unless ``device`` is given."""
-    import torch
-
-    if isinstance(model, (tuple, list)):
-        if len(model) != 2:
-            raise InvalidInputError("pass a model directory, a (model, processor) pair, or a model and processor=")
-        model, processor = model
-    if isinstance(model, (str, os.PathLike)):
-        from transformers import AutoModel, AutoProcessor
-
-        import e2llm  # noqa: F401  (registers the Auto classes)
-
-        name = str(model)
-        if check_model_location(name) == "folder":
-            name = str(Path(name).expanduser().resolve())
-        processor = processor or AutoProcessor.from_pretrained(name)
-        model = AutoModel.from_pretrained(name, dtype=dtype or "auto")
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    else:
-        if processor is None:
-            raise InvalidInputError("a model object needs its processor (processor=...)")
-        name = str(getattr(model, "name_or_path", "") or type(model).__name__)
-        if dtype is not None:
-            model = model.to(dtype)
-    if device is not None:
-        model = model.to(device)
-    model.eval()
-    return model, processor, name
+# -- the data -------------------------------------------------------------------------------------
 
 
 def _segment_source(segments, info: dict, tasks_dir: Path):
@@ -189,113 +156,9 @@ def _select_samples(dd, splits: Sequence[str], tasks: Iterable[str] | None) -> l
 
 # -- the resume key --------------------------------------------------------------------------------
 
-_CHUNK = 8 << 20
-MODEL_FILES = ("config.json", "generation_config.json")
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".safetensors.index.json", ".bin.index.json")
-
-
-class FileHashes:
-    """sha256 of files' contents, read in chunks; a hash is reused while the file's size, mtime,
-    ctime and inode are unchanged (``cache``: what ``run.json`` kept of an earlier run)."""
-
-    def __init__(self, cache: Mapping | None = None):
-        self.known = dict(cache or {}) if isinstance(cache, Mapping) else {}
-        self.cache: dict[str, dict] = {}  # the files hashed (or recognised) in this run
-
-    def file(self, path: Path) -> str:
-        path = Path(path).resolve()
-        st = path.stat()
-        stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-        known = self.known.get(str(path))
-        if isinstance(known, dict) and known.get("stat") == stamp:
-            self.cache[str(path)] = known
-            return known["sha256"]
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            while chunk := f.read(_CHUNK):
-                digest.update(chunk)
-        self.cache[str(path)] = {"stat": stamp, "sha256": digest.hexdigest()}
-        return digest.hexdigest()
-
-    def files(self, root: Path, paths: Iterable[Path]) -> str:
-        digest = hashlib.sha256()
-        for path in sorted(paths):
-            digest.update(f"{path.relative_to(root).as_posix()}\0{self.file(path)}\n".encode())
-        return digest.hexdigest()
-
-    def tree(self, root: Path) -> str:
-        """Every file under ``root``, but hidden ones (temporary writes) and ``datasets``' cache files."""
-        root = Path(root)
-
-        def wanted(p: Path) -> bool:
-            parts = p.relative_to(root).parts
-            return (
-                p.is_file()
-                and not any(x.startswith(".") for x in parts)
-                and not parts[-1].startswith(("cache-", "tmp"))
-            )
-
-        return self.files(root, [p for p in root.rglob("*") if wanted(p)])
-
-
-def _sha256_json(value) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
-
 
 def _without_version(config: Mapping) -> dict:
     return {k: v for k, v in config.items() if k not in ("transformers_version", "max_new_tokens")}
-
-
-def weights_fingerprint(model, loaded_from: str | None, hashes: FileHashes) -> str:
-    """A content hash of the weights: of the model folder's weight files (and config) when the
-    model was loaded here from the folder ``loaded_from`` — for a Hub id, the Hugging Face cache's
-    snapshot it was loaded from — else (a model object passed in, perhaps changed since it was
-    loaded) of the tensors in memory."""
-    if loaded_from is not None:
-        folder = Path(loaded_from)
-        if not folder.is_dir():
-            from huggingface_hub import try_to_load_from_cache
-
-            cached = try_to_load_from_cache(loaded_from, "config.json")
-            folder = Path(cached).parent if isinstance(cached, str) else folder
-        if folder.is_dir():
-            files = [
-                p
-                for p in folder.iterdir()
-                if p.is_file() and (p.name in MODEL_FILES or p.name.endswith(WEIGHT_SUFFIXES))
-            ]
-            if any(p.name.endswith(WEIGHT_SUFFIXES) for p in files):
-                return "files:" + hashes.files(folder, files)
-    import torch
-
-    digest = hashlib.sha256()
-    for key, tensor in sorted(model.state_dict().items()):
-        t = tensor.detach().contiguous().cpu().reshape(-1)
-        digest.update(f"{key}\0{t.dtype}\0{tuple(tensor.shape)}\n".encode())
-        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return "tensors:" + digest.hexdigest()
-
-
-def processor_fingerprint(processor) -> str:
-    """A hash of what turns a conversation into tokens: the chat template(s), the tokenizer (its
-    whole definition), the processor's own settings."""
-    tokenizer = getattr(processor, "tokenizer", processor)
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is not None:  # without the padding and truncation that the last batched call left set
-        definition = {k: v for k, v in json.loads(backend.to_str()).items() if k not in ("padding", "truncation")}
-    try:
-        settings = processor.to_dict()
-    except (AttributeError, TypeError, ValueError):  # a processor-like object without one
-        settings = {}
-    return _sha256_json({
-        "processor": settings,
-        "chat_template": getattr(processor, "chat_template", None),
-        "tokenizer_chat_template": getattr(tokenizer, "chat_template", None),
-        "tokenizer": definition if backend is not None else sorted(tokenizer.get_vocab().items()),
-        "special": getattr(tokenizer, "all_special_tokens", None),
-        "padding_side": getattr(tokenizer, "padding_side", None),
-        "class": type(tokenizer).__name__,
-    })  # fmt: skip
 
 
 def _segments_fingerprint(lookup, segments_dir: Path | None, samples: Sequence[_Sample], hashes: FileHashes) -> str:
@@ -332,40 +195,11 @@ def run_key(model, processor, loaded_from: str | None, *, tasks_dir: Path, looku
         "device": first.device.type,
         "max_new_tokens": max_new_tokens or "auto",
         "batch_size": int(batch_size),
-        "generation_config": _sha256_json(generation),
+        "generation_config": sha256_json(generation),
         "processor": processor_fingerprint(processor),
         "tasks": "files:" + hashes.tree(tasks_dir),
         "segments": _segments_fingerprint(lookup, segments_dir, samples, hashes),
     }
-
-
-def _read_run_file(out: Path) -> dict:
-    try:
-        previous = json.loads((out / RUN_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return previous if isinstance(previous, dict) else {}
-
-
-def _start_or_resume(out: Path, previous: dict, settings: dict, key: dict, hashes: FileHashes) -> None:
-    """Compare the key of the generations in ``out`` (``previous``: its ``run.json``) with this
-    run's; on a difference discard them (one line on stderr says which settings differ), then
-    write ``run.json``."""
-    run_file = out / RUN_FILE
-    old = out / GENERATIONS_FILE
-    if previous.get("key") == key:
-        settings = {**settings, "splits": sorted(set(previous.get("splits", [])) | set(settings["splits"]))}
-    elif old.exists() and old.stat().st_size > 0:
-        if isinstance(previous.get("key"), dict):
-            names = list(key) + [k for k in previous["key"] if k not in key]
-            differ = ", ".join(k for k in names if previous["key"].get(k) != key.get(k))
-        else:
-            differ = "settings not recorded (an older run.json)" if previous else "no run.json"
-        print(f"warning: {out}: its generations were made with other {differ}; discarding them and starting afresh",
-              file=sys.stderr)  # fmt: skip
-        for name in (GENERATIONS_FILE, METRICS_FILE, "report.md"):
-            (out / name).unlink(missing_ok=True)
-    write_text_atomic(run_file, json.dumps({**settings, "key": key, "file_hashes": hashes.cache}, indent=2) + "\n")
 
 
 # -- generation ----------------------------------------------------------------------------------
@@ -599,34 +433,27 @@ def _generate_run(
     return the records keyed by (split, id)."""
     from tqdm.auto import tqdm
 
-    out.mkdir(parents=True, exist_ok=True)
-    previous = _read_run_file(out)
-    _start_or_resume(out, previous, settings, key, hashes)
-    generations = out / GENERATIONS_FILE
-    _repair_tail(generations)
-    done = read_generations(generations)
+    log = _record_log(out, key)
+    done = log.open(**settings, file_hashes=hashes.cache)
     pending = [s for s in samples if s.key not in done]
     bar = tqdm(
         total=len(samples), initial=len(samples) - len(pending), desc=desc, unit="sample", disable=not run.progress
     )
-    with open(generations, "a", encoding="utf-8") as sink:
 
-        def write(records):
-            for record in records:
-                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-                done[(record["split"], record["id"])] = record
-            sink.flush()
-            bar.update(len(records))
+    def write(records):
+        log.append(records)
+        done.update((record_key(r), r) for r in records)
+        bar.update(len(records))
 
-        for (split, task), group in _groups(pending).items():
-            bar.set_postfix_str(f"{task} ({split})")
-            common = dict(batch_size=run.batch_size, write=write, parse_answer=parse_answer)
-            if task == "esr":
-                _generate_esr(run.model, run.processor, run.lookup, group, budgets=run.budgets[(split, task)], **common)
-            else:
-                _generate_single_turn(
-                    run.model, run.processor, run.lookup, group, max_new_tokens=run.budgets[(split, task)], **common
-                )
+    for (split, task), group in _groups(pending).items():
+        bar.set_postfix_str(f"{task} ({split})")
+        common = dict(batch_size=run.batch_size, write=write, parse_answer=parse_answer)
+        if task == "esr":
+            _generate_esr(run.model, run.processor, run.lookup, group, budgets=run.budgets[(split, task)], **common)
+        else:
+            _generate_single_turn(
+                run.model, run.processor, run.lookup, group, max_new_tokens=run.budgets[(split, task)], **common
+            )
     bar.close()
 
     # Re-parse (the parser may have improved since a resumed run began) and rewrite in order.
@@ -635,8 +462,15 @@ def _generate_run(
     for record in ordered:
         record["parsed"] = parse_answer(record["task"], record["generated"])
         record["correct"] = record["parsed"] == record["answer"]
-    write_text_atomic(generations, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered))
+    log.rewrite(ordered)
     return {s.key: done[s.key] for s in samples}
+
+
+def _record_log(out: Path, key: dict | None = None) -> RecordLog:
+    """``out``'s generations, kept with ``run.json`` (the key, the settings, the files' hashes);
+    a report made from other generations goes with them."""
+    return RecordLog(out / GENERATIONS_FILE, key or {}, record_key, key_file=out / RUN_FILE,
+                     discard=[out / METRICS_FILE, out / "report.md"])  # fmt: skip
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -736,7 +570,7 @@ def evaluate_model(
 
     out = Path(out_dir).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
-    hashes = FileHashes(_read_run_file(out).get("file_hashes"))
+    hashes = FileHashes(_record_log(out).stored().get("file_hashes"))
     key = run_key(model, processor, model_name if loaded_here else None, tasks_dir=tasks_dir, lookup=lookup,
                   segments_dir=segments_dir, samples=every, max_new_tokens=max_new_tokens, batch_size=batch_size,
                   hashes=hashes)  # fmt: skip
@@ -770,4 +604,4 @@ def evaluate_model(
     return metrics
 
 
-__all__ = ["CONTROLS_DIR", "EVAL_SPLITS", "evaluate_model", "load_model_and_processor", "run_key"]
+__all__ = ["CONTROLS_DIR", "EVAL_SPLITS", "evaluate_model", "run_key"]

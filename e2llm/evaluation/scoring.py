@@ -8,12 +8,10 @@ writes records and the report reads them, both through here.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
-from ..errors import InvalidInputError
+from ..runs.records import read_records
 from ..tasks.rules import TASKS
 from .confidence import calibration
 from .metric import METRIC_PATH
@@ -29,44 +27,15 @@ from .metric.e2llm_metrics import (
 REASONING_TASKS: tuple[str, ...] = TASKS[1:]  # scored by accuracy; IED by balanced accuracy
 
 
+def record_key(record: Mapping) -> tuple[str, str]:
+    """A generation record's identity: its split and sample id."""
+    return (record["split"], record["id"])
+
+
 def read_generations(path: str | os.PathLike) -> dict[tuple[str, str], dict]:
     """The records of a ``generations.jsonl``, keyed by ``(split, id)``; a last line cut short by
-    an interruption (no newline at its end) is ignored.
-
-    Raises:
-        InvalidInputError: any other line is not a record (the file was changed by hand, or is
-            not this run's).
-    """
-    records = {}
-    path = Path(path)
-    if not path.exists():
-        return records
-    lines = path.read_text(encoding="utf-8").split("\n")  # the last item: "" or a line cut short
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            records[(record["split"], record["id"])] = record
-        except (json.JSONDecodeError, KeyError, TypeError):
-            if number == len(lines):
-                continue
-            raise InvalidInputError(
-                f"{path}, line {number}: not a generation record; remove the file to evaluate afresh"
-            ) from None
-    return records
-
-
-def _repair_tail(path: Path) -> None:
-    """Drop an incomplete last line (no newline) so appended records start on a line of their own."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    with open(path, "rb+") as f:
-        data = f.read()
-        if data.endswith(b"\n"):
-            return
-        cut = data.rfind(b"\n") + 1
-        f.truncate(cut)
+    an interruption is ignored, any other line that is not a record is an ``InvalidInputError``."""
+    return read_records(path, record_key)
 
 
 def load_metric(task: str | None = None):

@@ -94,8 +94,36 @@ from itertools import combinations, permutations
 
 from ..configuration_e2llm import EMOTIONS
 from ..errors import InvalidInputError
-from . import rules, templates
-from .rules import EPC_ANSWERS, HAPPINESS, NEGATIVE_EMOTIONS, OPTIONS
+from .rules import (
+    EPC_ANSWERS,
+    HAPPINESS,
+    NEGATIVE_EMOTIONS,
+    OPTIONS,
+    conclusion,
+    eim_answer,
+    epc_answer,
+    esr_answer,
+    ess_answer,
+    format_matching,
+    ied_answer,
+)
+from .templates import (
+    DESCRIPTIONS,
+    EIM_QUESTIONS,
+    EIM_SCENARIOS,
+    EMOTION_NOUNS,
+    EPC_ANSWER_HINTS,
+    EPC_QUESTIONS,
+    ESR_SCENARIOS,
+    ESR_T1_QUESTIONS,
+    ESR_T2_QUESTIONS,
+    ESS_LEAST,
+    ESS_MOST,
+    ESS_QUESTIONS,
+    IED_QUESTIONS,
+    SHORT_DESCRIPTIONS,
+    VALENCE_WORDS,
+)
 
 # -- segments --------------------------------------------------------------------------------------
 
@@ -251,7 +279,7 @@ def task_rng(seed: int, split: str, task: str) -> random.Random:
 
 
 def _describe(rng: random.Random, emotion: str) -> str:
-    return rng.choice(templates.DESCRIPTIONS[emotion])
+    return rng.choice(DESCRIPTIONS[emotion])
 
 
 def segment_lines(rng, emotions: Sequence[str], cot: bool, name: str = "Segment") -> list[str]:
@@ -262,8 +290,7 @@ def segment_lines(rng, emotions: Sequence[str], cot: bool, name: str = "Segment"
     (a 135M LM trained for 96 steps answered EIM questions in ESS's layout when both began alike)."""
     if cot:
         return [
-            f"{name} ({o}): {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
-            for o, e in zip(OPTIONS, emotions)
+            f"{name} ({o}): {EMOTION_NOUNS[e]}, {rng.choice(SHORT_DESCRIPTIONS[e])}." for o, e in zip(OPTIONS, emotions)
         ]
     return [f"{name} ({o}): {e}" for o, e in zip(OPTIONS, emotions)]
 
@@ -289,11 +316,11 @@ def build_ied(index: SegmentIndex, n: int | None = None, *, cot: bool = True, se
             plan.append((pools.draw(e), e))
     out = []
     for i, (sid, emotion) in enumerate(plan):
-        answer = rules.ied_answer(emotion)
-        reply = rules.conclusion("ied", answer)
+        answer = ied_answer(emotion)
+        reply = conclusion("ied", answer)
         if cot:
             reply = _describe(rng, emotion) + "\n" + reply
-        messages = [_user(rng.choice(templates.IED_QUESTIONS), [sid]), _assistant(reply)]
+        messages = [_user(rng.choice(IED_QUESTIONS), [sid]), _assistant(reply)]
         out.append(_sample(index.name, "ied", i, messages, answer, [sid], [emotion], cot))
     return out
 
@@ -340,21 +367,21 @@ def build_epc(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
     for i in range(n):
         planned = next(answers)
         emotions = next(cyclers[planned])
-        answer = rules.epc_answer(*emotions)
+        answer = epc_answer(*emotions)
         assert answer == planned, (emotions, answer, planned)
         sids = pools.draw_many(emotions)
-        question = rng.choice(templates.EPC_QUESTIONS) + rng.choice(templates.EPC_ANSWER_HINTS)
+        question = rng.choice(EPC_QUESTIONS) + rng.choice(EPC_ANSWER_HINTS)
         lines = []
         if cot:
             lines = [
-                f"Individual {k}: {templates.EMOTION_NOUNS[e]}, {rng.choice(templates.SHORT_DESCRIPTIONS[e])}."
+                f"Individual {k}: {EMOTION_NOUNS[e]}, {rng.choice(SHORT_DESCRIPTIONS[e])}."
                 for k, e in enumerate(emotions, start=1)
             ]
-            n1, n2 = (templates.EMOTION_NOUNS[e] for e in emotions)
-            v1, v2 = (templates.VALENCE_WORDS[e] for e in emotions)
+            n1, n2 = (EMOTION_NOUNS[e] for e in emotions)
+            v1, v2 = (VALENCE_WORDS[e] for e in emotions)
             verdict = _EPC_VERDICT[answer].format(v1=_first_upper(v1), v2=v2)
             lines.append(f"{_first_upper(n1)} is {v1} and {n2} is {v2}. {verdict}")
-        reply = "\n".join(lines + [rules.conclusion("epc", answer)])
+        reply = "\n".join(lines + [conclusion("epc", answer)])
         messages = [_user(question, sids), _assistant(reply)]
         out.append(_sample(index.name, "epc", i, messages, answer, sids, emotions, cot))
     return out
@@ -395,17 +422,17 @@ def build_ess(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         else:
             emotions = [x, x]
             emotions.insert(pos, _least_used(others, 1, used, rng)[0])
-        answer = rules.ess_answer(emotions, x, polarity)
+        answer = ess_answer(emotions, x, polarity)
         assert answer == OPTIONS[pos], (emotions, x, polarity, answer)
         sids = pools.draw_many(emotions)
-        sup = rng.choice((templates.ESS_MOST if polarity == "most" else templates.ESS_LEAST)[x])
+        sup = rng.choice((ESS_MOST if polarity == "most" else ESS_LEAST)[x])
         lines = []
         if cot:  # describe the segments; the target and the segment that has it
             wanted = "shows" if polarity == "most" else "does not show"
             lines = segment_lines(rng, emotions, True)
-            lines.append(f"{_first_upper(sup)} {wanted} {templates.EMOTION_NOUNS[x]}: segment ({answer}).")
-        reply = "\n".join(lines + [rules.conclusion("ess", answer)])
-        messages = [_user(rng.choice(templates.ESS_QUESTIONS), sids, sup=sup), _assistant(reply)]
+            lines.append(f"{_first_upper(sup)} {wanted} {EMOTION_NOUNS[x]}: segment ({answer}).")
+        reply = "\n".join(lines + [conclusion("ess", answer)])
+        messages = [_user(rng.choice(ESS_QUESTIONS), sids, sup=sup), _assistant(reply)]
         out.append(_sample(index.name, "ess", i, messages, answer, sids, emotions, cot))
     return out
 
@@ -421,7 +448,7 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         )
     triples = _Cycler(list(combinations(have, 3)), rng, "EIM") if len(have) >= 3 else None
     matchings = _Cycler(list(permutations((1, 2, 3))), rng, "EIM")
-    scenarios = {e: _Cycler(templates.EIM_SCENARIOS[e], rng, "EIM") for e in EMOTIONS}
+    scenarios = {e: _Cycler(EIM_SCENARIOS[e], rng, "EIM") for e in EMOTIONS}
     pools = _Pools(index, rng)
     out = []
     for i in range(n):
@@ -431,21 +458,21 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         scen_emotions = [None] * 3
         for e, k in zip(emotions, numbers):
             scen_emotions[k - 1] = e
-        answer = rules.eim_answer(emotions, scen_emotions)
-        assert answer == rules.format_matching(numbers), (emotions, scen_emotions, answer)
+        answer = eim_answer(emotions, scen_emotions)
+        assert answer == format_matching(numbers), (emotions, scen_emotions, answer)
         sids = pools.draw_many(emotions)
         texts = [next(scenarios[e]) for e in scen_emotions]
         listing = ", ".join(f"{k}) {text}" for k, text in enumerate(texts, start=1))
         lines = []
         if cot:  # describe the segments; per situation (restated) its emotion and that segment's letter
-            nouns = templates.EMOTION_NOUNS
+            nouns = EMOTION_NOUNS
             lines = segment_lines(rng, emotions, True, name="Recording")
             lines += [
                 f"Situation {k}, {text}: {nouns[e]} ({OPTIONS[emotions.index(e)]})."
                 for k, (text, e) in enumerate(zip(texts, scen_emotions), start=1)
             ]
-        reply = "\n".join(lines + [rules.conclusion("eim", answer)])
-        messages = [_user(rng.choice(templates.EIM_QUESTIONS), sids, scenarios=listing), _assistant(reply)]
+        reply = "\n".join(lines + [conclusion("eim", answer)])
+        messages = [_user(rng.choice(EIM_QUESTIONS), sids, scenarios=listing), _assistant(reply)]
         out.append(_sample(index.name, "eim", i, messages, answer, sids, emotions, cot))
     return out
 
@@ -454,7 +481,7 @@ def esr_scenarios() -> list[tuple[str, str, str]]:
     """Every ESR scenario text of the bank as ``(emotion, text, cue)`` (210 distinct texts)."""
     return [
         (e, t.format(filler), cue)
-        for e, entries in templates.ESR_SCENARIOS.items()
+        for e, entries in ESR_SCENARIOS.items()
         for t, fillers, cue in entries
         for filler in fillers
     ]
@@ -473,7 +500,7 @@ def build_esr(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
     # per emotion: every entry with one filler, then every entry with another, ...
     queues: dict[str, list[tuple[str, str]]] = {}
     for e in have:
-        entries = list(templates.ESR_SCENARIOS[e])
+        entries = list(ESR_SCENARIOS[e])
         rng.shuffle(entries)
         fillers = {t: rng.sample(f, len(f)) for t, f, _ in entries}
         rounds = max(len(f) for _, f, _ in entries)
@@ -493,18 +520,18 @@ def build_esr(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         pos = next(positions)
         emotions = _least_used([e for e in have if e != target], 2, used, rng)
         emotions.insert(pos, target)
-        answer = rules.esr_answer(emotions, target)
+        answer = esr_answer(emotions, target)
         assert answer == OPTIONS[pos], (emotions, target, answer)
         sids = pools.draw_many(emotions)
         t1 = "\n".join(segment_lines(rng, emotions, cot))
         lines = []
         if cot:
-            lines = [f"The scene hints at {cue}, so it suggests {templates.EMOTION_NOUNS[target]}: segment ({answer})."]
-        t2 = "\n".join(lines + [rules.conclusion("esr", answer)])
+            lines = [f"The scene hints at {cue}, so it suggests {EMOTION_NOUNS[target]}: segment ({answer})."]
+        t2 = "\n".join(lines + [conclusion("esr", answer)])
         messages = [
-            _user(rng.choice(templates.ESR_T1_QUESTIONS), sids),
+            _user(rng.choice(ESR_T1_QUESTIONS), sids),
             _assistant(t1),
-            _user(rng.choice(templates.ESR_T2_QUESTIONS), [], scenario=scenario),
+            _user(rng.choice(ESR_T2_QUESTIONS), [], scenario=scenario),
             _assistant(t2),
         ]
         out.append(_sample(index.name, "esr", i, messages, answer, sids, emotions, cot))

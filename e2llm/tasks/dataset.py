@@ -16,12 +16,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_directory
 from ..configuration_e2llm import EMOTIONS
 from ..datasets_builder.builder import PSEUDONYMOUS_NOTE
 from ..datasets_builder.lookup import read_summary
 from ..eeg.synthetic import SYNTHETIC_PREFIX, is_synthetic_description
 from ..errors import InvalidInputError, MissingInputError, OutputExistsError
+from ..runs.atomic import atomic_directory
 from .builders import BUILDERS, SegmentIndex, build_esr, build_ied, task_rng
 from .rules import MULTI_TASKS, TASKS, TRAIN_TASKS
 
@@ -286,7 +286,7 @@ def _segments_pseudonymized(path: str | None, description: str) -> bool:
 
 def save_task_datasets(dd, out_dir: str | os.PathLike, info: dict) -> Path:
     """Save ``dd`` and ``info`` (as ``tasks_info.json``) to ``out_dir`` atomically
-    (:func:`e2llm.atomic.atomic_directory`): everything is written to a temporary sibling
+    (:func:`e2llm.runs.atomic.atomic_directory`): everything is written to a temporary sibling
     ``.NAME.tmp-HOST-PID-RANDOM``, which then replaces ``out_dir``. Leftovers of a killed build of
     this host (``.NAME.tmp-*`` / ``.NAME.old-*`` whose process is gone) are removed first; another
     host's are left alone."""

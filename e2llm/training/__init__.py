@@ -2,9 +2,14 @@
 
 from .collators import E2LLMDataCollator, EEGClassificationCollator, EncoderOutputCache
 from .stages import (
+    ABLATIONS,
+    ALIGN,
+    ENCODER,
+    SFT,
+    STAGES,
     E2LLMArguments,
+    Stage,
     Stage1Arguments,
-    artifact_exists,
     freeze_for_stage,
     parameter_table,
     train_encoder,
@@ -12,12 +17,17 @@ from .stages import (
 )
 
 __all__ = [
+    "ABLATIONS",
+    "ALIGN",
+    "ENCODER",
+    "SFT",
+    "STAGES",
+    "Stage",
     "E2LLMArguments",
     "E2LLMDataCollator",
     "EEGClassificationCollator",
     "EncoderOutputCache",
     "Stage1Arguments",
-    "artifact_exists",
     "freeze_for_stage",
     "parameter_table",
     "train_encoder",

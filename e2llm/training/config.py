@@ -7,7 +7,7 @@ Layout (see ``train/configs/``)::
       output_dir: runs/e2llm-8b          # stages write stage1/, stage2/, stage3/ inside
       segments_dir: data/seed-vii/segments
       tasks_dir: data/seed-vii/tasks
-      ablation: none                     # none | no_stage1 | no_stage2 | no_stage3
+      ablation: none                     # none | no_stage1 | no_stage2 | no_stage3 (stages.ABLATIONS)
     stage1: {...}   # Stage1Arguments + transformers.TrainingArguments fields
     align:  {...}   # E2LLMArguments + trl.SFTConfig fields (stage 2)
     sft:    {...}   # the same, stage 3
@@ -30,18 +30,21 @@ from transformers.utils import is_torch_bf16_gpu_available, is_torch_xla_availab
 from ..errors import InvalidInputError, MissingInputError
 from ..paths import check_hub_model
 from ..presets import check_preset
+from ..runs.artifacts import Artifact
 from ..text_models import check_text_model, preset_text_model
 from .stages import (
-    STAGE_DIRS,
+    ABLATIONS,
+    ALIGN,
+    ENCODER,
+    SFT,
+    STAGE_BY_KEY,
+    STAGES,
     E2LLMArguments,
     Stage1Arguments,
-    artifact_exists,
     end_distributed,
     train_encoder,
     train_sft,
 )
-
-ABLATIONS = ("none", "no_stage1", "no_stage2", "no_stage3")
 
 # The paper's hyper-parameters (§4.1). Adam without weight decay is AdamW with weight_decay 0.
 _EVERY_STAGE = {"optim": "adamw_torch", "save_total_limit": 2, "logging_steps": 10, "report_to": "none"}
@@ -59,7 +62,7 @@ _LM_STAGES = {
     "activation_checkpointing": True,  # TRL's default, under transformers' current name
 }
 PAPER_DEFAULTS: dict[str, dict] = {
-    "stage1": {
+    ENCODER.key: {
         **_EVERY_STAGE,
         "num_train_epochs": 50,
         "per_device_train_batch_size": 64,
@@ -69,8 +72,8 @@ PAPER_DEFAULTS: dict[str, dict] = {
         "eval_strategy": "epoch",
         "save_strategy": "epoch",
     },
-    "align": {**_LM_STAGES, "max_train_samples": 10_000},
-    "sft": {**_LM_STAGES, "max_train_samples": 3_000, "lora_r": 128, "lora_alpha": 256, "lora_dropout": 0.05},
+    ALIGN.key: {**_LM_STAGES, "max_train_samples": 10_000},
+    SFT.key: {**_LM_STAGES, "max_train_samples": 3_000, "lora_r": 128, "lora_alpha": 256, "lora_dropout": 0.05},
 }
 
 
@@ -87,7 +90,7 @@ def machine_defaults(stage: str) -> dict:
     everywhere, which transformers refuses on a machine without such a GPU). On a CPU bf16 stays
     off unless the config asks for it: without AVX-512 BF16 or AMX it is emulated, far slower."""
     values = {"use_cpu": not _has_accelerator()}
-    if stage != "stage1":
+    if stage != ENCODER.key:
         values["bf16"] = _accelerator_computes_bf16()
     return values
 
@@ -116,7 +119,7 @@ def _check_precision(namespace, stage: str, source: str) -> None:
 
 
 def _dataclasses(stage: str):
-    if stage == "stage1":
+    if stage == ENCODER.key:
         return (Stage1Arguments, TrainingArguments)
     from trl import SFTConfig
 
@@ -141,7 +144,7 @@ def load_run_config(path: str | Path) -> dict:
     config = {} if config is None else config
     if not isinstance(config, dict):
         raise InvalidInputError(f"{path}: expected sections run, stage1, align, sft; found a {type(config).__name__}")
-    unknown = set(config) - {"run", *STAGE_DIRS}
+    unknown = set(config) - {"run", *STAGE_BY_KEY}
     if unknown:
         raise InvalidInputError(
             f"{path}: unknown sections {sorted(map(str, unknown))}; expected run, stage1, align, sft"
@@ -158,7 +161,7 @@ def load_run_config(path: str | Path) -> dict:
                 raise InvalidInputError(f"{path}: section '{section}': {old} is transformers' former name; write {new}")
     run = config.get("run", {})
     run_keys = set(run) - {"output_dir", "ablation"}
-    unknown = run_keys - set().union(*(_field_names(stage) for stage in STAGE_DIRS))
+    unknown = run_keys - set().union(*(_field_names(stage) for stage in STAGE_BY_KEY))
     if unknown:
         raise InvalidInputError(f"{path}: section 'run': unknown keys {sorted(unknown)}")
     ablation = run.get("ablation", "none")
@@ -175,12 +178,13 @@ def stage_defaults(config: dict, stage: str, source: str = "config") -> dict:
     run = dict(config.get("run", {}))
     output_dir = Path(run.pop("output_dir", "runs/e2llm"))
     ablation = run.pop("ablation", "none")
-    values = {**machine_defaults(stage), **PAPER_DEFAULTS[stage], "output_dir": str(output_dir / STAGE_DIRS[stage])}
-    if stage == "align" and ablation != "no_stage1":
-        values["init_from"] = str(output_dir / STAGE_DIRS["stage1"])  # its trained encoder
-    if stage == "sft":  # the stage-2 model; without stage 2, the stage-1 encoder
-        values["init_from"] = str(output_dir / STAGE_DIRS["stage1" if ablation == "no_stage2" else "align"])
-    if stage != "stage1":
+    folder = STAGE_BY_KEY[stage].folder
+    values = {**machine_defaults(stage), **PAPER_DEFAULTS[stage], "output_dir": str(output_dir / folder)}
+    if stage == ALIGN.key and ablation != ENCODER.ablation:
+        values["init_from"] = str(output_dir / ENCODER.folder)  # its trained encoder
+    if stage == SFT.key:  # the stage-2 model; without stage 2, the stage-1 encoder
+        values["init_from"] = str(output_dir / (ENCODER if ablation == ALIGN.ablation else ALIGN).folder)
+    if stage != ENCODER.key:
         values["stage"] = stage
     fields = _field_names(stage)
     values.update({k: v for k, v in run.items() if k in fields})
@@ -232,7 +236,7 @@ def check_stage_inputs(stage: str, script_args, source: str = "config", loads_te
         if not Path(value).expanduser().exists():
             raise MissingInputError(f"{source}: {key} {value}: no such file or folder")
 
-    if stage == "stage1":
+    if stage == ENCODER.key:
         must_exist("segments_dir")
         must_exist("eeg_checkpoint", required=False)
     else:
@@ -262,16 +266,16 @@ def run_training(config_path: str | Path, argv_per_stage: dict[str, list[str]] |
     and those the ablation leaves out. Returns the directory of each stage that exists."""
     config = load_run_config(config_path)
     ablation = config.get("run", {}).get("ablation", "none")
-    skip = {"no_stage1": "stage1", "no_stage2": "align", "no_stage3": "sft"}.get(ablation)
-    stages = [stage for stage in ("stage1", "align", "sft") if stage != skip]
+    skip = next((stage.key for stage in STAGES if stage.ablation == ablation), None)
+    stages = [stage.key for stage in STAGES if stage.key != skip]
     # parse every stage first, so that a mistake in a later section fails before any training
     source = str(config_path)
     parsed = {
         stage: parse_stage_arguments(stage, (argv_per_stage or {}).get(stage, []), config, source) for stage in stages
     }
     for stage in stages:  # what each unfinished stage reads is there, before the first one starts
-        if not artifact_exists(parsed[stage][1].output_dir):
-            loads_text_model = stage == "align" or "align" not in stages
+        if not Artifact(parsed[stage][1].output_dir).is_complete():
+            loads_text_model = stage == ALIGN.key or ALIGN.key not in stages
             check_stage_inputs(stage, parsed[stage][0], source, loads_text_model)
     if skip:
         print(f"[{skip}] skipped ({ablation})")
@@ -279,11 +283,11 @@ def run_training(config_path: str | Path, argv_per_stage: dict[str, list[str]] |
     try:
         for stage in stages:
             script_args, training_args = parsed[stage]
-            if artifact_exists(training_args.output_dir):
+            if Artifact(training_args.output_dir).is_complete():
                 print(f"[{stage}] {training_args.output_dir} exists; skipping")
             else:
                 print(f"[{stage}] training → {training_args.output_dir}")
-                (train_encoder if stage == "stage1" else train_sft)(script_args, training_args)
+                (train_encoder if stage == ENCODER.key else train_sft)(script_args, training_args)
             done[stage] = training_args.output_dir
     finally:
         end_distributed()

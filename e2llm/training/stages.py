@@ -12,7 +12,7 @@
 
 Each stage writes a ``save_pretrained`` directory (model + processor) and a marker file
 ``e2llm_stage.json``: a directory with the marker is complete and is skipped by ``e2llm train``.
-The artifact is built in a temporary sibling and swapped in whole (``e2llm.atomic``), so a kill
+The artifact is built in a temporary sibling and swapped in whole (``e2llm.runs.atomic``), so a kill
 never leaves a half-written model behind a marker. Checkpoints (``checkpoint-N``) go in the same
 directory (and are kept in it when the artifact is swapped in); a rerun resumes from the newest
 *complete* one: an incomplete checkpoint (a kill while it was written) is set aside with a warning.
@@ -23,8 +23,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
-import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,7 +34,6 @@ from datasets import load_from_disk
 from transformers import Trainer, TrainingArguments, set_seed
 
 from ..assembly import build_model, init_projector_from_classifier
-from ..atomic import atomic_directory, temporary_sibling, write_text_atomic
 from ..compat import reset_accelerate_state, trl_scores_labelled_positions_on_cpu
 from ..configuration_e2llm import E2LLMEEGConfig
 from ..datasets_builder import SegmentLookup, load_segments
@@ -45,12 +42,38 @@ from ..modeling_e2llm import E2LLMForConditionalGeneration, E2LLMForEEGClassific
 from ..presets import PRESETS
 from ..processing_e2llm import E2LLMProcessor
 from ..provenance import training_data_record
+from ..runs.artifacts import Artifact, newest_complete_checkpoint
 from ..tasks.rules import TRAIN_TASKS
 from .collators import E2LLMDataCollator, EEGClassificationCollator, EncoderOutputCache
 
-MARKER = "e2llm_stage.json"
-# the folder each stage writes inside a run's output_dir
-STAGE_DIRS = {"stage1": "stage1", "align": "stage2", "sft": "stage3"}
+
+@dataclass(frozen=True)
+class Stage:
+    """One of the three training stages: every name it goes by, in one place."""
+
+    key: str  # the run config's section and ``E2LLMArguments.stage``
+    number: int
+    title: str
+
+    @property
+    def folder(self) -> str:
+        """The folder it writes inside a run's ``output_dir``, and what its marker records."""
+        return f"stage{self.number}"
+
+    @property
+    def ablation(self) -> str:
+        """The run config's ``ablation`` that leaves it out (the paper's "w/o Stage N")."""
+        return f"no_stage{self.number}"
+
+
+ENCODER = Stage("stage1", 1, "encoder with a 7-emotion head")
+ALIGN = Stage("align", 2, "projector alignment")
+SFT = Stage("sft", 3, "projector and LoRA instruction tuning")
+STAGES: tuple[Stage, ...] = (ENCODER, ALIGN, SFT)
+STAGE_BY_KEY = {stage.key: stage for stage in STAGES}
+ABLATIONS: tuple[str, ...] = ("none", *(stage.ablation for stage in STAGES))
+ADAPTER_BASE = "adapter-base"  # stage 3 without stage 2: the assembled model its adapter applies to
+
 LM_TARGET_MODULES = r".*language_model.*\.(q_proj|k_proj)"  # the paper's LoRA placement
 # every linear layer of the LM's blocks (Llama/Qwen names): what a 135M LM needs to learn the tasks
 # in a few dozen steps (text-only probe: loss 1.16 with q,k against 0.08)
@@ -80,7 +103,7 @@ class Stage1Arguments:
 class E2LLMArguments:
     """Stage-2/3 options (training options are TRL's ``SFTConfig``)."""
 
-    stage: str = field(default="sft", metadata={"help": "'align' (stage 2) or 'sft' (stage 3)"})
+    stage: str = field(default=SFT.key, metadata={"help": f"'{ALIGN.key}' (stage 2) or '{SFT.key}' (stage 3)"})
     preset: str = field(default="e2llm-8b", metadata={"help": f"one of {sorted(PRESETS)}"})
     tasks_dir: str | None = field(default=None, metadata={"help": "task datasets (e2llm build-tasks)"})
     segments_dir: str | None = field(default=None, metadata={"help": "segments dataset; default: from tasks_info.json"})
@@ -121,6 +144,8 @@ class E2LLMArguments:
     lora_target_modules: str = LM_TARGET_MODULES
 
     def __post_init__(self):  # checked when the arguments are parsed, before any work
+        if self.stage not in (ALIGN.key, SFT.key):
+            raise InvalidInputError(f"stage must be '{ALIGN.key}' or '{SFT.key}', not {self.stage!r}")
         if self.train_tasks is not None:
             unknown = sorted(set(self.task_list()) - set(TRAIN_TASKS))
             if unknown or not self.task_list():
@@ -142,27 +167,6 @@ class E2LLMArguments:
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def artifact_exists(path: str | os.PathLike) -> bool:
-    return (Path(path) / MARKER).is_file()
-
-
-def _write_marker(path: Path, stage: str, **info) -> None:
-    text = json.dumps({"stage": stage, "finished": time.strftime("%Y-%m-%d %H:%M:%S"), **info}, indent=2, default=str)
-    write_text_atomic(path / MARKER, text)
-
-
-def publish_artifact(out: str | os.PathLike, write) -> Path:
-    """Build a stage's artifact with ``write(folder)`` in a temporary sibling of ``out`` and swap
-    it in whole: a reader (or a rerun) sees the previous ``out`` or the complete new one, never a
-    half-written model. What the previous ``out`` held and the new one does not — the training
-    run's ``checkpoint-N`` folders, logs, a stage-3 ``adapter-base`` — is moved into the new one
-    after the swap (renames only). An exception in ``write`` leaves ``out`` as it was and no
-    temporary folder behind."""
-    with atomic_directory(out, carry_over=True) as tmp:
-        write(tmp)
-    return Path(out)
 
 
 def parameter_table(model: torch.nn.Module) -> str:
@@ -196,8 +200,8 @@ def freeze_for_stage(model: E2LLMForConditionalGeneration, stage: str) -> None:
     """Stage 2 ('align'): only the projector trains. Stage 3 ('sft'): the projector trains and
     LoRA (added by PEFT afterwards) trains the LM; everything else is frozen. The encoder is put in
     eval mode (no dropout), so its outputs can be cached."""
-    if stage not in ("align", "sft"):
-        raise InvalidInputError(f"stage must be 'align' or 'sft', not {stage!r}")
+    if stage not in (ALIGN.key, SFT.key):
+        raise InvalidInputError(f"stage must be '{ALIGN.key}' or '{SFT.key}', not {stage!r}")
     for name, param in model.named_parameters():
         param.requires_grad = name.startswith("model.multi_modal_projector.")
     model.model.eeg_encoder.eval()
@@ -224,139 +228,6 @@ def _run_info(trainer, resumed_from: str | None) -> dict:
         "log_history": trainer.state.log_history,
         "peak_gpu_memory_gib": torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None,
     }
-
-
-WEIGHT_FILES = ("model.safetensors", "adapter_model.safetensors", "pytorch_model.bin", "adapter_model.bin")
-WEIGHT_INDEXES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
-INCOMPLETE_TAG = ".incomplete-"
-
-
-def safetensors_problem(path: str | os.PathLike) -> str | None:
-    """Why a safetensors file is not whole (its header unreadable, or shorter than the header
-    says), or ``None``."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as f:
-            n = int.from_bytes(f.read(8), "little")
-            if size < 8 or n <= 0 or 8 + n > size:
-                return f"{path.name} is truncated (header)"
-            header = json.loads(f.read(n))
-        end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
-        return f"{path.name} has no readable safetensors header ({type(err).__name__})"
-    if 8 + n + end != size:
-        return f"{path.name} is truncated ({size:,} of {8 + n + end:,} bytes)"
-    return None
-
-
-def _torch_file_problem(path: Path) -> str | None:
-    """Why a ``torch.save`` file (a zip archive) is not whole, or ``None``: a file cut short has
-    no zip directory at its end."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            archive.namelist()
-    except (OSError, zipfile.BadZipFile) as err:
-        return f"{path.name} is truncated or unreadable ({type(err).__name__})"
-    return None
-
-
-def _weights_problem(path: Path) -> str | None:
-    if path.suffix == ".safetensors":
-        return safetensors_problem(path)
-    return _torch_file_problem(path)
-
-
-def weights_problem(folder: str | os.PathLike, required: bool = True) -> str | None:
-    """Why the weights a ``save_pretrained`` folder holds are not whole — an unreadable index, a
-    missing shard, a truncated file, or (``required``) none at all — or ``None``."""
-    path = Path(folder)
-    weights = [path / name for name in WEIGHT_FILES if (path / name).is_file()]
-    for index in WEIGHT_INDEXES:
-        if (path / index).is_file():
-            try:
-                shards = sorted(set(json.loads((path / index).read_text(encoding="utf-8"))["weight_map"].values()))
-            except (OSError, ValueError, KeyError, AttributeError):
-                return f"{index} unreadable"
-            missing = [s for s in shards if not (path / s).is_file()]
-            if missing:
-                return f"weight shard {missing[0]} missing"
-            weights += [path / s for s in shards]
-    if not weights and required:
-        return "no weights file"
-    for file in weights:
-        problem = _weights_problem(file)
-        if problem:
-            return problem
-    return None
-
-
-def checkpoint_problem(checkpoint: str | os.PathLike, args: TrainingArguments | None = None) -> str | None:
-    """Why ``checkpoint`` (a ``checkpoint-N`` folder of a ``Trainer``) cannot be resumed from, or
-    ``None`` if it is complete: ``trainer_state.json`` readable, the weights file(s) whole (the
-    safetensors header and size; every shard of an index), and, unless ``args.save_only_model``,
-    ``optimizer.pt`` and ``scheduler.pt`` whole, as transformers writes them. transformers writes
-    ``trainer_state.json`` last, so a kill while a checkpoint is written leaves it out."""
-    path = Path(checkpoint)
-    try:
-        state = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
-        int(state["global_step"])
-    except FileNotFoundError:
-        return "no trainer_state.json"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "trainer_state.json unreadable"
-    deepspeed = (path / "latest").is_file()
-    fsdp = any(path.glob("pytorch_model_fsdp*"))
-    problem = weights_problem(path, required=not (deepspeed or fsdp))
-    if problem:
-        return problem
-    if args is not None and args.save_only_model:
-        return None
-    needed = [] if deepspeed else ["scheduler.pt"] + ([] if any(path.glob("optimizer_*")) else ["optimizer.pt"])
-    for name in needed:
-        if not (path / name).is_file():
-            return f"no {name}"
-        problem = _torch_file_problem(path / name)
-        if problem:
-            return problem
-    return None
-
-
-def _checkpoint_step(path: Path) -> int | None:
-    name = path.name
-    if name.startswith("checkpoint-") and name[len("checkpoint-") :].isdigit() and path.is_dir():
-        return int(name[len("checkpoint-") :])
-    return None
-
-
-def newest_complete_checkpoint(
-    output_dir: str | os.PathLike, args: TrainingArguments | None = None, *, set_aside: bool = True
-) -> str | None:
-    """The newest complete ``checkpoint-N`` in ``output_dir`` (see :func:`checkpoint_problem`),
-    or ``None``. With ``set_aside``, every incomplete one is renamed to
-    ``.checkpoint-N.incomplete-HOST-PID-RANDOM`` (no longer seen by transformers' checkpoint
-    search and rotation; kept for inspection), with a one-line warning on stderr."""
-    out = Path(output_dir)
-    if not out.is_dir():
-        return None
-    found = sorted(((step, p) for p in out.iterdir() if (step := _checkpoint_step(p)) is not None), reverse=True)
-    chosen, incomplete = None, []
-    for _, path in found:
-        problem = checkpoint_problem(path, args)
-        if problem is None:
-            chosen = chosen or path
-        else:
-            incomplete.append((path, problem))
-    for path, problem in incomplete:
-        if set_aside:
-            aside = temporary_sibling(path, INCOMPLETE_TAG)
-            os.replace(path, aside)
-            where = f"resuming from {chosen.name}" if chosen is not None else "starting from step 0"
-            print(
-                f"warning: {path}: incomplete checkpoint ({problem}); set aside as {aside.name}, {where}",
-                file=sys.stderr,
-            )
-    return str(chosen) if chosen is not None else None
 
 
 def _resume_checkpoint(output_dir: str, args: TrainingArguments | None = None) -> str | None:
@@ -438,18 +309,13 @@ def train_encoder(args: Stage1Arguments, training_args: TrainingArguments) -> st
     if metrics:
         print(f"stage 1: validation balanced accuracy on '{args.eval_split}': {metrics['eval_balanced_accuracy']:.3f}")
     if trainer.is_world_process_zero():
-
-        def write(folder: Path) -> None:
-            trainer.save_model(str(folder))
-            _write_marker(
-                folder,
-                STAGE_DIRS["stage1"],
-                metrics=metrics,
-                arguments=asdict(args),
-                **_run_info(trainer, resumed_from),
-            )
-
-        publish_artifact(training_args.output_dir, write)
+        Artifact(training_args.output_dir).publish(
+            lambda folder: trainer.save_model(str(folder)),
+            ENCODER.folder,
+            metrics=metrics,
+            arguments=asdict(args),
+            **_run_info(trainer, resumed_from),
+        )
     trainer.accelerator.wait_for_everyone()  # no process returns before the artifact is complete
     return training_args.output_dir
 
@@ -468,7 +334,7 @@ def end_distributed() -> None:
 def _saved_base(args: E2LLMArguments) -> Path | None:
     """``init_from`` when stage 3 starts from a saved E2LLM (a stage-2 model), else ``None``."""
     init = Path(args.init_from) if args.init_from else None
-    if args.stage == "sft" and init is not None and (init / "config.json").is_file():
+    if args.stage == SFT.key and init is not None and (init / "config.json").is_file():
         if json.loads((init / "config.json").read_text()).get("model_type") == "e2llm":
             return init
     return None
@@ -504,8 +370,7 @@ def _classifier_folder(args: E2LLMArguments) -> str | None:
     if args.projector_init != "classifier" or _saved_base(args) is not None:
         return None
     stage1 = args.eeg_encoder or args.init_from
-    marker = Path(stage1) / MARKER if stage1 is not None else None
-    if marker is None or not marker.is_file() or json.loads(marker.read_text()).get("stage") != STAGE_DIRS["stage1"]:
+    if stage1 is None or Artifact(stage1).marker().get("stage") != ENCODER.folder:
         raise InvalidInputError(
             f"projector_init='classifier' needs stage 1's folder, whose head it starts from; {stage1} is not one"
         )
@@ -560,7 +425,7 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
             "float32 trainable weights); the LM is frozen, so each GPU can hold it whole: launch with "
             "train/configs/accelerate/ddp_2gpu.yaml"
         )
-    split = "train" if args.stage == "align" else "train_sft"
+    split = "train" if args.stage == ALIGN.key else "train_sft"
     tasks = load_from_disk(args.tasks_dir)
     if split not in tasks:
         raise InvalidInputError(f"{args.tasks_dir}: no '{split}' split (found {sorted(tasks)})")
@@ -587,15 +452,15 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
 
     model, processor, base_dir = _load_or_build(args, sft_config.output_dir)
     out = Path(sft_config.output_dir)
-    if args.stage == "sft" and base_dir is None:
+    if args.stage == SFT.key and base_dir is None:
         # stage 3 without stage 2 starts from a model assembled here: keep it as the adapter's base
-        base_dir = str(out / "adapter-base")
+        base = Artifact(out / ADAPTER_BASE)
+        base_dir = str(base.path)
         state = PartialState()
-        if state.is_main_process and not artifact_exists(base_dir):
-            with atomic_directory(base_dir) as folder:
-                model.save_pretrained(folder)
-                processor.save_pretrained(folder)
-                _write_marker(folder, "stage3-base")
+        if state.is_main_process and not base.is_complete():
+            base.publish(
+                lambda folder: (model.save_pretrained(folder), processor.save_pretrained(folder)), ADAPTER_BASE
+            )
         state.wait_for_everyone()  # every process starts once the base is complete
     freeze_for_stage(model, args.stage)
     dtype = model.dtype
@@ -610,7 +475,7 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
         _init_projector(model, processor, classifier_folder, segments, ids, cache)
 
     peft_config = None
-    if args.stage == "sft":
+    if args.stage == SFT.key:
         peft_config = LoraConfig(
             r=args.lora_r,
             lora_alpha=args.lora_alpha,
@@ -647,7 +512,7 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
         peft_config=peft_config,
     )
     table = parameter_table(trainer.model)
-    expected = {"multi_modal_projector"} | ({"language_model"} if args.stage == "sft" else set())
+    expected = {"multi_modal_projector"} | ({"language_model"} if args.stage == SFT.key else set())
     if trainable_groups(trainer.model) != expected:
         raise RuntimeError(
             f"stage {args.stage}: trainable modules are {trainable_groups(trainer.model)}, expected {expected}\n{table}"
@@ -662,19 +527,18 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
 
         def write(folder: Path) -> None:
             final = trainer.model
-            if args.stage == "sft":
+            if args.stage == SFT.key:
                 final.save_pretrained(folder / "adapter")
                 final = final.merge_and_unload()
             final.to(dtype).save_pretrained(folder)
             processor.save_pretrained(folder)
-            _write_marker(
-                folder,
-                STAGE_DIRS[args.stage],
-                base=base_dir,
-                arguments=asdict(args),
-                **_run_info(trainer, resumed_from),
-            )
 
-        publish_artifact(out, write)
+        Artifact(out).publish(
+            write,
+            STAGE_BY_KEY[args.stage].folder,
+            base=base_dir,
+            arguments=asdict(args),
+            **_run_info(trainer, resumed_from),
+        )
     trainer.accelerator.wait_for_everyone()  # no process returns before the artifact is complete
     return str(out)
