@@ -134,24 +134,11 @@ def _add_prepare(sub):
 
 
 def _run_prepare(args):
-    from .datasets_builder import build_segments, check_build_arguments, format_summary
+    import dataclasses
+
+    from .datasets_builder import BuildConfig, build_segments, format_summary
     from .eeg import PreprocessingConfig
 
-    flags = {
-        name: "--" + name.replace("_", "-")
-        for name in (
-            "format",
-            "split",
-            "test_size",
-            "test_subjects",
-            "seed",
-            "n_jobs",
-            "labels",
-            "label_map",
-            "pseudonymize",
-            "pseudonym_key",
-        )
-    }
     label_map = None
     if args.label_map:
         pairs = [item.split("=", 1) for item in args.label_map]
@@ -160,33 +147,17 @@ def _run_prepare(args):
         label_map = dict(pairs)
     if args.notch is not None and not args.notch >= 0:
         raise InvalidInputError(f"--notch must be a frequency in Hz, or 0 to disable the notch (got {args.notch:g})")
-    kwargs = dict(
-        format=args.format,
-        split=args.split,
-        test_size=args.test_size,
-        test_subjects=args.test_subjects,
-        seed=args.seed,
-        labels=args.labels,
-        label_map=label_map,
-        n_jobs=args.n_jobs,
-        pseudonymize=args.pseudonymize,
-        pseudonym_key=args.pseudonym_key,
-    )
-    check_build_arguments(**kwargs, out_dir=args.out, names=flags)  # every argument before any file is read
-    config = PreprocessingConfig(
+    build = BuildConfig(  # every setting checked here, before any file is read; errors name the flags
+        format=args.format, split=args.split, test_size=args.test_size, test_subjects=args.test_subjects,
+        seed=args.seed, cnt_format=args.cnt_format, labels=args.labels, label_map=label_map, skip_bad=args.skip_bad,
+        n_jobs=args.n_jobs, pseudonymize=args.pseudonymize, pseudonym_key=args.pseudonym_key,
+        names={field.name: "--" + field.name.replace("_", "-") for field in dataclasses.fields(BuildConfig)},
+    )  # fmt: skip
+    recipe = PreprocessingConfig(
         notch_freq=args.notch or None, crop=args.crop, crop_seed=args.seed, missing_channels=args.missing_channels
     )
-    result = build_segments(
-        args.input_dir,
-        args.out,
-        config=config,
-        cnt_format=args.cnt_format,
-        skip_bad=args.skip_bad,
-        progress=not args.no_progress,
-        overwrite=args.overwrite,
-        argument_names=flags,
-        **kwargs,
-    )
+    build = dataclasses.replace(build, preprocessing=recipe)
+    result = build_segments(args.input_dir, args.out, build, progress=not args.no_progress, overwrite=args.overwrite)
     print(format_summary(result.summary))
     print(f"{'reused' if result.reused else 'wrote'} {result.path}")
 

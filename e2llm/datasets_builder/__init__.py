@@ -10,17 +10,18 @@ from .builder import (
     SYNTHETIC_PREFIX,
     BuildResult,
     build_segments,
-    check_build_arguments,
     fingerprint,
     format_summary,
     segment_features,
 )
+from .config import BuildConfig
 from .lookup import COLUMNS, SegmentLookup, load_segments, read_summary
 from .pseudonyms import Pseudonymizer, default_key_path
 from .sources import FORMATS, RecordingTask, detect_format, discover, is_synthetic
 from .splits import PAPER_TEST_FRACTION, SPLITS, assign_test
 
 __all__ = [
+    "BuildConfig",
     "COLUMNS",
     "FORMATS",
     "PAPER_TEST_FRACTION",
@@ -34,7 +35,6 @@ __all__ = [
     "assign_test",
     "audit_segments",
     "build_segments",
-    "check_build_arguments",
     "default_key_path",
     "detect_format",
     "discover",

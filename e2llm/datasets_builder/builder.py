@@ -35,7 +35,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,16 +43,16 @@ import numpy as np
 from ..configuration_e2llm import EEGPT_CHANNELS, EMOTIONS
 from ..eeg.preprocessing import PreprocessingConfig
 from ..eeg.synthetic import SYNTHETIC_PREFIX
-from ..emotions import emotion_of_label
 from ..errors import InvalidInputError, MissingInputError
 from ..runs.atomic import clean_leftovers, replace_directory, temporary_sibling
 from ..runs.fingerprints import folder_listing
 from .audit import COLUMNS as AUDIT_COLUMNS
 from .audit import audit_segments, format_audit, leakage_audit
+from .config import BuildConfig
 from .lookup import DATASET_FORMAT, SUMMARY_FILE, load_segments, read_summary
-from .pseudonyms import METHOD, Pseudonymizer, default_key_path
-from .sources import FORMATS, detect_format, discover, id_prefix, is_synthetic, process_task, recording_suffix
-from .splits import PAPER_TEST_FRACTION, SPLITS, assign_test
+from .pseudonyms import METHOD, Pseudonymizer
+from .sources import detect_format, discover, id_prefix, is_synthetic, process_task, recording_suffix
+from .splits import assign_test
 
 logger = logging.getLogger(__name__)
 
@@ -122,96 +122,6 @@ def _check_out(out: Path) -> None:
             raise InvalidInputError(f"{out}: exists and is not a folder")
         if any(out.iterdir()) and (read_summary(out) or {}).get("format") != DATASET_FORMAT:
             raise InvalidInputError(f"{out}: exists and is not an e2llm segments dataset; choose another output folder")
-
-
-def check_build_arguments(
-    *,
-    format: str = "auto",
-    split: str = "paper",
-    test_size: float | None = None,
-    test_subjects: Sequence[str] | None = None,
-    seed: int = 0,
-    n_jobs: int = 1,
-    labels=None,
-    label_map: Mapping[str, str] | None = None,
-    pseudonymize: bool = False,
-    pseudonym_key=None,
-    out_dir=None,
-    names: Mapping[str, str] | None = None,
-) -> None:
-    """Check the arguments of :func:`build_segments` before anything is read.
-
-    ``names`` maps argument names to how the caller calls them (the CLI: ``{"seed": "--seed", …}``):
-    each error is one line naming the argument.
-
-    Raises:
-        ValueError: an argument out of range or inconsistent with another.
-        FileNotFoundError: the labels file does not exist.
-    """
-    cli = bool(names)
-
-    def n(name: str) -> str:
-        return (names or {}).get(name, name)
-
-    def given(name: str, value) -> str:  # how the caller wrote a value: --split paper / split='paper'
-        return f"{n(name)} {value}" if cli else f"{n(name)}={value!r}"
-
-    if format != "auto" and format not in FORMATS:
-        raise InvalidInputError(
-            f"{n('format')}: unknown input format {format!r}; choose one of auto, {', '.join(FORMATS)}"
-        )
-    if split not in SPLITS:
-        raise InvalidInputError(f"{n('split')}: unknown split {split!r}; choose one of {', '.join(SPLITS)}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidInputError(f"{n('seed')} must be a whole number ≥ 0 (got {seed!r})")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
-        raise InvalidInputError(f"{n('n_jobs')} must be at least 1 (got {n_jobs!r})")
-    if test_size is not None:
-        try:
-            frac = float(test_size)
-        except (TypeError, ValueError):
-            frac = float("nan")
-        if isinstance(test_size, bool) or not (0.0 < frac < 1.0):
-            raise InvalidInputError(f"{n('test_size')} must be a fraction strictly between 0 and 1 (got {test_size!r})")
-    if test_subjects is not None:
-        subjects = [str(t).strip() for t in test_subjects]
-        if split != "subject":
-            raise InvalidInputError(
-                f"{n('test_subjects')} applies to {given('split', 'subject')} only (got {given('split', split)})"
-            )
-        if not subjects or any(not t for t in subjects):
-            raise InvalidInputError(
-                f"{n('test_subjects')} needs one or more subject names (got {list(test_subjects)!r})"
-            )
-    if label_map is not None:
-        if not isinstance(label_map, Mapping):
-            raise InvalidInputError(f"{n('label_map')} must map labels to emotion names (got {label_map!r})")
-        for code, emotion in label_map.items():
-            if not str(code).strip():
-                raise InvalidInputError(f"{n('label_map')}: empty label in {code}={emotion}")
-            if emotion_of_label(emotion) is None:
-                raise InvalidInputError(
-                    f"{n('label_map')}: {code}={emotion}: {emotion!r} is not an emotion (one of {', '.join(EMOTIONS)})"
-                )
-    if labels is not None:
-        lp = Path(labels)
-        if not lp.exists():
-            raise MissingInputError(f"{n('labels')}: {lp}: labels file not found")
-        if not lp.is_file():
-            raise InvalidInputError(
-                f"{n('labels')}: {lp} is a folder, not a labels file (CSV of file, onset, duration, label)"
-            )
-    if pseudonym_key is not None:
-        if not pseudonymize:
-            raise InvalidInputError(f"{n('pseudonym_key')} applies with {n('pseudonymize')} only")
-        kp = Path(pseudonym_key)
-        if kp.is_dir():
-            raise InvalidInputError(f"{n('pseudonym_key')}: {kp} is a folder; give the path of a key file")
-        if out_dir is not None and kp.resolve().is_relative_to(Path(out_dir).resolve()):
-            raise InvalidInputError(
-                f"{n('pseudonym_key')}: {kp} is inside the dataset folder {out_dir}; keep the key outside it, so that "
-                "it is never uploaded with the dataset"
-            )
 
 
 def _run_tasks(tasks, config, shard_dir: Path, skip_bad: bool, n_jobs: int, progress: bool) -> list[dict]:
@@ -321,30 +231,211 @@ def _stem_of(name: str) -> str:
     return Path(name).name[: len(Path(name).name) - len(recording_suffix(name))]
 
 
-def _resolve_key_path(out: Path, pseudonym_key) -> Path:
-    return Path(pseudonym_key).expanduser().absolute() if pseudonym_key is not None else default_key_path(out)
+@dataclass
+class _Plan:
+    """A build's inputs and settings, checked, and its cache key."""
+
+    input_dir: Path
+    out: Path
+    fmt: str
+    build: BuildConfig
+    key_path: Path | None
+    pseudonymizer: Pseudonymizer | None
+    synthetic: bool
+    settings: dict
+    fingerprint: str
+
+    @property
+    def exclude(self) -> list[Path]:  # never hashed, never read as input: the output and the key
+        return [self.out] + ([self.key_path] if self.key_path is not None else [])
+
+    def discover(self):
+        tasks, info = discover(
+            self.input_dir, self.fmt, cnt_format=self.build.cnt_format, labels=self.build.labels,
+            label_map=self.build.label_map, exclude=self.exclude,
+        )  # fmt: skip
+        _public_names(tasks, self.pseudonymizer)
+        return tasks, info
+
+
+def _plan(input_dir, out_dir, build: BuildConfig) -> _Plan:
+    """Check the input and output folders against ``build`` and work out the cache key."""
+    input_dir, out = Path(input_dir), Path(out_dir).resolve()
+    if not input_dir.is_dir():
+        raise MissingInputError(f"{input_dir}: input folder not found")
+    fmt = detect_format(input_dir) if build.format == "auto" else build.format
+    if build.labels is not None and fmt != "files":
+        raise InvalidInputError(f"{build.name('labels')} applies to format 'files' only (this input is {fmt!r})")
+    _check_out(out)
+    key_path = build.key_path(out)
+    pseudonymizer = Pseudonymizer.load_or_new(key_path) if key_path is not None else None
+    settings = {**build.settings(fmt), "pseudonym_key_id": pseudonymizer.key_id if pseudonymizer else None}
+    hashed = dict(settings)
+    if pseudonymizer is not None and settings["test_subjects"]:  # real names: hashed, stored as pseudonyms
+        settings["test_subjects"] = sorted(pseudonymizer.subject(s) for s in settings["test_subjects"])
+    plan = _Plan(input_dir, out, fmt, build, key_path, pseudonymizer, is_synthetic(input_dir), settings, "")
+    plan.fingerprint = fingerprint(input_dir, hashed, exclude=plan.exclude)
+    if build.labels is not None:
+        st = Path(build.labels).stat()
+        plan.fingerprint = hashlib.sha256(
+            (plan.fingerprint + json.dumps([st.st_size, st.st_mtime_ns])).encode()
+        ).hexdigest()[:32]
+    return plan
+
+
+def _reusable(plan: _Plan, overwrite: bool):
+    """``(summary, tasks, info)``: the summary of an identical earlier build in the output folder
+    (``None`` when there is none to reuse), and the recordings if they had to be listed to tell."""
+    existing = read_summary(plan.out)
+    if overwrite or not existing or existing.get("input_fingerprint") != plan.fingerprint:
+        return None, None, None
+    if not (plan.out / "dataset_dict.json").is_file() or (plan.key_path is not None and not plan.key_path.is_file()):
+        return None, None, None
+    tasks = info = None
+    still = []
+    skipped_before = [s["source"] for s in existing.get("recordings", {}).get("skipped", [])]
+    if skipped_before:  # reuse only if they would be skipped again: try them again
+        tasks, info = plan.discover()
+        still = _still_skipped(tasks, skipped_before, plan.build.preprocessing, plan.out)
+    return (existing if existing.get("fingerprint") == _cache_key(plan.fingerprint, still) else None), tasks, info
+
+
+def _held_subjects(plan: _Plan, tasks) -> list[str] | None:
+    """The test subjects the build asked for, checked against the recordings' (pseudonymised
+    when the build is)."""
+    if not plan.build.test_subjects:
+        return None
+    subjects = sorted({t.subject for t in tasks})
+    wanted = [str(s).strip() for s in plan.build.test_subjects]
+    unknown = sorted(set(wanted) - set(subjects))
+    name = plan.build.name("test_subjects")
+    if unknown:
+        shown = ", ".join(subjects[:20]) + (", …" if len(subjects) > 20 else "")
+        raise InvalidInputError(f"{name}: {', '.join(unknown)} not among the recordings' subjects ({shown})")
+    if set(wanted) >= set(subjects):
+        raise InvalidInputError(f"{name}: holds out every subject ({', '.join(subjects)}); train would be empty")
+    return [plan.pseudonymizer.subject(s) for s in wanted] if plan.pseudonymizer else wanted
+
+
+@dataclass
+class _Collected:
+    """What the recordings gave: segment rows, their shard locations, and what was skipped or filled."""
+
+    rows: list = field(default_factory=list)
+    shards: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    filled: dict = field(default_factory=dict)
+    label_origins: Counter = field(default_factory=Counter)
+
+
+def _collect(plan: _Plan, tasks, results) -> _Collected:
+    got = _Collected()
+    pseudonymized = plan.pseudonymizer is not None
+    for task, res in zip(tasks, results):
+        public_source = task.options["public"]["source"]
+        if "skipped" in res:
+            logger.warning("skipped %s: %s", task.source, res["skipped"])
+            got.skipped.append(
+                {"source": public_source, "reason": _scrub(res["skipped"], task, plan.input_dir, pseudonymized)}
+            )
+            continue
+        for k, meta in enumerate(res["rows"]):
+            got.rows.append(meta)
+            got.shards.append((res["eeg"], res["mask"], k))
+        if res["filled"]:
+            got.filled[public_source] = res["filled"]
+        origin = str(res["labels"])
+        if pseudonymized and origin not in ("annotations", plan.settings["labels"]):
+            origin = "sidecar labels file"  # its name is the recording's
+        got.label_origins[_scrub(origin, task, plan.input_dir, pseudonymized)] += 1
+    if not got.rows:
+        reasons = "; ".join(f"{s['reason']}" for s in got.skipped[:3])
+        raise InvalidInputError(
+            f"{plan.input_dir}: no segments could be made from {len(tasks)} recording(s): {reasons}"
+        )
+    ids = [r["id"] for r in got.rows]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i, c in Counter(ids).items() if c > 1)
+        raise InvalidInputError(
+            f"{plan.input_dir}: segment id {dup!r} occurs twice (two recordings with the same name?)"
+        )
+    return got
+
+
+def _save_dataset(plan: _Plan, got: _Collected, is_test: np.ndarray, work: Path) -> Path:
+    """The two splits as a ``DatasetDict`` saved under ``work``; returns its folder."""
+    from datasets import Dataset, DatasetDict
+
+    config = plan.build.preprocessing
+    features = segment_features(len(config.channels), config.window_samples)
+    splits = {}
+    for name, selector in (("train", ~is_test), ("test", is_test)):
+        idx = np.flatnonzero(selector)
+        ds = Dataset.from_generator(
+            _generate,
+            features=features,
+            gen_kwargs={"shards": [got.shards[i] for i in idx], "rows": [got.rows[i] for i in idx],
+                        "n_channels": len(config.channels), "n_samples": config.window_samples},
+            cache_dir=str(work / "cache"),
+            writer_batch_size=64,
+            split=name,
+        )  # fmt: skip
+        ds.info.description = _description(
+            name, plan.fmt, plan.synthetic, len(idx), config, plan.build.split, plan.pseudonymizer is not None
+        )
+        splits[name] = ds
+    final = work / "dataset"
+    DatasetDict(splits).save_to_disk(str(final), max_shard_size="500MB")
+    return final
+
+
+def _summary(plan: _Plan, got: _Collected, tasks, source_info, is_test: np.ndarray, seconds: float) -> dict:
+    """``summary.json``: what was built from what, its counts and split, and the leakage audit."""
+    train, test = [got.rows[i] for i in np.flatnonzero(~is_test)], [got.rows[i] for i in np.flatnonzero(is_test)]
+    pseudonymized = plan.pseudonymizer is not None
+    filled_counts = Counter(ch for chans in got.filled.values() for ch in chans)
+    channels = plan.build.preprocessing.channels
+    folder = "" if pseudonymized else f" ({plan.input_dir.resolve().name})"
+    summary = {
+        "format": DATASET_FORMAT,
+        "version": PIPELINE_VERSION,
+        "fingerprint": _cache_key(plan.fingerprint, [s["source"] for s in got.skipped]),
+        "input_fingerprint": plan.fingerprint,
+        "synthetic": plan.synthetic,
+        "pseudonymized": pseudonymized,
+        "description": (SYNTHETIC_PREFIX if plan.synthetic else "")
+        + f"E2LLM segments dataset built from a {plan.fmt} folder{folder}; see each split's info.description. "
+        + (PSEUDONYMOUS_NOTE if pseudonymized else NAMED_NOTE),
+        "input_format": plan.fmt,
+        "input_dir": None if pseudonymized else plan.input_dir.resolve().name,
+        "labels": dict(got.label_origins) if plan.fmt == "files" else source_info.get("labels"),
+        "settings": plan.settings,
+        "n_segments": {"train": len(train), "test": len(test)},
+        "counts": {name: {e: sum(r["emotion"] == e for r in part) for e in EMOTIONS} for name, part in (("train", train), ("test", test))},
+        "subjects": {"train": sorted({r["subject"] for r in train}), "test": sorted({r["subject"] for r in test})},
+        "recordings": {"found": len(tasks), "used": len(tasks) - len(got.skipped), "skipped": got.skipped},
+        "leakage": leakage_audit(_columns(train), _columns(test), split=plan.build.split, settings=plan.settings,
+                                 clip_is_stimulus=plan.fmt != "files"),
+        "channels_filled": {
+            "by_channel": dict(sorted(filled_counts.items(), key=lambda kv: channels.index(kv[0]))),
+            "by_recording": got.filled,
+        },
+        "build_seconds": round(seconds, 1),
+    }  # fmt: skip
+    if pseudonymized:
+        summary["pseudonymization"] = {"method": METHOD, "key_id": plan.pseudonymizer.key_id}
+    return summary
 
 
 def build_segments(
     input_dir,
     out_dir,
+    build: BuildConfig | None = None,
     *,
-    format: str = "auto",
-    split: str = "paper",
     config: PreprocessingConfig | None = None,
-    test_size: float | None = None,
-    test_subjects: Sequence[str] | None = None,
-    seed: int = 0,
-    cnt_format: str | None = None,
-    labels=None,
-    label_map: Mapping[str, str] | None = None,
-    skip_bad: bool = False,
-    n_jobs: int = 1,
     progress: bool = True,
     overwrite: bool = False,
-    pseudonymize: bool = False,
-    pseudonym_key=None,
-    argument_names: Mapping[str, str] | None = None,
+    **settings,
 ) -> BuildResult:
     """Build (or reuse) the segments dataset of ``input_dir`` in ``out_dir``.
 
@@ -353,29 +444,12 @@ def build_segments(
             generator's output), or a folder of MNE-readable recordings.
         out_dir: output folder (created; an existing segments dataset there is replaced, anything
             else there is an error).
-        format: ``"seed-vii"``, ``"seed-vii-preprocessed"``, ``"files"`` or ``"auto"``.
-        split: ``"paper"``, ``"clip"`` or ``"subject"`` (see :mod:`.splits`).
-        config: the preprocessing recipe (the paper's by default).
-        test_size: fraction held out (default: the paper's 2,761 / 27,205), in (0, 1).
-        test_subjects: for ``split="subject"`` only, subjects to hold out (default: drawn with
-            ``seed``); each must be a subject of the recordings.
-        seed: seed of the split (a whole number ≥ 0).
-        cnt_format: ``'int16'``/``'int32'`` for Neuroscan CNT files (SEED-VII default ``'int32'``).
-        labels: for ``format="files"``, a CSV of ``file, onset, duration, label``.
-        label_map: maps a file's own labels (e.g. annotation codes) to emotion names.
-        skip_bad: skip recordings that cannot be used (listed with the reason in the summary)
-            instead of stopping with an error. System errors (I/O error, no space, no permission)
-            are never skipped: they stop the build.
-        n_jobs: recordings processed in parallel (processes).
+        build: the build's settings (:class:`BuildConfig`); or give them as keyword ``settings``
+            (``split="subject"``, ``seed=1``…) and the recipe as ``config``.
         progress: show a progress bar.
-        overwrite: rebuild even if the fingerprint matches.
-        pseudonymize: replace the ``subject``, ``source`` and ``id`` columns' names (file and folder
-            names, often a subject's name) by stable keyed pseudonyms (:mod:`.pseudonyms`).
-        pseudonym_key: the key file (default ``<out parent>/<out name>.pseudonym-key.json``);
-            reused if present, written (mode 0600) with the build otherwise. Never inside ``out_dir``.
-        argument_names: how the caller names the arguments in error messages (the CLI's flags).
+        overwrite: rebuild even if an identical build is there.
 
-    Every argument is checked before the first recording is read, the test subjects as soon as
+    Every setting is checked before the first recording is read, the test subjects as soon as
     the recordings are listed. An existing build is reused when its inputs (file names, sizes,
     modification times) and settings are the same and the recordings it skipped would be skipped
     again (they are tried again): what was skipped is part of the cache key. Nothing in the
@@ -385,227 +459,50 @@ def build_segments(
         :class:`BuildResult`.
 
     Raises:
-        FileNotFoundError: no input folder (or labels file).
-        ValueError: a bad argument, unknown format/split, no recordings, a bad recording (unless
-            ``skip_bad``), no segments, an empty split, or an output folder that is not a segments
-            dataset.
-        OSError: a system error (``SystemReadError``: I/O error, no space, no permission).
+        MissingInputError: no input folder (or labels file).
+        InvalidInputError: a bad setting, no recordings, a bad recording (unless ``skip_bad``), no
+            segments, an empty split, or an output folder that is not a segments dataset.
+        SystemReadError: a system error (I/O error, no space, no permission).
         In every error case the output folder is left as it was, and nothing new is written.
     """
     import datasets
-    from datasets import Dataset, DatasetDict
 
-    names = dict(argument_names or {})
-
-    def n(name: str) -> str:
-        return names.get(name, name)
-
-    check_build_arguments(
-        format=format,
-        split=split,
-        test_size=test_size,
-        test_subjects=test_subjects,
-        seed=seed,
-        n_jobs=n_jobs,
-        labels=labels,
-        label_map=label_map,
-        pseudonymize=pseudonymize,
-        pseudonym_key=pseudonym_key,
-        out_dir=out_dir,
-        names=names,
-    )
-    config = config or PreprocessingConfig()
-    input_dir = Path(input_dir)
-    out = Path(out_dir).resolve()
-    if not input_dir.is_dir():
-        raise MissingInputError(f"{input_dir}: input folder not found")
-    fmt = detect_format(input_dir) if format == "auto" else format
-    if labels is not None and fmt != "files":
-        raise InvalidInputError(f"{n('labels')} applies to format 'files' only (this input is {fmt!r})")
-    _check_out(out)
-    key_path = _resolve_key_path(out, pseudonym_key) if pseudonymize else None
-    pseudonymizer = Pseudonymizer.load_or_new(key_path) if pseudonymize else None
-    synthetic = is_synthetic(input_dir)
-    settings = {
-        "format": fmt,
-        "split": split,
-        "test_size": PAPER_TEST_FRACTION if test_size is None else float(test_size),
-        "test_subjects": sorted(str(s) for s in test_subjects) if test_subjects else None,
-        "seed": int(seed),
-        "cnt_format": cnt_format,
-        "labels": Path(labels).name if labels is not None else None,
-        "label_map": dict(sorted((label_map or {}).items())),
-        "skip_bad": bool(skip_bad),
-        "pseudonymize": bool(pseudonymize),
-        "pseudonym_key_id": pseudonymizer.key_id if pseudonymizer else None,
-        "preprocessing": config.to_dict(),
-    }
-    hashed_settings = dict(settings)
-    if pseudonymize and settings["test_subjects"]:  # real names: hashed, stored only as pseudonyms
-        settings["test_subjects"] = sorted(pseudonymizer.subject(s) for s in settings["test_subjects"])
-    exclude = [out] + ([key_path] if key_path is not None else [])  # never hash the output or the key
-    fp = fingerprint(input_dir, hashed_settings, exclude=exclude)
-    if labels is not None:
-        st = Path(labels).stat()
-        fp = hashlib.sha256((fp + json.dumps([st.st_size, st.st_mtime_ns])).encode()).hexdigest()[:32]
-
-    existing = read_summary(out)
-    reusable = (
-        not overwrite
-        and existing
-        and existing.get("input_fingerprint") == fp
-        and (out / "dataset_dict.json").is_file()
-        and (not pseudonymize or key_path.is_file())
-    )
-    tasks = None
-    if reusable:
-        skipped_before = [s["source"] for s in existing.get("recordings", {}).get("skipped", [])]
-        if skipped_before:  # reuse only if they would be skipped again: try them again
-            tasks, source_info = discover(
-                input_dir, fmt, cnt_format=cnt_format, labels=labels, label_map=label_map, exclude=exclude
-            )
-            _public_names(tasks, pseudonymizer)
-            still = _still_skipped(tasks, skipped_before, config, out)
-        else:
-            still = []
-        if existing.get("fingerprint") == _cache_key(fp, still):
-            logger.info("%s: reusing the dataset built from the same inputs and settings", out)
-            existing.setdefault("leakage", audit_segments(out))  # a build from before the audit existed
-            return BuildResult(load_segments(out), existing, out, True)
-
+    if build is None:
+        build = BuildConfig(**settings, preprocessing=config or PreprocessingConfig())
+    elif settings or config is not None:
+        raise InvalidInputError("build_segments: give a BuildConfig or its settings as keywords, not both")
+    plan = _plan(input_dir, out_dir, build)
+    reused, tasks, source_info = _reusable(plan, overwrite)
+    if reused is not None:
+        logger.info("%s: reusing the dataset built from the same inputs and settings", plan.out)
+        reused.setdefault("leakage", audit_segments(plan.out))  # a build from before the audit existed
+        return BuildResult(load_segments(plan.out), reused, plan.out, True)
     if tasks is None:
-        tasks, source_info = discover(
-            input_dir, fmt, cnt_format=cnt_format, labels=labels, label_map=label_map, exclude=exclude
-        )
-        _public_names(tasks, pseudonymizer)
-    held_subjects = None
-    if test_subjects:
-        subjects = sorted({t.subject for t in tasks})
-        wanted = [str(s).strip() for s in test_subjects]
-        unknown = sorted(set(wanted) - set(subjects))
-        if unknown:
-            shown = ", ".join(subjects[:20]) + (", …" if len(subjects) > 20 else "")
-            raise InvalidInputError(
-                f"{n('test_subjects')}: {', '.join(unknown)} not among the recordings' subjects ({shown})"
-            )
-        if set(wanted) >= set(subjects):
-            raise InvalidInputError(
-                f"{n('test_subjects')}: holds out every subject ({', '.join(subjects)}); train would be empty"
-            )
-        held_subjects = [pseudonymizer.subject(s) for s in wanted] if pseudonymizer else wanted
+        tasks, source_info = plan.discover()
+    held = _held_subjects(plan, tasks)
 
-    clean_leftovers(out)
-    work = temporary_sibling(out)
+    clean_leftovers(plan.out)
+    work = temporary_sibling(plan.out)
     (work / "shards").mkdir(parents=True)
     progress_was_enabled = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
     try:
         started = time.time()
-        results = _run_tasks(tasks, config, work / "shards", skip_bad, n_jobs, progress)
-        rows, shards, skipped, filled_by_recording, label_origins = [], [], [], {}, Counter()
-        for task, res in zip(tasks, results):
-            public_source = task.options["public"]["source"]
-            if "skipped" in res:
-                logger.warning("skipped %s: %s", task.source, res["skipped"])
-                skipped.append(
-                    {"source": public_source, "reason": _scrub(res["skipped"], task, input_dir, pseudonymize)}
-                )
-                continue
-            for k, meta in enumerate(res["rows"]):
-                rows.append(meta)
-                shards.append((res["eeg"], res["mask"], k))
-            if res["filled"]:
-                filled_by_recording[public_source] = res["filled"]
-            origin = str(res["labels"])
-            if pseudonymize and origin not in ("annotations", settings["labels"]):
-                origin = "sidecar labels file"  # its name is the recording's
-            label_origins[_scrub(origin, task, input_dir, pseudonymize)] += 1
-        if not rows:
-            reasons = "; ".join(f"{s['reason']}" for s in skipped[:3])
-            raise InvalidInputError(f"{input_dir}: no segments could be made from {len(tasks)} recording(s): {reasons}")
-        ids = [r["id"] for r in rows]
-        if len(set(ids)) != len(ids):
-            dup = next(i for i, c in Counter(ids).items() if c > 1)
-            raise InvalidInputError(
-                f"{input_dir}: segment id {dup!r} occurs twice (two recordings with the same name?)"
-            )
-        is_test = assign_test(
-            rows, split, test_size=test_size, test_subjects=held_subjects, seed=seed, clip_is_stimulus=fmt != "files"
-        )
-        features = segment_features(len(config.channels), config.window_samples)
-        splits = {}
-        for name, selector in (("train", ~is_test), ("test", is_test)):
-            idx = np.flatnonzero(selector)
-            ds = Dataset.from_generator(
-                _generate,
-                features=features,
-                gen_kwargs={
-                    "shards": [shards[i] for i in idx],
-                    "rows": [rows[i] for i in idx],
-                    "n_channels": len(config.channels),
-                    "n_samples": config.window_samples,
-                },
-                cache_dir=str(work / "cache"),
-                writer_batch_size=64,
-                split=name,
-            )
-            ds.info.description = _description(name, fmt, synthetic, len(idx), config, split, pseudonymize)
-            splits[name] = ds
-        dataset = DatasetDict(splits)
-        final = work / "dataset"
-        dataset.save_to_disk(str(final), max_shard_size="500MB")
-
-        counts = {
-            name: {e: int(sum(1 for i in np.flatnonzero(sel) if rows[i]["emotion"] == e)) for e in EMOTIONS}
-            for name, sel in (("train", ~is_test), ("test", is_test))
-        }
-        filled_counts = Counter(ch for chans in filled_by_recording.values() for ch in chans)
-        folder = "" if pseudonymize else f" ({input_dir.resolve().name})"
-        summary = {
-            "format": DATASET_FORMAT,
-            "version": PIPELINE_VERSION,
-            "fingerprint": _cache_key(fp, [s["source"] for s in skipped]),
-            "input_fingerprint": fp,
-            "synthetic": synthetic,
-            "pseudonymized": bool(pseudonymize),
-            "description": (SYNTHETIC_PREFIX if synthetic else "")
-            + f"E2LLM segments dataset built from a {fmt} folder{folder}; see each split's info.description. "
-            + (PSEUDONYMOUS_NOTE if pseudonymize else NAMED_NOTE),
-            "input_format": fmt,
-            "input_dir": None if pseudonymize else input_dir.resolve().name,
-            "labels": dict(label_origins) if fmt == "files" else source_info.get("labels"),
-            "settings": settings,
-            "n_segments": {"train": int((~is_test).sum()), "test": int(is_test.sum())},
-            "counts": counts,
-            "subjects": {
-                "train": sorted({rows[i]["subject"] for i in np.flatnonzero(~is_test)}),
-                "test": sorted({rows[i]["subject"] for i in np.flatnonzero(is_test)}),
-            },
-            "recordings": {"found": len(tasks), "used": len(tasks) - len(skipped), "skipped": skipped},
-            "leakage": leakage_audit(
-                _columns([rows[i] for i in np.flatnonzero(~is_test)]),
-                _columns([rows[i] for i in np.flatnonzero(is_test)]),
-                split=split,
-                settings=settings,
-                clip_is_stimulus=fmt != "files",
-            ),
-            "channels_filled": {
-                "by_channel": dict(sorted(filled_counts.items(), key=lambda kv: config.channels.index(kv[0]))),
-                "by_recording": filled_by_recording,
-            },
-            "build_seconds": round(time.time() - started, 1),
-        }
-        if pseudonymize:
-            summary["pseudonymization"] = {"method": METHOD, "key_id": pseudonymizer.key_id}
+        results = _run_tasks(tasks, build.preprocessing, work / "shards", build.skip_bad, build.n_jobs, progress)
+        got = _collect(plan, tasks, results)
+        is_test = assign_test(got.rows, build.split, test_size=build.test_size, test_subjects=held, seed=build.seed,
+                              clip_is_stimulus=plan.fmt != "files")  # fmt: skip
+        final = _save_dataset(plan, got, is_test, work)
+        summary = _summary(plan, got, tasks, source_info, is_test, time.time() - started)
         (final / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-        if pseudonymizer is not None:
-            pseudonymizer.save(key_path)  # before the dataset appears: its pseudonyms are always traceable
-        replace_directory(final, out)
+        if plan.pseudonymizer is not None:
+            plan.pseudonymizer.save(plan.key_path)  # before the dataset appears: its pseudonyms are always traceable
+        replace_directory(final, plan.out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if progress_was_enabled:
             datasets.enable_progress_bars()
-    return BuildResult(load_segments(out), summary, out, False)
+    return BuildResult(load_segments(plan.out), summary, plan.out, False)
 
 
 def _still_skipped(tasks, skipped_before: Sequence[str], config: PreprocessingConfig, out: Path) -> list[str]:
@@ -669,7 +566,6 @@ __all__ = [
     "PSEUDONYMOUS_NOTE",
     "BuildResult",
     "build_segments",
-    "check_build_arguments",
     "fingerprint",
     "format_summary",
     "segment_features",
