@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import os
-from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
@@ -20,9 +19,7 @@ from .feature_extraction_e2llm import E2LLMFeatureExtractor
 from .modeling_e2llm import E2LLMEEGEncoder, E2LLMForConditionalGeneration, E2LLMForEEGClassification
 from .presets import check_preset, preset_config
 from .processing_e2llm import E2LLMProcessor
-from .text_models import preset_text_model, resolve_text_model, text_model_info
-
-DEFAULT_CACHE_DIR = Path(os.environ.get("E2LLM_CACHE", "~/.cache/e2llm")).expanduser() / "text-models"
+from .text_models import gguf_cache, preset_text_model, resolve_text_model, text_model_info
 
 
 def build_processor(
@@ -87,7 +84,7 @@ def build_model(
     if language_model is None:
         language_model = preset_text_model(preset)
     if isinstance(language_model, (str, os.PathLike)):
-        folder = resolve_text_model(str(language_model), cache_dir or DEFAULT_CACHE_DIR)
+        folder = resolve_text_model(str(language_model), cache_dir or gguf_cache())
         if tokenizer is None:
             tokenizer = load_tokenizer(folder)
         language_model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or "auto")

@@ -9,10 +9,16 @@ any other exception keeps its traceback (``--debug`` shows it for user errors to
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
 
+from .datasets_builder.sources import FORMATS as INPUT_FORMATS
+from .datasets_builder.splits import SPLITS
+from .demo.sizes import DEMO_SIZES
+from .eeg.formats import CNT_FORMATS
+from .eeg.preprocessing import CROP_MODES, MISSING_MODES
 from .errors import InvalidInputError, MissingInputError, UserError
 from .tasks.rules import TASKS
 
@@ -85,11 +91,11 @@ def _add_prepare(sub):
     )
     p.add_argument("input_dir", help="SEED-VII folder (EEG_raw/ or EEG_preprocessed/) or a folder of EEG files")
     p.add_argument("--out", required=True, help="output folder of the segments dataset")
-    p.add_argument("--format", default="auto", choices=["auto", "seed-vii", "seed-vii-preprocessed", "files"])
+    p.add_argument("--format", default="auto", choices=["auto", *INPUT_FORMATS])
     p.add_argument(
         "--split",
         default="paper",
-        choices=["paper", "clip", "subject"],
+        choices=SPLITS,
         help="paper: segment-level, a seeded draw of each emotion's segments (the same subjects and clips on "
         "both sides; the paper's 2,761 / 27,205 test share is 10.15 %%, not what a 10 %% draw gives, so its exact "
         "rule is unknown); clip: whole clips held out; subject: whole subjects held out",
@@ -98,13 +104,13 @@ def _add_prepare(sub):
     p.add_argument("--test-size", type=float, default=None, help="held-out fraction (default: the paper's 2761/27205)")
     p.add_argument("--test-subjects", nargs="+", default=None, help="subjects held out by --split subject")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and of the random crops")
-    p.add_argument("--crop", default="random", choices=["random", "center", "sliding"])
+    p.add_argument("--crop", default="random", choices=CROP_MODES)
     p.add_argument("--notch", type=float, default=50.0, help="mains frequency in Hz (50 or 60; 0 disables)")
-    p.add_argument("--missing-channels", default="zero", choices=["zero", "raise"])
+    p.add_argument("--missing-channels", default="zero", choices=MISSING_MODES)
     p.add_argument(
         "--cnt-format",
         default=None,
-        choices=["int16", "int32"],
+        choices=CNT_FORMATS,
         help="bytes per sample of .cnt files (SEED-VII: int32 unless given; a file whose header implies the "
         "other width is refused, naming it)",
     )
@@ -341,7 +347,7 @@ def _add_demo(sub):
     p.add_argument("--out", default="demo-out", help="output directory (reruns reuse finished steps)")
     p.add_argument(
         "--size",
-        choices=("auto", "cpu", "cpu-bf16", "cpu-long", "gpu", "test"),
+        choices=("auto", *DEMO_SIZES),
         default="auto",
         help="cpu: about 15 minutes on a 2-core laptop, LM in float32; cpu-bf16: the same on a CPU with "
         "native bf16 (AVX-512 BF16 or AMX), with more stage-3 steps; cpu-long: 4x cpu's stage-3 samples "
@@ -430,7 +436,7 @@ def _add_describe(sub):
     )
     p.add_argument("--window", type=_positive_float, default=4.0, help="window length, s (the model's: 4)")
     p.add_argument("--step", type=_positive_float, default=None, help="step between windows, s (default: the window)")
-    p.add_argument("--cnt-format", choices=("int16", "int32"), help="bytes per sample of a Neuroscan .cnt file")
+    p.add_argument("--cnt-format", choices=CNT_FORMATS, help="bytes per sample of a Neuroscan .cnt file")
     p.add_argument("--batch-size", type=_positive_int, default=16)
     p.add_argument("--max-new-tokens", type=_positive_int, default=96)
     p.add_argument(
@@ -507,7 +513,7 @@ def _add_replay(sub):
     p.add_argument("recording", help="any file `e2llm describe` reads")
     p.add_argument("--name", help="the stream's name (default: the file's name without its extension)")
     p.add_argument("--loop", action="store_true", help="start over at the end, until Ctrl-C")
-    p.add_argument("--cnt-format", choices=("int16", "int32"), help="bytes per sample of a Neuroscan .cnt file")
+    p.add_argument("--cnt-format", choices=CNT_FORMATS, help="bytes per sample of a Neuroscan .cnt file")
     p.set_defaults(func=_run_replay)
 
 
@@ -577,7 +583,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes one line per record to whatever ``sys.stderr`` is when the record comes."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):  # StreamHandler sets it once; the current stderr is used instead
+        pass
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
+def _show_warnings() -> None:
+    """The package's warnings (``logging``, logger ``e2llm``) on stderr, one line each."""
+    logger = logging.getLogger("e2llm")
+    if not any(h.get_name() == "e2llm-cli" for h in logger.handlers):
+        handler = _Stderr()
+        handler.set_name("e2llm-cli")
+        handler.setLevel(logging.WARNING)
+        logger.addHandler(handler)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _show_warnings()
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as done:  # --help (0) or a usage error (2, reported in one line)

@@ -26,29 +26,43 @@ def looks_like_path(name: str) -> bool:
     )
 
 
-def check_model_location(name, argument: str = "model", hub: bool = True) -> str:
-    """``"folder"`` or ``"hub"`` for a saved model's location, checked before anything loads.
+def model_location(name, argument: str | None = "model", hub: bool = True) -> str:
+    """``"folder"`` or ``"hub"``: what a model argument names, by the rules of this module's
+    docstring, without asking the Hub.
 
     Args:
         name: a folder with ``config.json``, or (with ``hub``) a Hub id.
-        argument: how the error calls it (``--model``, ``MODEL_DIR``).
+        argument: how the error calls it (``--model``, ``MODEL_DIR``; ``None``: the name alone).
         hub: whether a Hub id is meant here at all.
 
     Raises:
-        FileNotFoundError: no such folder, a folder that holds no saved model, or a Hub id that is
-            neither cached nor on the Hub (:func:`check_hub_model`).
+        MissingInputError: no such folder, or a folder that holds no model (no ``config.json``).
     """
     name = str(name)
+    said = f"{argument} {name}" if argument else name
     path = Path(name).expanduser()
     if path.exists():
         if not path.is_dir() or not (path / "config.json").is_file():
-            raise MissingInputError(f"{argument} {name}: not a saved model folder (no config.json there)")
+            raise MissingInputError(f"{said}: not a model folder (no config.json there)")
         return "folder"
     first = Path(name.split("/")[0]).expanduser()
     if not hub or looks_like_path(name) or ("/" in name and first.is_dir()):
-        raise MissingInputError(f"{argument} {name}: no such folder")
-    check_hub_model(name, argument)
+        raise MissingInputError(f"{said}: no such folder")
     return "hub"
+
+
+def check_model_location(name, argument: str = "model", hub: bool = True) -> str:
+    """:func:`model_location`, and for a Hub id :func:`check_hub_model`: checked before anything
+    loads.
+
+    Raises:
+        MissingInputError: as :func:`model_location`, or a Hub id that is neither cached nor on
+            the Hub.
+    """
+    kind = model_location(name, argument, hub)
+    if kind == "hub":
+        check_hub_model(str(name), argument)
+    return kind
 
 
 def check_hub_model(name: str, argument: str = "model") -> None:
@@ -95,4 +109,4 @@ def check_hub_model(name: str, argument: str = "model") -> None:
         raise MissingInputError(f"{prefix} (the Hub could not be reached: {first_line(err)})") from None
 
 
-__all__ = ["check_hub_model", "check_model_location", "looks_like_path"]
+__all__ = ["check_hub_model", "check_model_location", "looks_like_path", "model_location"]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidInputError, MissingInputError
-from .paths import looks_like_path
+from .paths import model_location
 from .presets import PRESETS
 from .runs.atomic import atomic_directory
 
@@ -107,18 +107,22 @@ def check_text_model(name_or_path: str) -> str:
         FileNotFoundError: a path that does not exist, or a folder without ``config.json``.
     """
     name = str(name_or_path)
-    path = Path(name).expanduser()
     if name.lower().endswith(".gguf"):
-        if not path.is_file():
+        if not Path(name).expanduser().is_file():
             raise MissingInputError(f"{name}: no such GGUF file")
         return "gguf"
-    if path.exists():
-        if not path.is_dir() or not (path / "config.json").is_file():
-            raise MissingInputError(f"{name}: not a Hugging Face model folder (no config.json there)")
-        return "folder"
-    if looks_like_path(name):
-        raise MissingInputError(f"{name}: no such folder (a Hub id is written org/name)")
-    return "hub"
+    return model_location(name, argument=None)  # the same rules as every model argument
+
+
+# where a GGUF file is dequantized: beside a run (its folder ``text-model``), or for a library user
+# who names no run, in the user's cache
+RUN_CACHE = "text-model"
+USER_CACHE = Path(os.environ.get("E2LLM_CACHE", "~/.cache/e2llm")).expanduser() / "text-models"
+
+
+def gguf_cache(run_dir: str | os.PathLike | None = None) -> Path:
+    """Where a GGUF LM is dequantized: ``run_dir/text-model``, else the user's cache."""
+    return Path(run_dir) / RUN_CACHE if run_dir is not None else USER_CACHE
 
 
 def resolve_text_model(name_or_path: str, cache_dir: str | os.PathLike) -> str:

@@ -261,3 +261,15 @@ def test_only_user_errors_are_one_line_a_bug_keeps_its_traceback(tmp_path, monke
         fails_with(bug)
         with pytest.raises(type(bug)):
             cli(["compare", str(run)])
+
+
+def test_the_commands_show_the_packages_warnings_on_stderr_one_line_each(capsys):
+    """The library warns through ``logging`` (logger ``e2llm``); the command shows those lines."""
+    import logging
+
+    assert cli(["compare", "/nonexistent-run"]) == 2
+    logging.getLogger("e2llm.runs.records").warning("%s: made with other weights", "run/generations.jsonl")
+    assert capsys.readouterr().err.endswith("warning: run/generations.jsonl: made with other weights\n")
+    handlers = [h for h in logging.getLogger("e2llm").handlers if h.get_name() == "e2llm-cli"]
+    cli(["compare", "/nonexistent-run"])
+    assert len(handlers) == 1 == len([h for h in logging.getLogger("e2llm").handlers if h.get_name() == "e2llm-cli"])

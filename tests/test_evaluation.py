@@ -394,7 +394,7 @@ def _rows_generated(calls) -> int:
 ALL_ROWS = 7 + 2 + 2 + 2 + 3 * 2  # every sample once, ESR's two turns
 
 
-def test_resume_key_other_settings_start_afresh(tiny, task_data, tmp_path, capsys):
+def test_resume_key_other_settings_start_afresh(tiny, task_data, tmp_path, capsys, caplog):
     model, processor = tiny
     tasks_dir, lookup = task_data
     out = tmp_path / "run"
@@ -410,17 +410,19 @@ def test_resume_key_other_settings_start_afresh(tiny, task_data, tmp_path, capsy
             calls.clear()
             evaluate_model(model, tasks_dir, out, **{**kwargs, **change})
             assert _rows_generated(calls) == ALL_ROWS, field  # nothing reused
-            err = capsys.readouterr().err
-            assert err.count("\n") == 1 and f"warning: {out / 'generations.jsonl'}: made with other {field};" in err
-            assert "discarding it and starting afresh" in err
+            warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+            assert len(warned) == 1 and f"{out / 'generations.jsonl'}: made with other {field};" in warned[0]
+            assert "discarding it and starting afresh" in warned[0]
+            caplog.clear()
         # other segments under the same ids: regenerated
         other = {sid: (eeg * 2, mask) for sid, (eeg, mask) in lookup.items()}
         calls.clear()
         evaluate_model(model, tasks_dir, out, **{**kwargs, "batch_size": 3, "segments": other})
-        assert _rows_generated(calls) == ALL_ROWS and "other segments;" in capsys.readouterr().err
+        assert _rows_generated(calls) == ALL_ROWS and "other segments;" in caplog.text
         calls.clear()
+        caplog.clear()
         evaluate_model(model, tasks_dir, out, **{**kwargs, "batch_size": 3, "segments": other})
-        assert calls == [] and capsys.readouterr().err == ""  # the same everything: reused
+        assert calls == [] and not [r for r in caplog.records if r.levelname == "WARNING"]  # the same: reused
     finally:
         del model.generate
     assert len((out / "generations.jsonl").read_text().splitlines()) == 16  # none of the old ones mixed in
@@ -438,7 +440,7 @@ def test_resume_key_other_settings_start_afresh(tiny, task_data, tmp_path, capsy
     } <= set(key)
 
 
-def test_weights_retrained_at_the_same_path_are_not_reused(tiny, task_data, tmp_path, capsys):
+def test_weights_retrained_at_the_same_path_are_not_reused(tiny, task_data, tmp_path, capsys, caplog):
     from e2llm.evaluation.runner import GENERATIONS_FILE
 
     model, processor = tiny
@@ -472,14 +474,14 @@ def test_weights_retrained_at_the_same_path_are_not_reused(tiny, task_data, tmp_
 
     capsys.readouterr()
     assert generated_count(folder) == 0  # the same weights: reused
-    assert "warning" not in capsys.readouterr().err
+    assert "made with other" not in caplog.text
     # "retrained": other weights saved at the same path (same file names, sizes and config)
     retrained = copy.deepcopy(model)
     with torch.no_grad():
         retrained.lm_head.weight.mul_(-1.0)
     retrained.save_pretrained(folder)
     assert generated_count(folder) == 7
-    assert "with other weights; discarding it" in capsys.readouterr().err
+    assert "with other weights; discarding it" in caplog.text
     assert (out / GENERATIONS_FILE).read_text() != first
     assert generated_count(folder) == 0  # and these are reused in turn
     hashes = json.loads((out / "run.json").read_text())["file_hashes"]

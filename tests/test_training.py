@@ -107,7 +107,7 @@ def test_losses_fall(pipeline, toy_tasks_dir, toy_segments_dir):
     assert after < before, (before, after)
 
 
-def test_group_by_length_on_a_task_mix_warns(pipeline, toy_tasks_dir, toy_text_model, tmp_path, capsys):
+def test_group_by_length_on_a_task_mix_warns(pipeline, toy_tasks_dir, toy_text_model, tmp_path, caplog):
     """group_by_length on tasks of different lengths trains them one after another: say so."""
     for strategy in ("group_by_length", "batch_rebalance"):
         train_sft(*parse_stage_arguments("align", [
@@ -115,8 +115,9 @@ def test_group_by_length_on_a_task_mix_warns(pipeline, toy_tasks_dir, toy_text_m
             str(pipeline / "stage1"), "--output_dir", str(tmp_path / strategy), "--max_steps", "1",
             "--train_sampling_strategy", strategy, "--gradient_accumulation_steps", "2", *SFT_COMMON,
         ], config={}))  # fmt: skip
-        warned = "group_by_length sorts runs of steps by length" in capsys.readouterr().err
+        warned = "group_by_length sorts runs of steps by length" in caplog.text
         assert warned == (strategy == "group_by_length"), strategy
+        caplog.clear()
 
 
 def _state(path):
@@ -434,7 +435,9 @@ def _align_args(out, steps, toy_tasks_dir, toy_text_model, init_from):
     ], config={})  # fmt: skip
 
 
-def test_resume_skips_checkpoints_a_kill_left_incomplete(pipeline, toy_tasks_dir, toy_text_model, tmp_path, capsys):
+def test_resume_skips_checkpoints_a_kill_left_incomplete(
+    pipeline, toy_tasks_dir, toy_text_model, tmp_path, capsys, caplog
+):
     import shutil
 
     from e2llm.runs.artifacts import checkpoint_problem
@@ -456,11 +459,12 @@ def test_resume_skips_checkpoints_a_kill_left_incomplete(pipeline, toy_tasks_dir
     assert "model.safetensors is truncated" in checkpoint_problem(out / "checkpoint-15")
     capsys.readouterr()
 
-    train_sft(*_align_args(out, 15, toy_tasks_dir, toy_text_model, pipeline / "stage1"))
-    err = capsys.readouterr().err
-    assert f"warning: {out / 'checkpoint-15'}: incomplete checkpoint (model.safetensors is truncated" in err
+    with caplog.at_level("WARNING", logger="e2llm"):
+        train_sft(*_align_args(out, 15, toy_tasks_dir, toy_text_model, pipeline / "stage1"))
+    err = caplog.text
+    assert f"{out / 'checkpoint-15'}: incomplete checkpoint (model.safetensors is truncated" in err
     assert (
-        f"warning: {out / 'checkpoint-10'}: incomplete checkpoint (no trainer_state.json); set aside as .checkpoint-10.incomplete-"
+        f"{out / 'checkpoint-10'}: incomplete checkpoint (no trainer_state.json); set aside as .checkpoint-10.incomplete-"
         in err
     )
     assert "resuming from checkpoint-5" in err

@@ -192,7 +192,7 @@ def test_noise_control_matches_each_channel_and_is_pink():
     assert -1.3 < slope < -0.7
 
 
-def test_evaluate_with_controls_writes_and_resumes_each(tiny, task_data, tmp_path, capsys):
+def test_evaluate_with_controls_writes_and_resumes_each(tiny, task_data, tmp_path, capsys, caplog):
     model, processor = tiny
     tasks_dir, _ = task_data
     out = tmp_path / "run"
@@ -239,7 +239,7 @@ def test_evaluate_with_controls_writes_and_resumes_each(tiny, task_data, tmp_pat
         capsys.readouterr()
         evaluate_model(model, tasks_dir, out, **{**kwargs, "controls": ["shuffled"], "seed": 1})
         assert sum(calls) == 3 * 5 + 3  # the shuffled control's 15 samples, ESR's 3 twice over
-        assert "controls/shuffled/generations.jsonl: made with other control" in capsys.readouterr().err
+        assert "controls/shuffled/generations.jsonl: made with other control" in caplog.text
     finally:
         del model.generate
 

@@ -5,17 +5,9 @@ and ``test``; ``load_segments`` opens it and ``SegmentLookup`` reads single segm
 """
 
 from .audit import audit_segments, format_audit, leakage_audit
-from .builder import (
-    PIPELINE_VERSION,
-    SYNTHETIC_PREFIX,
-    BuildResult,
-    build_segments,
-    fingerprint,
-    format_summary,
-    segment_features,
-)
+from .builder import PIPELINE_VERSION, SYNTHETIC_PREFIX, BuildResult, build_segments, fingerprint, format_summary
 from .config import BuildConfig
-from .lookup import COLUMNS, SegmentLookup, load_segments, read_summary
+from .lookup import COLUMNS, SegmentLookup, load_segments, read_summary, segment_features
 from .pseudonyms import Pseudonymizer, default_key_path
 from .sources import FORMATS, RecordingTask, detect_format, discover, is_synthetic
 from .splits import PAPER_TEST_FRACTION, SPLITS, assign_test

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..configuration_e2llm import EEGPT_CHANNELS, EMOTIONS
+from ..configuration_e2llm import EMOTIONS
 from ..eeg.preprocessing import PreprocessingConfig
 from ..eeg.synthetic import SYNTHETIC_PREFIX
 from ..errors import InvalidInputError, MissingInputError
@@ -49,7 +49,7 @@ from ..runs.fingerprints import folder_listing
 from .audit import COLUMNS as AUDIT_COLUMNS
 from .audit import audit_segments, format_audit, leakage_audit
 from .config import BuildConfig
-from .lookup import DATASET_FORMAT, SUMMARY_FILE, load_segments, read_summary
+from .lookup import DATASET_FORMAT, SUMMARY_FILE, load_segments, read_summary, segment_features
 from .pseudonyms import METHOD, Pseudonymizer
 from .sources import detect_format, discover, id_prefix, is_synthetic, process_task, recording_suffix
 from .splits import assign_test
@@ -58,25 +58,6 @@ logger = logging.getLogger(__name__)
 
 # Bump when the processing changes in a way that changes the output for the same settings.
 PIPELINE_VERSION = 1
-
-
-def segment_features(n_channels: int = len(EEGPT_CHANNELS), n_samples: int = 1024):
-    """The ``datasets.Features`` of a segments split."""
-    from datasets import Array2D, ClassLabel, Features, Sequence, Value
-
-    return Features(
-        {
-            "id": Value("string"),
-            "eeg": Array2D(shape=(n_channels, n_samples), dtype="float32"),
-            "channel_mask": Sequence(Value("bool"), length=n_channels),
-            "emotion": ClassLabel(names=list(EMOTIONS)),
-            "subject": Value("string"),
-            "session": Value("int32"),
-            "clip": Value("int32"),
-            "segment": Value("int32"),
-            "source": Value("string"),
-        }
-    )
 
 
 @dataclass
@@ -568,5 +549,4 @@ __all__ = [
     "build_segments",
     "fingerprint",
     "format_summary",
-    "segment_features",
 ]

@@ -13,7 +13,28 @@ from ..errors import InvalidInputError, MissingInputError
 
 SUMMARY_FILE = "summary.json"
 DATASET_FORMAT = "e2llm-segments"
-COLUMNS = ("id", "eeg", "channel_mask", "emotion", "subject", "session", "clip", "segment", "source")
+
+
+def segment_features(n_channels: int = len(EEGPT_CHANNELS), n_samples: int = 1024):
+    """The ``datasets.Features`` of a segments split: the schema every segments dataset has."""
+    from datasets import Features, Sequence, Value
+
+    return Features(
+        {
+            "id": Value("string"),
+            "eeg": Array2D(shape=(n_channels, n_samples), dtype="float32"),
+            "channel_mask": Sequence(Value("bool"), length=n_channels),
+            "emotion": ClassLabel(names=list(EMOTIONS)),
+            "subject": Value("string"),
+            "session": Value("int32"),
+            "clip": Value("int32"),
+            "segment": Value("int32"),
+            "source": Value("string"),
+        }
+    )
+
+
+COLUMNS: tuple[str, ...] = tuple(segment_features())
 
 
 def load_segments(path) -> DatasetDict:
@@ -121,4 +142,4 @@ class SegmentLookup:
         return len(self._index)
 
 
-__all__ = ["COLUMNS", "SegmentLookup", "load_segments", "read_summary"]
+__all__ = ["COLUMNS", "SegmentLookup", "load_segments", "read_summary", "segment_features"]

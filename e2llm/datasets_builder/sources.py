@@ -110,101 +110,94 @@ def discover(
         ``(tasks, info)``; ``info`` says where labels come from.
 
     Raises:
-        FileNotFoundError: no such folder.
-        ValueError: unknown format, no recordings, or an unreadable labels file.
+        MissingInputError: no such folder.
+        InvalidInputError: unknown format, no recordings, or an unreadable labels file.
     """
     d = Path(input_dir)
     if not d.is_dir():
         raise MissingInputError(f"{d}: input folder not found")
     if fmt not in FORMATS:
         raise InvalidInputError(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    info: dict = {}
-    tasks: list[RecordingTask] = []
-    if fmt in ("seed-vii", "seed-vii-preprocessed"):
-        emotions, origin = read_seed_vii_labels(d)
-        info["labels"] = origin
+    if fmt == "files":
+        return _discover_files(d, cnt_format, labels, label_map, exclude)
+    emotions, origin = read_seed_vii_labels(d)
     if fmt == "seed-vii":
-        folder = d / "EEG_raw"
-        files = sorted(folder.glob("*.cnt"), key=lambda p: (_numeric_key(p), p.name)) if folder.is_dir() else []
-        if not files:
-            raise InvalidInputError(
-                f"{d}: no SEED-VII recordings found (expected EEG_raw/<subject>_<date>_<session>.cnt)"
-            )
-        cnt_format = cnt_format or "int32"
-        trigger_files = find_seed_vii_trigger_files(d)
-        for path in files:
-            subject, session = parse_seed_vii_cnt_name(path)
-            trigger = trigger_files.get(path.stem)
-            tasks.append(
-                RecordingTask(
-                    "seed-vii",
-                    str(path.resolve()),
-                    path.relative_to(d).as_posix(),
-                    subject,
-                    session,
-                    {"cnt_format": cnt_format, "emotions": emotions, "trigger_file": trigger},
-                )
-            )
-    elif fmt == "seed-vii-preprocessed":
-        folder = d / "EEG_preprocessed"
-        files = sorted(folder.glob("*.mat"), key=_numeric_key) if folder.is_dir() else []
-        if not files:
-            raise InvalidInputError(
-                f"{d}: no SEED-VII preprocessed recordings found (expected EEG_preprocessed/<subject>.mat)"
-            )
-        channels = read_seed_vii_channel_order(d)
-        for path in files:
-            if not re.fullmatch(r"\d+", path.stem):
-                raise InvalidInputError(
-                    f"{path}: not a SEED-VII preprocessed file name (expected <subject number>.mat)"
-                )
-            tasks.append(
-                RecordingTask(
-                    "seed-vii-preprocessed",
-                    str(path.resolve()),
-                    path.relative_to(d).as_posix(),
-                    str(int(path.stem)),
-                    None,
-                    {"emotions": emotions, "channels": list(channels)},
-                )
-            )
-    else:
-        excluded = [Path(p).resolve() for p in exclude]
-        files = sorted(
-            p
-            for p in d.rglob("*")
-            if p.is_file()
-            and p.name.lower().endswith(RECORDING_SUFFIXES)
-            and not any(part.startswith(".") for part in p.relative_to(d).parts)
-            and not any(p.resolve().is_relative_to(e) for e in excluded)
+        return _discover_seed_vii_raw(d, emotions, cnt_format or "int32"), {"labels": origin}
+    return _discover_seed_vii_preprocessed(d, emotions), {"labels": origin}
+
+
+def _discover_seed_vii_raw(d: Path, emotions, cnt_format: str) -> list[RecordingTask]:
+    folder = d / "EEG_raw"
+    files = sorted(folder.glob("*.cnt"), key=lambda p: (_numeric_key(p), p.name)) if folder.is_dir() else []
+    if not files:
+        raise InvalidInputError(f"{d}: no SEED-VII recordings found (expected EEG_raw/<subject>_<date>_<session>.cnt)")
+    trigger_files = find_seed_vii_trigger_files(d)
+    tasks = []
+    for path in files:
+        subject, session = parse_seed_vii_cnt_name(path)
+        options = {"cnt_format": cnt_format, "emotions": emotions, "trigger_file": trigger_files.get(path.stem)}
+        tasks.append(
+            RecordingTask("seed-vii", str(path.resolve()), path.relative_to(d).as_posix(), subject, session, options)
         )
-        if not files:
-            raise InvalidInputError(f"{d}: no EEG recordings found (looked for {', '.join(RECORDING_SUFFIXES)} files)")
-        labels_path = None
-        if labels is not None:
-            labels_path = Path(labels)
-            read_labels_csv(labels_path, label_map=label_map)  # validate once, up front
-            info["labels"] = labels_path.name
-        else:
-            info["labels"] = "sidecar CSV or annotations"
-        for path in files:
-            rel = path.relative_to(d).as_posix()
-            subject = next((p[4:] for p in path.relative_to(d).parts if p.startswith("sub-")), None)
-            session = next((p[4:] for p in path.relative_to(d).parts if p.startswith("ses-")), None)
-            tasks.append(
-                RecordingTask(
-                    "files",
-                    str(path.resolve()),
-                    rel,
-                    subject or re.sub(r"_(raw|eeg)$", "", _stem(path)),
-                    int(session) if session and session.isdigit() else None,
-                    {
-                        "cnt_format": cnt_format,
-                        "labels": str(labels_path.resolve()) if labels_path else None,
-                        "label_map": dict(label_map or {}),
-                    },
-                )
+    return tasks
+
+
+def _discover_seed_vii_preprocessed(d: Path, emotions) -> list[RecordingTask]:
+    folder = d / "EEG_preprocessed"
+    files = sorted(folder.glob("*.mat"), key=_numeric_key) if folder.is_dir() else []
+    if not files:
+        raise InvalidInputError(
+            f"{d}: no SEED-VII preprocessed recordings found (expected EEG_preprocessed/<subject>.mat)"
+        )
+    channels = read_seed_vii_channel_order(d)
+    tasks = []
+    for path in files:
+        if not re.fullmatch(r"\d+", path.stem):
+            raise InvalidInputError(f"{path}: not a SEED-VII preprocessed file name (expected <subject number>.mat)")
+        options = {"emotions": emotions, "channels": list(channels)}
+        tasks.append(
+            RecordingTask(
+                "seed-vii-preprocessed", str(path.resolve()), path.relative_to(d).as_posix(), str(int(path.stem)), None,
+                options,
             )
+        )  # fmt: skip
+    return tasks
+
+
+def _discover_files(d: Path, cnt_format, labels, label_map, exclude) -> tuple[list[RecordingTask], dict]:
+    """Every recording file under ``d`` (BIDS ``sub-``/``ses-`` folders name subject and session)."""
+    excluded = [Path(p).resolve() for p in exclude]
+    files = sorted(
+        p
+        for p in d.rglob("*")
+        if p.is_file()
+        and p.name.lower().endswith(RECORDING_SUFFIXES)
+        and not any(part.startswith(".") for part in p.relative_to(d).parts)
+        and not any(p.resolve().is_relative_to(e) for e in excluded)
+    )
+    if not files:
+        raise InvalidInputError(f"{d}: no EEG recordings found (looked for {', '.join(RECORDING_SUFFIXES)} files)")
+    labels_path = Path(labels) if labels is not None else None
+    if labels_path is not None:
+        read_labels_csv(labels_path, label_map=label_map)  # validate once, up front
+    info = {"labels": labels_path.name if labels_path is not None else "sidecar CSV or annotations"}
+    tasks = []
+    for path in files:
+        parts = path.relative_to(d).parts
+        subject = next((p[4:] for p in parts if p.startswith("sub-")), None)
+        session = next((p[4:] for p in parts if p.startswith("ses-")), None)
+        options = {
+            "cnt_format": cnt_format,
+            "labels": str(labels_path.resolve()) if labels_path else None,
+            "label_map": dict(label_map or {}),
+        }
+        tasks.append(
+            RecordingTask(
+                "files", str(path.resolve()), path.relative_to(d).as_posix(),
+                subject or re.sub(r"_(raw|eeg)$", "", _stem(path)), int(session) if session and session.isdigit() else None,
+                options,
+            )
+        )  # fmt: skip
     return tasks, info
 
 

@@ -38,7 +38,13 @@ from datasets import load_from_disk
 
 from ..datasets_builder import build_segments, format_summary, load_segments
 from ..describe import ied_conversation
-from ..eeg import SEED_VII_CHANNELS, SEED_VII_CLIP_EMOTIONS, PreprocessingConfig, write_synthetic_seed_vii
+from ..eeg import (
+    SEED_VII_CHANNELS,
+    SEED_VII_CLIP_EMOTIONS,
+    SYNTHETIC_MARKER,
+    PreprocessingConfig,
+    write_synthetic_seed_vii,
+)
 from ..eeg.seed_vii import SEED_VII_SFREQ
 from ..errors import MachineError
 from ..evaluation import evaluate_model
@@ -50,7 +56,14 @@ from ..runs.artifacts import Artifact
 from ..runs.atomic import write_text_atomic
 from ..tasks import build_task_datasets, format_counts, task_counts
 from ..tasks.dataset import TASKS_FORMAT_VERSION
-from ..text_models import check_text_model, describe_text_model, preset_text_model, resolve_text_model, text_model_info
+from ..text_models import (
+    check_text_model,
+    describe_text_model,
+    gguf_cache,
+    preset_text_model,
+    resolve_text_model,
+    text_model_info,
+)
 from ..training.config import run_training
 from ..training.stages import ALIGN, ENCODER, LM_ALL_LINEAR, SFT
 from .sizes import DEMO_SIZES, DemoSizes, default_size, lm_dtype
@@ -91,7 +104,7 @@ def disk_needed(sizes: DemoSizes) -> int:
 def check_disk(out: Path, sizes: DemoSizes) -> None:
     """Refuse to start a demo whose data will not fit on the disk of ``out`` (a rerun that reuses
     the synthetic recordings needs none of that space again)."""
-    if (out / "data" / "synthetic-seed-vii" / "SYNTHETIC.txt").is_file():
+    if (out / "data" / "synthetic-seed-vii" / SYNTHETIC_MARKER).is_file():
         return
     needed = disk_needed(sizes)
     free = shutil.disk_usage(next(p for p in (out, *out.parents) if p.exists())).free
@@ -212,7 +225,7 @@ def run_demo(
 
     _step(1, "synthetic SEED-VII-layout data (SYNTHETIC: generated, not recorded from people)")
     raw_dir = out / "data" / "synthetic-seed-vii"
-    if not (raw_dir / "SYNTHETIC.txt").is_file():
+    if not (raw_dir / SYNTHETIC_MARKER).is_file():
         write_synthetic_seed_vii(
             raw_dir,
             n_subjects=sizes.n_subjects,
@@ -249,7 +262,7 @@ def run_demo(
     print(format_counts(task_counts({s: tasks[s] for s in tasks})))
 
     _step(3, "the pretrained language model")
-    lm_folder = resolve_text_model(spec, out / "text-model")
+    lm_folder = resolve_text_model(spec, gguf_cache(out))
     lm = describe_text_model(text_model_info(lm_folder))
     print(f"  {lm}\n  {lm_folder}  (frozen in {lm_dtype(device)}; LoRA in stage 3)")
 

@@ -321,42 +321,55 @@ def synthesize_eeg(
         for b in range(len(BANDS)):
             x += (amps[b][0] * _SHARED).astype(np.float32)[:, None] * _mix(mix, src[b + 1])
     else:
-        # piecewise-constant amplitudes with 1 s linear cross-fades between blocks
-        block_len = n_times / n_blocks
-        ramp = max(1.0, sfreq)
-        bounds = (np.arange(1, n_blocks) * block_len)[:, None]
-        fade = np.clip((t[None, :] - (bounds - ramp / 2)) / ramp, 0, 1).astype(np.float32)  # (B-1, T)
-        for b, gain in enumerate(shapes):
-            amp = np.repeat(amps[b][:1].T.astype(np.float32), n_times, axis=1)
-            for k in range(n_blocks - 1):
-                amp += (amps[b][k + 1] - amps[b][k]).astype(np.float32)[:, None] * fade[k][None, :]
-            own_b = sp_fft.irfft(_spectral_coefficients(rng, n_ch, gain), n=n_times, axis=-1)
-            own_b *= np.float32(own_share * _unit_scale(gain, n_times))
-            own_b += _SHARED * _mix(mix, src[b + 1])
-            x += amp * own_b
-            del amp, own_b
+        _add_blocks(x, amps, shapes, src, mix, own_share, sfreq, rng)
     gain = (
         subject.channel_gain * np.exp(rng.normal(0.0, channel_jitter, n_ch)) if channel_jitter else subject.channel_gain
     )
     x *= gain.astype(np.float32)[:, None]
 
     if blinks:
-        pos = channel_positions(channel_names)
-        topo = np.exp(-((pos[:, 1] - 1.0) ** 2) / 0.12) * np.exp(-(pos[:, 0] ** 2) / 0.8)
-        n_blinks = rng.poisson(0.3 * n_times / sfreq)
-        width = 0.06 * sfreq
-        half = int(4 * width)
-        kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / width) ** 2)
-        train = np.zeros(n_times)
-        for onset in rng.integers(0, n_times, n_blinks):
-            lo, hi = max(0, onset - half), min(n_times, onset + half + 1)
-            train[lo:hi] += rng.uniform(80, 200) * kernel[lo - onset + half : hi - onset + half]
-        x += (topo[:, None] * train[None, :]).astype(np.float32)
+        x += _blinks(channel_names, n_times, sfreq, rng)
     if line_noise and line_freq < sfreq / 2:
         amp = rng.uniform(1.0, 4.0, n_ch)[:, None]
         phase = rng.uniform(0, 2 * np.pi, n_ch)[:, None]
         x += (amp * np.sin(2 * np.pi * line_freq * t[None, :] / sfreq + phase)).astype(np.float32)
     return x
+
+
+def _add_blocks(x, amps, shapes, src, mix, own_share: float, sfreq: float, rng: np.random.Generator) -> None:
+    """Add to ``x`` (in place) the rhythms of a signal cut into blocks of their own emotion:
+    piecewise-constant amplitudes with 1 s linear cross-fades between blocks, on channel-specific
+    and shared sources."""
+    n_blocks, n_ch = amps[0].shape
+    n_times = src.shape[-1]
+    t = np.arange(n_times)
+    ramp = max(1.0, sfreq)
+    bounds = (np.arange(1, n_blocks) * (n_times / n_blocks))[:, None]
+    fade = np.clip((t[None, :] - (bounds - ramp / 2)) / ramp, 0, 1).astype(np.float32)  # (B-1, T)
+    for b, gain in enumerate(shapes):
+        amp = np.repeat(amps[b][:1].T.astype(np.float32), n_times, axis=1)
+        for k in range(n_blocks - 1):
+            amp += (amps[b][k + 1] - amps[b][k]).astype(np.float32)[:, None] * fade[k][None, :]
+        own_b = sp_fft.irfft(_spectral_coefficients(rng, n_ch, gain), n=n_times, axis=-1)
+        own_b *= np.float32(own_share * _unit_scale(gain, n_times))
+        own_b += _SHARED * _mix(mix, src[b + 1])
+        x += amp * own_b
+        del amp, own_b
+
+
+def _blinks(channel_names: Sequence[str], n_times: int, sfreq: float, rng: np.random.Generator) -> np.ndarray:
+    """Eye blinks (µV, (n_channels, n_times)): ~0.3 a second, 80–200 µV, frontal."""
+    pos = channel_positions(channel_names)
+    topo = np.exp(-((pos[:, 1] - 1.0) ** 2) / 0.12) * np.exp(-(pos[:, 0] ** 2) / 0.8)
+    n_blinks = rng.poisson(0.3 * n_times / sfreq)
+    width = 0.06 * sfreq
+    half = int(4 * width)
+    kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / width) ** 2)
+    train = np.zeros(n_times)
+    for onset in rng.integers(0, n_times, n_blinks):
+        lo, hi = max(0, onset - half), min(n_times, onset + half + 1)
+        train[lo:hi] += rng.uniform(80, 200) * kernel[lo - onset + half : hi - onset + half]
+    return (topo[:, None] * train[None, :]).astype(np.float32)
 
 
 def synthetic_raw(
@@ -420,7 +433,6 @@ def write_synthetic_seed_vii(
         ``out_dir`` as a Path. 4 sessions × 20 clips per subject in SEED-VII's published emotion
         order; each clip a float32 (62, clip_seconds × sfreq) array in µV.
     """
-    import openpyxl
     import scipy.io
 
     out = Path(out_dir)
@@ -449,47 +461,51 @@ def write_synthetic_seed_vii(
         scipy.io.savemat(tmp / "EEG_preprocessed" / f"{s}.mat", arrays, do_compression=False)
         del arrays
 
+    _write_sheets(tmp)
+    settings = {"n_subjects": n_subjects, "clip_seconds": clip_seconds, "seed": seed, "blinks": blinks,
+                "line_noise": line_noise, "strength": strength, "sfreq": sfreq}  # fmt: skip
+    _write_notes(tmp, settings)
+    tmp.rename(out)
+    return out
+
+
+def _write_sheets(folder: Path) -> None:
+    """The label sheet and the channel order, laid out as SEED-VII releases them."""
+    import openpyxl
+
     book = openpyxl.Workbook()
     sheet = book.active
     for session in range(4):
         clips = range(session * 20 + 1, session * 20 + 21)
         sheet.append([None] + list(clips))  # as released: column A names the session on the emotion row only
         sheet.append([f"Session {session + 1}"] + [SEED_VII_CLIP_EMOTIONS[c - 1].capitalize() for c in clips])
-    book.save(tmp / SEED_VII_LABELS_FILE)
+    book.save(folder / SEED_VII_LABELS_FILE)
     book = openpyxl.Workbook()
     for name in SEED_VII_CHANNELS:
         book.active.append([name])
-    book.save(tmp / SEED_VII_CHANNEL_FILE)
+    book.save(folder / SEED_VII_CHANNEL_FILE)
 
-    settings = {
-        "n_subjects": n_subjects,
-        "clip_seconds": clip_seconds,
-        "seed": seed,
-        "blinks": blinks,
-        "line_noise": line_noise,
-        "strength": strength,
-        "sfreq": sfreq,
-    }
-    (tmp / SYNTHETIC_MARKER).write_text(
+
+def _write_notes(folder: Path, settings: dict) -> None:
+    """``SYNTHETIC.txt`` (what marks the folder as generated, with the generator's settings) and a README."""
+    (folder / SYNTHETIC_MARKER).write_text(
         SYNTHETIC_PREFIX
         + "generated by e2llm.eeg.synthetic.write_synthetic_seed_vii; not recorded from any person.\n"
         + json.dumps(settings, indent=2)
         + "\n"
     )
-    (tmp / "README.md").write_text(
+    extras = f"{', eye blinks' if settings['blinks'] else ''}{', 50 Hz mains noise' if settings['line_noise'] else ''}"
+    (folder / "README.md").write_text(
         "# Synthetic SEED-VII (SYNTHETIC DATA)\n\n"
-        f"{n_subjects} synthetic subjects × 4 sessions × 20 clips of {clip_seconds:g} s, in SEED-VII's "
-        "`EEG_preprocessed` layout: `EEG_preprocessed/<subject>.mat` with keys '1'…'80', each a float32 62 × T "
-        f"array in µV at {sfreq:g} Hz, channels in the order of `Channel Order.xlsx`; emotions of the clips in "
-        "`emotion_label_and_stimuli_order.xlsx` (SEED-VII's published order).\n\n"
-        "The signals are EEG-like (1/f background, posterior alpha, theta/beta/gamma rhythms"
-        f"{', eye blinks' if blinks else ''}{', 50 Hz mains noise' if line_noise else ''}) and carry an emotion "
-        "signature (band-power changes with spatial patterns, varying between subjects) documented in "
+        f"{settings['n_subjects']} synthetic subjects × 4 sessions × 20 clips of {settings['clip_seconds']:g} s, in "
+        "SEED-VII's `EEG_preprocessed` layout: `EEG_preprocessed/<subject>.mat` with keys '1'…'80', each a float32 "
+        f"62 × T array in µV at {settings['sfreq']:g} Hz, channels in the order of `Channel Order.xlsx`; emotions of "
+        "the clips in `emotion_label_and_stimuli_order.xlsx` (SEED-VII's published order).\n\n"
+        f"The signals are EEG-like (1/f background, posterior alpha, theta/beta/gamma rhythms{extras}) and carry an "
+        "emotion signature (band-power changes with spatial patterns, varying between subjects) documented in "
         "`e2llm/eeg/synthetic.py`. Made for testing and demonstrating the E2LLM pipeline; results on it say nothing "
         "about real EEG.\n"
     )
-    tmp.rename(out)
-    return out
 
 
 __all__ = [

@@ -500,6 +500,22 @@ def _audit(segments_dir: Path | None, info: dict, tasks_dir: Path, samples: Sequ
     return audit_segments(path, sample_segments=[s.segment_ids for s in samples if s.segment_ids])
 
 
+def _metrics(records: dict, control_records: dict, seed: int, control_limit: int | None):
+    """``metrics.json`` (less the run's identity) and the IED confusion matrix: each task's scores
+    with their intervals, each control's, and the real run's margin over them."""
+    metrics, confusion = compute_metrics(list(records.values()), return_confusion=True, intervals=True, seed=seed)
+    controls = list(control_records)
+    if controls:
+        metrics["controls"] = {
+            metrics_key(c): compute_metrics(list(r.values()), intervals=True, seed=seed, baseline=False)
+            for c, r in control_records.items()
+        }
+        metrics["against_controls"] = compare_with_controls(records, control_records, seed=seed)
+    metrics["settings"] = {"seed": seed, "n_resamples": N_RESAMPLES, "interval": "95 %", "controls": controls,
+                           "control_limit": control_limit, "noise": NOISE_KIND if "noise" in controls else None}  # fmt: skip
+    return metrics, confusion
+
+
 def evaluate_model(
     model,
     tasks_dir: str | os.PathLike,
@@ -587,18 +603,8 @@ def evaluate_model(
             control_key, {**settings, "control": control}, hashes, f"control {control}",
         )  # fmt: skip
 
-    metrics, confusion = compute_metrics(list(records.values()), return_confusion=True, intervals=True, seed=seed)
-    if controls:
-        metrics["controls"] = {
-            metrics_key(c): compute_metrics(list(r.values()), intervals=True, seed=seed, baseline=False)
-            for c, r in control_records.items()
-        }
-        metrics["against_controls"] = compare_with_controls(records, control_records, seed=seed)
-    metrics["leakage"] = leakage
-    metrics["model"] = model_name
-    metrics["data"] = str(tasks_dir)
-    metrics["settings"] = {"seed": seed, "n_resamples": N_RESAMPLES, "interval": "95 %", "controls": controls,
-                           "control_limit": control_limit, "noise": NOISE_KIND if "noise" in controls else None}  # fmt: skip
+    metrics, confusion = _metrics(records, control_records, seed, control_limit)
+    metrics.update(leakage=leakage, model=model_name, data=str(tasks_dir))
     write_text_atomic(out / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
     write_report(out, metrics=metrics, confusion=confusion, plots=plots)
     return metrics

@@ -21,8 +21,8 @@ directory (and are kept in it when the artifact is swapped in); a rerun resumes 
 from __future__ import annotations
 
 import json
+import logging
 import os
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -44,7 +44,10 @@ from ..processing_e2llm import E2LLMProcessor
 from ..provenance import training_data_record
 from ..runs.artifacts import Artifact, newest_complete_checkpoint
 from ..tasks.rules import TRAIN_TASKS
+from ..text_models import gguf_cache
 from .collators import E2LLMDataCollator, EEGClassificationCollator, EncoderOutputCache
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -355,7 +358,7 @@ def _load_or_build(
             f"{encoder_dir}: no such encoder folder (init_from / eeg_encoder: a stage-1 or converted EEGPT folder)"
         )
     dtype = None if args.lm_dtype == "auto" else getattr(torch, args.lm_dtype)
-    cache_dir = Path(output_dir).parent / "text-model"  # a GGUF LM is dequantized beside the run
+    cache_dir = gguf_cache(Path(output_dir).parent)  # a GGUF LM is dequantized beside the run
     with PartialState().main_process_first():  # one process dequantizes; the others reuse it
         model, processor = build_model(
             args.preset, language_model=args.text_model, eeg_encoder=encoder_dir, dtype=dtype, cache_dir=cache_dir
@@ -409,22 +412,28 @@ def with_projector_learning_rate(optimizer: torch.optim.Optimizer, model: torch.
     return optimizer
 
 
-def train_sft(args: E2LLMArguments, sft_config) -> str:
-    """Stage 2 (``args.stage == "align"``) or stage 3 (``"sft"``) with TRL's ``SFTTrainer``;
-    returns the artifact directory (``sft_config.output_dir``)."""
-    from peft import LoraConfig
+def _sft_trainer_class():
+    """TRL's ``SFTTrainer`` with the projector's own learning rate when one is set."""
     from trl import SFTTrainer
 
-    if args.tasks_dir is None:
-        raise InvalidInputError("tasks_dir is required")
-    reset_accelerate_state()  # each stage's Trainer sets its own mixed precision
-    set_seed(sft_config.seed)  # the projector and LoRA are initialised before the Trainer seeds anything
-    if str_to_bool(os.environ.get("ACCELERATE_USE_FSDP", "false")) or sft_config.fsdp:
-        raise InvalidInputError(
-            "stages 2 and 3 do not run under FSDP (its flat parameters cannot mix the frozen bf16 LM with "
-            "float32 trainable weights); the LM is frozen, so each GPU can hold it whole: launch with "
-            "train/configs/accelerate/ddp_2gpu.yaml"
-        )
+    class E2LLMSFTTrainer(SFTTrainer):
+        def __init__(self, *args, projector_learning_rate: float | None = None, **kwargs):
+            self.projector_learning_rate = projector_learning_rate
+            super().__init__(*args, **kwargs)
+
+        def create_optimizer(self, model=None):
+            fresh = self.optimizer is None
+            optimizer = super().create_optimizer(model)
+            if fresh and self.projector_learning_rate is not None:
+                with_projector_learning_rate(optimizer, self.model, self.projector_learning_rate)
+            return optimizer
+
+    return E2LLMSFTTrainer
+
+
+def _training_samples(args: E2LLMArguments, sft_config):
+    """The task samples the stage trains on: stage 2 ``train``, stage 3 ``train_sft``, of the
+    tasks asked for, at most ``max_train_samples``; ESR is never trained."""
     split = "train" if args.stage == ALIGN.key else "train_sft"
     tasks = load_from_disk(args.tasks_dir)
     if split not in tasks:
@@ -440,12 +449,88 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     if any(task == "esr" for task in dataset["task"]):
         raise InvalidInputError(f"{args.tasks_dir}: ESR samples in '{split}'; ESR is for evaluation only")
     if sft_config.train_sampling_strategy == "group_by_length" and len(set(dataset["task"])) > 1:
-        print(
-            f"warning: group_by_length sorts runs of steps by length, and the tasks in '{split}' differ in "
-            "length, so it trains them one after another; batch_rebalance with gradient_accumulation_steps "
-            "of 2 or more keeps every step mixed",
-            file=sys.stderr,
+        logger.warning(
+            "group_by_length sorts runs of steps by length, and the tasks in '%s' differ in length, so it trains "
+            "them one after another; batch_rebalance with gradient_accumulation_steps of 2 or more keeps every "
+            "step mixed",
+            split,
         )
+    return dataset
+
+
+def _keep_adapter_base(model, processor, out: Path) -> str:
+    """Stage 3 without stage 2 starts from a model assembled here: it is saved as the adapter's
+    base (once, by the main process; every process starts when it is complete)."""
+    base = Artifact(out / ADAPTER_BASE)
+    state = PartialState()
+    if state.is_main_process and not base.is_complete():
+        base.publish(lambda folder: (model.save_pretrained(folder), processor.save_pretrained(folder)), ADAPTER_BASE)
+    state.wait_for_everyone()
+    return str(base.path)
+
+
+def _lora_config(args: E2LLMArguments):
+    """Stage 3's LoRA on the LM (the projector trained and saved whole beside it); none in stage 2."""
+    from peft import LoraConfig
+
+    if args.stage != SFT.key:
+        return None
+    return LoraConfig(
+        r=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout,
+        target_modules=args.lora_target_modules,
+        modules_to_save=["multi_modal_projector"],
+        task_type="CAUSAL_LM",
+    )
+
+
+def _check_trainable(trainer, stage: str) -> None:
+    """Only the projector (and in stage 3 the LM's LoRA) trains; the table is printed."""
+    table = parameter_table(trainer.model)
+    expected = {"multi_modal_projector"} | ({"language_model"} if stage == SFT.key else set())
+    if trainable_groups(trainer.model) != expected:
+        raise RuntimeError(
+            f"stage {stage}: trainable modules are {trainable_groups(trainer.model)}, expected {expected}\n{table}"
+        )
+    if trainer.is_world_process_zero():
+        print(f"stage {stage}: parameters\n{table}")
+
+
+def _publish_sft(trainer, processor, args: E2LLMArguments, out: Path, dtype, base_dir, resumed_from) -> None:
+    """The stage's artifact: the model (stage 3: LoRA merged, the adapter beside it) and processor."""
+
+    def write(folder: Path) -> None:
+        final = trainer.model
+        if args.stage == SFT.key:
+            final.save_pretrained(folder / "adapter")
+            final = final.merge_and_unload()
+        final.to(dtype).save_pretrained(folder)
+        processor.save_pretrained(folder)
+
+    Artifact(out).publish(
+        write,
+        STAGE_BY_KEY[args.stage].folder,
+        base=base_dir,
+        arguments=asdict(args),
+        **_run_info(trainer, resumed_from),
+    )
+
+
+def train_sft(args: E2LLMArguments, sft_config) -> str:
+    """Stage 2 (``args.stage == "align"``) or stage 3 (``"sft"``) with TRL's ``SFTTrainer``;
+    returns the artifact directory (``sft_config.output_dir``)."""
+    if args.tasks_dir is None:
+        raise InvalidInputError("tasks_dir is required")
+    if str_to_bool(os.environ.get("ACCELERATE_USE_FSDP", "false")) or sft_config.fsdp:
+        raise InvalidInputError(
+            "stages 2 and 3 do not run under FSDP (its flat parameters cannot mix the frozen bf16 LM with "
+            "float32 trainable weights); the LM is frozen, so each GPU can hold it whole: launch with "
+            "train/configs/accelerate/ddp_2gpu.yaml"
+        )
+    reset_accelerate_state()  # each stage's Trainer sets its own mixed precision
+    set_seed(sft_config.seed)  # the projector and LoRA are initialised before the Trainer seeds anything
+    dataset = _training_samples(args, sft_config)
     segments_dir = _segments_dir(args.tasks_dir, args.segments_dir)
     segments = SegmentLookup(load_segments(segments_dir))
     classifier_folder = _classifier_folder(args)
@@ -453,92 +538,36 @@ def train_sft(args: E2LLMArguments, sft_config) -> str:
     model, processor, base_dir = _load_or_build(args, sft_config.output_dir)
     out = Path(sft_config.output_dir)
     if args.stage == SFT.key and base_dir is None:
-        # stage 3 without stage 2 starts from a model assembled here: keep it as the adapter's base
-        base = Artifact(out / ADAPTER_BASE)
-        base_dir = str(base.path)
-        state = PartialState()
-        if state.is_main_process and not base.is_complete():
-            base.publish(
-                lambda folder: (model.save_pretrained(folder), processor.save_pretrained(folder)), ADAPTER_BASE
-            )
-        state.wait_for_everyone()  # every process starts once the base is complete
+        base_dir = _keep_adapter_base(model, processor, out)
     freeze_for_stage(model, args.stage)
     dtype = model.dtype
     upcast_trainable(model)
-    cache = None
     ids = [i for row in dataset["segment_ids"] for i in row]
     # what the model learns from travels with it: describe checks each window against these statistics
     model.config.training_data = training_data_record(segments_dir, ids, segments)
+    cache = None
     if args.cache_encoder_outputs:
         cache = EncoderOutputCache(model.model.eeg_encoder, segments, ids, dtype=dtype, device=sft_config.device)
     if classifier_folder is not None:  # a projector built here, not a stage-2 one
         _init_projector(model, processor, classifier_folder, segments, ids, cache)
 
-    peft_config = None
-    if args.stage == SFT.key:
-        peft_config = LoraConfig(
-            r=args.lora_r,
-            lora_alpha=args.lora_alpha,
-            lora_dropout=args.lora_dropout,
-            target_modules=args.lora_target_modules,
-            modules_to_save=["multi_modal_projector"],
-            task_type="CAUSAL_LM",
-        )
     sft_config.remove_unused_columns = False
     sft_config.dataset_kwargs = {**(sft_config.dataset_kwargs or {}), "skip_prepare_dataset": True}
     sft_config.label_names = ["labels"]
     collator = E2LLMDataCollator(processor, segments, encoder_cache=cache, max_length=sft_config.max_length)
-    if (
-        sft_config.train_sampling_strategy in ("group_by_length", "batch_rebalance")
-        and sft_config.length_column_name not in dataset.column_names
-    ):
-        # batches of samples of similar token counts: less padding, the same samples and epochs
+    if sft_config.train_sampling_strategy in ("group_by_length", "batch_rebalance") and (
+        sft_config.length_column_name not in dataset.column_names
+    ):  # batches of samples of similar token counts: less padding, the same samples and epochs
         dataset = dataset.add_column(sft_config.length_column_name, collator.lengths(dataset))
-
-    class E2LLMSFTTrainer(SFTTrainer):  # TRL's, with the projector's own learning rate when one is set
-        def create_optimizer(self, model=None):
-            fresh = self.optimizer is None
-            optimizer = super().create_optimizer(model)
-            if fresh and args.projector_learning_rate is not None:
-                with_projector_learning_rate(optimizer, self.model, args.projector_learning_rate)
-            return optimizer
-
-    trainer = E2LLMSFTTrainer(
-        model=model,
-        args=sft_config,
-        train_dataset=dataset,
-        processing_class=processor,
-        data_collator=collator,
-        peft_config=peft_config,
-    )
-    table = parameter_table(trainer.model)
-    expected = {"multi_modal_projector"} | ({"language_model"} if args.stage == SFT.key else set())
-    if trainable_groups(trainer.model) != expected:
-        raise RuntimeError(
-            f"stage {args.stage}: trainable modules are {trainable_groups(trainer.model)}, expected {expected}\n{table}"
-        )
-    if trainer.is_world_process_zero():
-        print(f"stage {args.stage}: parameters\n{table}")
+    trainer = _sft_trainer_class()(
+        model=model, args=sft_config, train_dataset=dataset, processing_class=processor, data_collator=collator,
+        peft_config=_lora_config(args), projector_learning_rate=args.projector_learning_rate,
+    )  # fmt: skip
+    _check_trainable(trainer, args.stage)
     resumed_from = _resume_checkpoint(sft_config.output_dir, sft_config)
     with trl_scores_labelled_positions_on_cpu():
         trainer.train(resume_from_checkpoint=resumed_from)
-
     if trainer.is_world_process_zero():
-
-        def write(folder: Path) -> None:
-            final = trainer.model
-            if args.stage == SFT.key:
-                final.save_pretrained(folder / "adapter")
-                final = final.merge_and_unload()
-            final.to(dtype).save_pretrained(folder)
-            processor.save_pretrained(folder)
-
-        Artifact(out).publish(
-            write,
-            STAGE_BY_KEY[args.stage].folder,
-            base=base_dir,
-            arguments=asdict(args),
-            **_run_info(trainer, resumed_from),
-        )
+        _publish_sft(trainer, processor, args, out, dtype, base_dir, resumed_from)
     trainer.accelerator.wait_for_everyone()  # no process returns before the artifact is complete
     return str(out)
