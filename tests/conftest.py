@@ -212,42 +212,6 @@ def eeg_demo_size_segments(tmp_path_factory):
     return build_segments(raw, root / "segments", progress=False)
 
 
-# -- e2llm describe: the model's confidence ------------------------------------------------------
-
-
-@pytest.fixture
-def confidence_api(monkeypatch):
-    """``generate_responses(..., confidence=True)`` as specified for issue 30 (``Response`` objects
-    with ``.text``, ``.emotion``, ``.confidence``, ``.probabilities``), where the installed
-    ``e2llm.evaluation.generation`` does not have it yet: the real generation, each text parsed for
-    its emotion, with a stand-in confidence of 1.0 for an answer that names one (None otherwise)
-    and no probabilities. Where the real one exists it is used unchanged."""
-    import inspect
-    import types
-
-    from e2llm import describe
-    from e2llm.evaluation import generation
-    from e2llm.tasks import parse_answer
-
-    real = generation.generate_responses
-    if "confidence" in inspect.signature(real).parameters:
-        return real
-
-    def stand_in(*args, confidence=False, **kwargs):
-        texts = real(*args, **kwargs)
-        if not confidence:
-            return texts
-        out = []
-        for text in texts:
-            emotion = parse_answer("ied", text)
-            sure = 1.0 if emotion in EMOTIONS else None
-            out.append(types.SimpleNamespace(text=text, emotion=emotion, confidence=sure, probabilities=None))
-        return out
-
-    monkeypatch.setattr(describe, "generate_responses", stand_in)
-    return stand_in
-
-
 @pytest.fixture(scope="session")
 def tiny_model_dir(tiny_tokenizer, tmp_path_factory):
     """A tiny random E2LLM and its processor saved as a model folder (for the command line)."""

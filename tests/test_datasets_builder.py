@@ -495,7 +495,7 @@ def test_seed_vii_raw_layout(save_info, tmp_path, monkeypatch):
     assert result.summary["channels_filled"]["by_channel"] == {}
 
 
-# -- system errors are not bad recordings (issue 16, item 5) ------------------------------------
+# -- system errors are not bad recordings ---------------------------------------------------------
 
 
 def _three_recordings(root: Path) -> Path:
@@ -593,7 +593,7 @@ def test_skipped_recordings_are_part_of_the_cache_key(tmp_path, monkeypatch):
     assert _leftovers(tmp_path, "out") == []
 
 
-# -- arguments checked before any recording is read (issue 16, item 3) --------------------------
+# -- arguments checked before any recording is read ------------------------------------------------
 
 
 @pytest.fixture()
@@ -665,7 +665,7 @@ def test_build_arguments_are_checked_in_python_too(eeg_small_synthetic, tmp_path
     assert not (tmp_path / "out").exists()
 
 
-# -- leftovers of killed builds (issue 16, item 8) ----------------------------------------------
+# -- leftovers of killed builds --------------------------------------------------------------------
 
 
 def _dead_pid() -> int:
@@ -697,7 +697,7 @@ def test_leftovers_of_killed_builds_of_this_host_are_cleaned_not_another_hosts(e
     assert sorted(_leftovers(tmp_path, "segments")) == sorted(p.name for p in theirs)
 
 
-# -- pseudonyms and no local paths (issue 16, item 9) -------------------------------------------
+# -- pseudonyms and no local paths -----------------------------------------------------------------
 
 
 def _named_recordings(root: Path) -> Path:

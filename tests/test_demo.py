@@ -161,7 +161,7 @@ def test_demo_stage3_steps_mix_the_tasks(demo, tmp_path):
         ("BDF/multiple_annotation_chans.bdf", []),  # 10 EEG channels among others
     ],
 )
-def test_describe_real_recordings(demo, recording, extra, tmp_path, capsys, confidence_api):
+def test_describe_real_recordings(demo, recording, extra, tmp_path, capsys):
     """The demo's model (trained on SYNTHETIC EEG, carrying its training statistics) on real
     recordings: a warning, the recording's facts, and most windows assessable."""
     import csv
@@ -188,7 +188,7 @@ def test_describe_real_recordings(demo, recording, extra, tmp_path, capsys, conf
     assert f"{rows[0]['verdict']:<14}" in printed
 
 
-def test_describe_white_noise_is_not_assessable(demo, tmp_path, capsys, confidence_api):
+def test_describe_white_noise_is_not_assessable(demo, tmp_path, capsys):
     """60 s of WHITE NOISE as a 64-channel 1000 Hz EDF (the case of the issue: 'fear' in 414 of
     450 windows before): not assessable in nearly every window, and never given an emotion."""
     import csv
@@ -339,7 +339,7 @@ def _example(name: str, argv: list[str]):
 
 
 @needs_real
-def test_example_quickstart(demo, capsys, confidence_api):
+def test_example_quickstart(demo, capsys):
     out, _ = demo
     timeline = _example(
         "quickstart.py",

@@ -200,7 +200,7 @@ def test_windows_with_flat_or_clipped_channels_are_not_assessable(synthetic_stat
 
 @needs_real
 def test_describe_says_what_the_model_learnt_from_and_the_recordings_facts(
-    tiny_model_and_processor, synthetic_statistics, confidence_api, tmp_path, capsys
+    tiny_model_and_processor, synthetic_statistics, tmp_path, capsys
 ):
     model, processor = tiny_model_and_processor
     unknown = describe_recording(EDF, model, processor, max_new_tokens=4, progress=False)

@@ -424,7 +424,7 @@ def test_bad_config_is_a_clear_error(tmp_path):
         load_run_config(config)
 
 
-# -- resuming only from complete checkpoints; artifacts swapped in whole (issue 16, items 6 and 8) --
+# -- resuming only from complete checkpoints; artifacts swapped in whole ----------------------------
 
 
 def _align_args(out, steps, toy_tasks_dir, toy_text_model, init_from):

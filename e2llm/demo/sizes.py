@@ -1,13 +1,13 @@
 """The demo's sizes: how much data, how many steps, which encoder, for each machine.
 
-- ``cpu``: at most 15 minutes on a 2-core laptop whose CPU has no native bf16, the LM in float32
-  (14:08 measured; the same work runs up to 20 % slower on a busier day);
+- ``cpu``: at most 15 minutes on a 2-core laptop whose CPU has no native bf16, the LM in float32;
 - ``cpu-bf16``: the same machine with AVX-512 BF16 or AMX, the LM in bf16, whose steps cost
-  about 3/4 as much: stage 3 gets 80 steps instead of 56 (13:11 measured; 96 steps took 14:54 and
-  15:32 at slow hours);
-- ``cpu-long``: 4× cpu's stage-3 samples (31:17 measured);
-- ``gpu``: the paper's data, training and test sizes (not yet run on a GPU; see bench/README.md);
+  about 3/4 as much: stage 3 gets 80 steps instead of 56 in the same time;
+- ``cpu-long``: 4× cpu's stage-3 samples (about half an hour);
+- ``gpu``: the paper's data, training and test sizes;
 - ``test``: the reduced run of the test suite.
+
+Their measured times and figures are in bench/README.md.
 
 ``default_size`` picks ``gpu`` when CUDA is available, else ``cpu-bf16`` or ``cpu`` by the CPU
 (``lm_dtype``).
@@ -46,18 +46,15 @@ class DemoSizes:
     control_limit: int | None = None  # samples per task of each signal control (None: all the test samples)
 
 
-# CPU: a step of 4 samples of SmolLM2 in float32 takes about 4.5 s on 2 cores (stage 1 4-5
-# minutes, the evaluation 3-4), so the LM stages get about 80 steps: stage 2 24 on IED alone (one
-# segment a sample, short answers), stage 3 56 on the mix. The projector starts from stage 1's
-# classifier, which is what lets the LM read the EEG within those steps (bench/README.md: 69 %
-# of segment lines read right against 26-41 % from a random start), and every stage-3 step mixes
-# the tasks (pipeline.py: batch_rebalance). cpu-long's 256 stage-3 steps reason better still.
-# The test sets have at least 40 samples a task; the two signal controls ask all of them again.
-# GPU: the paper's sizes. 20 subjects with clips of 170 s give 24,440 training and 2,760 test
-# segments (the paper: 24,444 and 2,761), so IED is tested on one sample per test segment as in
-# the paper; then 10,000 stage-2 and 3,000 stage-3 samples, 500 EPC + ESS + EIM and 167 ESR test
-# samples. Stage 1 runs 5 epochs, not the paper's 50: on this many segments the encoder has
-# converged after 3 (balanced accuracy 0.994 on the test segments; bench/README.md).
+# CPU: a step of 4 samples of SmolLM2 takes seconds on 2 cores, so the LM stages get about 80 steps
+# in the 15 minutes: stage 2 on IED alone (one segment a sample, short answers), stage 3 on the mix.
+# The projector starts from stage 1's classifier, which is what lets the LM read the EEG within
+# so few steps, and every stage-3 step mixes the tasks (pipeline.py: batch_rebalance). The test
+# sets have at least 40 samples a task; the two signal controls ask all of them again.
+# GPU: the paper's sizes. 20 subjects with clips of 170 s give the paper's number of training and
+# test segments, so IED is tested on one sample per test segment as in the paper; then 10,000
+# stage-2 and 3,000 stage-3 samples, 500 EPC + ESS + EIM and 167 ESR test samples. Stage 1 runs 5
+# epochs, not the paper's 50: on this many segments the encoder converges within 3.
 # "test": the reduced run of the suite.
 # The signature is twice the generator's default strength, so that a small encoder trained from
 # scratch in a few minutes separates the emotions.
@@ -70,10 +67,10 @@ _CPU = DemoSizes(
 DEMO_SIZES = {
     "cpu": _CPU,
     # a CPU with native bf16 (AVX-512 BF16 or AMX): the bf16 LM's steps cost about 3/4 of
-    # float32's (bench/README.md: bench/train.py), so stage 3 gets 80 steps in the same 15 minutes;
-    # they teach the choice among segments that cpu's 56 do not reliably (ESS)
+    # float32's, so stage 3 gets 80 steps in the same 15 minutes; they teach the choice among
+    # segments that cpu's 56 do not reliably (ESS)
     "cpu-bf16": replace(_CPU, n_sft=320),
-    # cpu with 4× its stage-3 samples: 256 steps, which reach every target (31:17 measured)
+    # cpu with 4× its stage-3 samples: 256 steps, for a machine that can spare half an hour
     "cpu-long": replace(_CPU, n_train=1280, n_sft=1024),
     "gpu": DemoSizes(
         encoder_preset="demo", strength=2.0, n_subjects=20, clip_seconds=170.0, n_train=10_000, n_align=10_000, n_sft=3_000, n_multi=500, n_esr=167,
@@ -97,7 +94,7 @@ def default_size() -> str:
 def lm_dtype(device: str) -> str:
     """The frozen LM's dtype: bf16 on a GPU and on CPUs with native bf16 matrix instructions
     (AVX-512 BF16 or AMX), float32 elsewhere — without them a bf16 matmul is emulated, about
-    100× slower than float32 (measured on an AVX2-only EPYC: 1.3 against 148 GFLOPS)."""
+    100× slower than float32."""
     if device == "cuda":
         return "bfloat16"
     return "bfloat16" if cpu_has_native_bf16() else "float32"

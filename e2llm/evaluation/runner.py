@@ -151,9 +151,6 @@ def _select_samples(dd, splits: Sequence[str], tasks: Iterable[str] | None) -> l
     return samples
 
 
-# -- output files --------------------------------------------------------------------------------
-
-
 # -- the resume key --------------------------------------------------------------------------------
 
 

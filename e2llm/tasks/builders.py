@@ -64,20 +64,17 @@ in a few words (``templates.SHORT_DESCRIPTIONS``); IED's answer is one full sent
   is mildly positive. Negative is less happy than mildly positive, so the second individual is
   happier.``; same emotion: ``Both are the same emotion, so neither is happier.``), then
   ``Answer: yes|no|equal``. The comparison is one relation between two words already written,
-  which a pretrained LM knows; the individual follows from the relation. With a fixed sentence
-  per answer (format 6), or the valence words followed directly by the individual (format 7),
-  SmolLM2-135M mostly wrote "the second individual is happier" whatever the readings
-  (bench/README.md);
+  which a pretrained LM knows; the individual follows from the relation. Without that step a
+  small LM tends to name one individual whatever the readings;
 - ESS: the target and the segment that has it (``The least fearful does not show fear: segment
   (c).``), then ``Answer: (c)``;
 - EIM: the segments as ``Recording (a): …``, then one line per situation: the situation restated,
   its emotion and the letter of the segment that shows it (``Situation 1, a driver whose brakes
   fail on a steep hill: fear (c).``), then the matching in the same order, ``Matching: c→1, a→2,
-  b→3`` (a copy of the letters just written; listed as ``a→2, b→3, c→1`` it asks the LM to invert
-  the permutation, and in the demo's format-5 run every EIM answer ended in one and the same
-  matching). The restatement puts the words the emotion is read from right before it: with all
-  three situations' emotions on one line (format 6), SmolLM2-135M trained on 256 EIM samples
-  wrote the segments' emotions in their own order instead (bench/README.md);
+  b→3`` (a copy of the letters just written; listed as ``a→2, b→3, c→1`` it would ask the LM to
+  invert the permutation). The restatement puts the words the emotion is read from right before
+  it; with all three situations' emotions on one line a small LM writes the segments' emotions in
+  their own order instead;
 - ESR (reference only, never trained on): T1 the segment lines; T2 the emotion the scene suggests
   and the segment that shows it (``The scene hints at <cue>, so it suggests sadness: segment
   (b).``), then ``Answer: (b)``.

@@ -25,12 +25,8 @@ from ..runs.atomic import atomic_directory
 from .builders import BUILDERS, SegmentIndex, build_esr, build_ied, task_rng
 from .rules import MULTI_TASKS, TASKS, TRAIN_TASKS
 
-# 2: a verdict on each option; 3: the segments described first, then the reasoning; 4: short
-# segment descriptions and one reasoning line (for a pretrained LM)
-# 5: EIM's segment lines named "Recording (a)"; 6: EIM's matching line in scenario order;
-# 7: EIM's situations restated, one line each; EPC's emotions restated with their valence
-# 9: EPC compares the two valence words before naming the happier individual (8 was a dropped
-# trial, bench/README.md)
+# bumped whenever the text of the samples changes, so that task folders of an older format are
+# built again (what each format changed: the git history of tasks/builders.py)
 TASKS_FORMAT_VERSION = 9
 SPLITS: tuple[str, ...] = ("train", "train_sft", "test_ied", "test_multi", "test_esr")
 INFO_FILE = "tasks_info.json"
