@@ -73,6 +73,12 @@ def scrambled_tiny_model(tokenizer, seed: int = 0, std: float = 0.2):
     return model.eval(), processor
 
 
+@pytest.fixture(scope="module")
+def tiny(tiny_tokenizer):
+    """A tiny E2LLM with weights drawn with std 0.2 (:func:`scrambled_tiny_model`) and its processor."""
+    return scrambled_tiny_model(tiny_tokenizer)
+
+
 def make_segments(path, n_train_per=1, n_test_per=4, seed=0):
     """A segments DatasetDict with the schema of ``e2llm prepare``: synthetic, random EEG noise."""
     import datasets

@@ -428,18 +428,26 @@ def test_example_train_on_your_data(demo, text_model, tmp_path):
 # -- writers: complete or not at all ----------------------------------------------------------------
 
 
-def test_demo_model_folder_missing_its_processor_is_rebuilt(tiny_model_and_processor, tmp_path, capsys):
-    from e2llm.demo import MODEL_FOLDER_FILES, export_model
+def _saved_stage3(model_and_processor, tmp_path):
+    """A model folder to export from, and where the export goes."""
+    model, processor = model_and_processor
+    model.save_pretrained(tmp_path / "stage3")
+    processor.save_pretrained(tmp_path / "stage3")
+    return tmp_path / "stage3", tmp_path / "model"
+
+
+def model_folder_problem(folder):
+    from e2llm.demo import MODEL_FOLDER_FILES
     from e2llm.runs.artifacts import Artifact
 
-    def model_folder_problem(folder):
-        return Artifact(folder, files=MODEL_FOLDER_FILES, weights=True).problem()
+    return Artifact(folder, files=MODEL_FOLDER_FILES, weights=True).problem()
 
-    model, processor = tiny_model_and_processor
-    source = tmp_path / "stage3"
-    model.save_pretrained(source)
-    processor.save_pretrained(source)
-    target = tmp_path / "model"
+
+def test_demo_model_folder_missing_its_processor_is_rebuilt(tiny_model_and_processor, tmp_path, capsys):
+    from e2llm.demo import export_model
+    from e2llm.runs.artifacts import Artifact
+
+    source, target = _saved_stage3(tiny_model_and_processor, tmp_path)
     assert export_model(source, target, "stage3", synthetic=True) is True and model_folder_problem(target) is None
     assert Artifact(target).marker()["synthetic"] is True
     assert export_model(source, target, "stage3", synthetic=True) is False  # complete: reused
@@ -458,20 +466,12 @@ def test_demo_model_folder_missing_its_processor_is_rebuilt(tiny_model_and_proce
 
 
 def test_demo_model_export_interrupted_leaves_the_previous_folder(tiny_model_and_processor, tmp_path, monkeypatch):
-    from e2llm.demo import MODEL_FOLDER_FILES, export_model
-    from e2llm.runs.artifacts import Artifact
+    from e2llm.demo import export_model
 
-    def model_folder_problem(folder):
-        return Artifact(folder, files=MODEL_FOLDER_FILES, weights=True).problem()
-
-    model, processor = tiny_model_and_processor
-    source = tmp_path / "stage3"
-    model.save_pretrained(source)
-    processor.save_pretrained(source)
-    target = tmp_path / "model"
+    source, target = _saved_stage3(tiny_model_and_processor, tmp_path)
     target.mkdir()
     (target / "model.safetensors").write_bytes(b"previous")
-    processor_class = type(processor)
+    processor_class = type(tiny_model_and_processor[1])
 
     def fail(self, *args, **kwargs):
         raise OSError("disk full")

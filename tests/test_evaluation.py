@@ -20,7 +20,7 @@ import torch
 
 os.environ.setdefault("HF_EVALUATE_OFFLINE", "1")
 
-from conftest import make_segments, scrambled_tiny_model  # noqa: E402
+from conftest import make_segments  # noqa: E402
 
 import e2llm  # noqa: E402
 from e2llm.evaluation import (  # noqa: E402
@@ -40,11 +40,6 @@ TASKS = ("ied", "epc", "ess", "eim", "esr")
 
 
 # -- fixtures ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tiny(tiny_tokenizer):
-    return scrambled_tiny_model(tiny_tokenizer)
 
 
 @pytest.fixture(scope="module")

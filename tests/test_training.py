@@ -49,22 +49,28 @@ def _losses(log_history):
 def pipeline(toy_segments_dir, toy_tasks_dir, toy_text_model, tmp_path_factory):
     """Runs the three stages once, a few steps each."""
     root = tmp_path_factory.mktemp("run")
-    s1_args, s1_train = parse_stage_arguments("stage1", [
-        "--segments_dir", str(toy_segments_dir), "--preset", "tiny", "--output_dir", str(root / "stage1"),
-        "--num_train_epochs", "6", "--per_device_train_batch_size", "8", "--learning_rate", "3e-3", *COMMON,
-    ], config={})  # fmt: skip
-    train_encoder(s1_args, s1_train)
+    train_encoder(*_stage1_args(toy_segments_dir, root / "stage1"))
     s2 = parse_stage_arguments("align", [
         "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--text_model", toy_text_model, "--init_from", str(root / "stage1"),
         "--output_dir", str(root / "stage2"), "--max_steps", "12", "--learning_rate", "1e-2", *SFT_COMMON,
     ], config={})  # fmt: skip
     train_sft(*s2)
-    s3 = parse_stage_arguments("sft", [
-        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--init_from", str(root / "stage2"), "--output_dir", str(root / "stage3"),
+    train_sft(*_stage3_args(toy_tasks_dir, root / "stage2", root / "stage3"))
+    return root
+
+
+def _stage1_args(segments_dir, out):
+    return parse_stage_arguments("stage1", [
+        "--segments_dir", str(segments_dir), "--preset", "tiny", "--output_dir", str(out),
+        "--num_train_epochs", "6", "--per_device_train_batch_size", "8", "--learning_rate", "3e-3", *COMMON,
+    ], config={})  # fmt: skip
+
+
+def _stage3_args(tasks_dir, init_from, out):
+    return parse_stage_arguments("sft", [
+        "--preset", "tiny", "--tasks_dir", tasks_dir, "--init_from", str(init_from), "--output_dir", str(out),
         "--max_train_samples", "16", "--num_train_epochs", "12", "--learning_rate", "2e-2", "--lora_r", "8", "--lora_alpha", "16", *SFT_COMMON,
     ], config={})  # fmt: skip
-    train_sft(*s3)
-    return root
 
 
 def _marker(path) -> dict:
@@ -661,16 +667,8 @@ def test_a_stage_trained_again_with_the_same_seed_gives_the_same_weights(
     repeat)."""
     from safetensors.torch import load_file
 
-    s1 = parse_stage_arguments("stage1", [
-        "--segments_dir", str(toy_segments_dir), "--preset", "tiny", "--output_dir", str(tmp_path / "stage1"),
-        "--num_train_epochs", "6", "--per_device_train_batch_size", "8", "--learning_rate", "3e-3", *COMMON,
-    ], config={})  # fmt: skip
-    train_encoder(*s1)
-    s3 = parse_stage_arguments("sft", [
-        "--preset", "tiny", "--tasks_dir", toy_tasks_dir, "--init_from", str(pipeline / "stage2"), "--output_dir", str(tmp_path / "stage3"),
-        "--max_train_samples", "16", "--num_train_epochs", "12", "--learning_rate", "2e-2", "--lora_r", "8", "--lora_alpha", "16", *SFT_COMMON,
-    ], config={})  # fmt: skip
-    train_sft(*s3)
+    train_encoder(*_stage1_args(toy_segments_dir, tmp_path / "stage1"))
+    train_sft(*_stage3_args(toy_tasks_dir, pipeline / "stage2", tmp_path / "stage3"))
     for stage in ("stage1", "stage3"):
         first, again = (
             load_file(pipeline / stage / "model.safetensors"),

@@ -16,7 +16,7 @@ import torch
 
 os.environ.setdefault("HF_EVALUATE_OFFLINE", "1")
 
-from conftest import make_segments, scrambled_tiny_model  # noqa: E402
+from conftest import make_segments  # noqa: E402
 
 from e2llm.configuration_e2llm import EMOTIONS  # noqa: E402
 from e2llm.evaluation import evaluate_model, load_metric  # noqa: E402
@@ -30,11 +30,6 @@ from e2llm.evaluation.metric.e2llm_metrics import (  # noqa: E402
 )
 
 TASKS = ("ied", "epc", "ess", "eim", "esr")
-
-
-@pytest.fixture(scope="module")
-def tiny(tiny_tokenizer):
-    return scrambled_tiny_model(tiny_tokenizer)
 
 
 @pytest.fixture(scope="module")
