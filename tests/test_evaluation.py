@@ -435,6 +435,24 @@ def test_resume_key_other_settings_start_afresh(tiny, task_data, tmp_path, capsy
     } <= set(key)
 
 
+def test_another_torch_or_transformers_is_not_reused(tiny, task_data, tmp_path, monkeypatch, caplog):
+    import transformers
+
+    model, processor = tiny
+    tasks_dir, lookup = task_data
+    out = tmp_path / "run"
+    kwargs = dict(processor=processor, batch_size=4, max_new_tokens=8, segments=lookup, progress=False, tasks=["ied"])
+    evaluate_model(model, tasks_dir, out, **kwargs)
+    assert json.loads((out / "run.json").read_text())["key"]["libraries"]["torch"] == torch.__version__
+    monkeypatch.setattr(transformers, "__version__", "99.0.0")
+    calls = count_generated(model)
+    try:
+        evaluate_model(model, tasks_dir, out, **kwargs)
+    finally:
+        del model.generate
+    assert _rows_generated(calls) == 7 and "made with other libraries; discarding it" in caplog.text
+
+
 def test_weights_retrained_at_the_same_path_are_not_reused(tiny, task_data, tmp_path, capsys, caplog):
     from e2llm.evaluation.runner import GENERATIONS_FILE
 

@@ -185,8 +185,13 @@ def run_key(model, processor, loaded_from: str | None, *, tasks_dir: Path, looku
         if getattr(model, "generation_config", None)
         else None,
     }
+    import torch
+    import transformers
+
     return {
         "records": RECORD_FORMAT,
+        # another torch or transformers may compute other logits, hence other greedy answers
+        "libraries": {"torch": torch.__version__, "transformers": transformers.__version__},
         "weights": weights_fingerprint(model, loaded_from, hashes),
         "dtype": str(getattr(model, "dtype", first.dtype)),
         "device": first.device.type,
