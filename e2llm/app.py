@@ -92,7 +92,8 @@ class E2LLMApp:
     name: str = ""
     examples: dict[str, Path] = field(default_factory=dict)
     batch_size: int = 16
-    max_new_tokens: int = 256
+    max_new_tokens: int = 256  # per answer to a question
+    describe_max_new_tokens: int = 96  # per window described (``e2llm describe``'s default)
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
 
     def __post_init__(self):
@@ -125,6 +126,7 @@ class E2LLMApp:
                 self.model,
                 self.processor,
                 batch_size=self.batch_size,
+                max_new_tokens=self.describe_max_new_tokens,
                 min_confidence=self.min_confidence,
                 progress=True,
             )
@@ -260,20 +262,7 @@ def build_page(app: E2LLMApp):
         summary = gr.Markdown(elem_id="summary")
 
         def on_describe(upload, example, progress=gr.Progress(track_tqdm=True)):
-            try:
-                done = app.describe(upload, example)
-            except Exception as err:  # noqa: BLE001  (a message in the page, never a traceback)
-                return problem(err), None, "", None, gr.update(choices=[], value=[]), None
-            timeline = done.timeline
-            counts = ", ".join(f"{name} {n}" for name, n in timeline.summary().items())
-            return (
-                f"**{done.name}:** {len(timeline.rows)} windows ({counts or 'none'}).",
-                timeline_image(timeline, done.name),
-                "\n".join(timeline.header()),
-                table_rows(timeline),
-                gr.update(choices=window_choices(timeline), value=[]),
-                done,
-            )
+            return describe_outputs(app, upload, example)
 
         def on_row(chosen, event: gr.SelectData):
             row = int(event.index[0])
@@ -283,16 +272,7 @@ def build_page(app: E2LLMApp):
         on_row.__annotations__["event"] = gr.SelectData  # resolved here: Gradio finds the event by its type
 
         def on_ask(done, chosen, task, own, emotion, polarity, scenarios):
-            fields = {"text": own, "emotion": emotion, "polarity": polarity, "scenario": scenarios}
-            fields["scenarios"] = scenarios.splitlines()
-            try:
-                steps = app.ask(done, chosen, task, **_fields_for(task, fields))
-                shown = next(steps).shown()
-                yield shown, "", "*reading the windows…*"
-                for reply in steps:
-                    yield shown, reply_text(reply), reply_summary(reply, task, app.min_confidence)
-            except Exception as err:  # noqa: BLE001
-                yield gr.update(), gr.update(), problem(err)
+            yield from ask_outputs(app, done, chosen, task, own, emotion, polarity, scenarios)
 
         outputs = [message, plot, facts, table, windows, described]
         describe_button.click(on_describe, [upload, example], outputs, concurrency_id="model")
@@ -300,6 +280,42 @@ def build_page(app: E2LLMApp):
         inputs = [described, windows, task, own, emotion, polarity, scenarios]
         ask_button.click(on_ask, inputs, [question, answer, summary], concurrency_id="model")
     return page
+
+
+def describe_outputs(app: E2LLMApp, upload, example) -> tuple:
+    """What *Describe* shows: a message, the plot, the header, the rows, the windows to choose
+    from, and the session's :class:`Described` (on an error: the message, the rest empty)."""
+    gr = import_gradio()
+    try:
+        done = app.describe(upload, example)
+    except Exception as err:  # noqa: BLE001  (a message in the page, never a traceback)
+        return problem(err), None, "", None, gr.update(choices=[], value=[]), None
+    timeline = done.timeline
+    counts = ", ".join(f"{name} {n}" for name, n in timeline.summary().items())
+    return (
+        f"**{done.name}:** {len(timeline.rows)} windows ({counts or 'none'}).",
+        timeline_image(timeline, done.name),
+        "\n".join(timeline.header()),
+        table_rows(timeline),
+        gr.update(choices=window_choices(timeline), value=[]),
+        done,
+    )
+
+
+def ask_outputs(app: E2LLMApp, done, chosen, task, own="", emotion="happy", polarity="most", scenarios=""):
+    """What *Ask* shows as the answer grows: the question, the answer so far, a line under it (on
+    an error: the message in that line)."""
+    gr = import_gradio()
+    fields = {"text": own, "emotion": emotion, "polarity": polarity, "scenario": scenarios or ""}
+    fields["scenarios"] = (scenarios or "").splitlines()
+    try:
+        steps = app.ask(done, chosen, task, **_fields_for(task, fields))
+        shown = next(steps).shown()
+        yield shown, "", "*reading the windows…*"
+        for reply in steps:
+            yield shown, reply_text(reply), reply_summary(reply, task, app.min_confidence)
+    except Exception as err:  # noqa: BLE001  (a message in the page, never a traceback)
+        yield gr.update(), gr.update(), problem(err)
 
 
 def _emotions():
@@ -360,4 +376,4 @@ def launch(
     return page
 
 
-__all__ = ["E2LLMApp", "build_page", "find_examples", "launch"]
+__all__ = ["E2LLMApp", "ask_outputs", "build_page", "describe_outputs", "find_examples", "launch"]

@@ -763,6 +763,8 @@ def ask_windows(
 
     if len(segments) != question.n_windows:
         raise InvalidInputError(f"the question is about {question.n_windows} window(s), {len(segments)} given")
+    segments = question.in_order(segments)
+    masks = None if masks is None else question.in_order(masks)
     conversation: list[dict] = []
     done: list[str] = []
     result = None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..configuration_e2llm import EMOTIONS
 from ..errors import InvalidInputError
 from .builders import esr_scenarios, scenario_listing, user_turn
+from .messages import segment_ids_of
 from .rules import OPTIONS, TASKS
 from .templates import (
     EIM_QUESTIONS,
@@ -60,18 +61,19 @@ class Question:
     task: str  # one of TASKS, or OWN
     turns: tuple[dict, ...]
     n_windows: int
+    order: tuple[int, ...]  # the window (from 0) of each EEG part, in order of appearance
+
+    def in_order(self, items: Sequence) -> list:
+        """``items`` given per window (window 1 first), in the order the EEG parts ask for them."""
+        return [items[k] for k in self.order]
 
     def shown(self) -> str:
         """The question as text, each window written ``[window k]``."""
-        texts = []
+        texts, windows = [], iter(self.order)
         for turn in self.turns:
-            k, text = 0, ""
+            text = ""
             for part in turn["content"]:
-                if part["type"] == "eeg":
-                    k += 1
-                    text += f"[window {k}]"
-                else:
-                    text += part["text"]
+                text += f"[window {next(windows) + 1}]" if part["type"] == "eeg" else part["text"]
             texts.append(text)
         return "\n\n".join(texts)
 
@@ -112,7 +114,8 @@ def task_question(
     templates, fields = _templates(task, n, text, emotion, polarity, scenarios, scenario)
     ids = [f"window-{k}" for k in range(1, n + 1)]
     turns = [user_turn(t, ids if k == 0 else [], **fields) for k, t in enumerate(templates)]
-    return Question(task, tuple(chat_messages(turns)), n)
+    order = tuple(ids.index(i) for i in segment_ids_of(turns))
+    return Question(task, tuple(chat_messages(turns)), n, order)
 
 
 def _templates(task, n, text, emotion, polarity, scenarios, scenario) -> tuple[list[str], dict]:
