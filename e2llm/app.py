@@ -241,7 +241,12 @@ def build_page(app: E2LLMApp):
         plot = gr.Image(label="Timeline", type="pil", interactive=False, elem_id="timeline")
         facts = gr.Textbox(label="The model and the recording", lines=8, interactive=False, elem_id="facts")
         table = gr.Dataframe(
-            headers=list(TABLE_COLUMNS), label="Windows (click a row to choose it)", interactive=False, wrap=True
+            headers=list(TABLE_COLUMNS),
+            label="Windows (click a row to choose it)",
+            interactive=False,
+            wrap=True,
+            max_height=420,
+            column_widths=["7%", "8%", "8%", "11%", "9%", "10%", "10%", "37%"],
         )
         gr.Markdown("## Ask about one to three windows")
         with gr.Row():
@@ -295,7 +300,7 @@ def describe_outputs(app: E2LLMApp, upload, example) -> tuple:
     return (
         f"**{done.name}:** {len(timeline.rows)} windows ({counts or 'none'}).",
         timeline_image(timeline, done.name),
-        "\n".join(timeline.header()),
+        "\n".join(timeline.header()).replace(done.path, done.name),  # not an upload's temporary path
         table_rows(timeline),
         gr.update(choices=window_choices(timeline), value=[]),
         done,
@@ -310,7 +315,7 @@ def ask_outputs(app: E2LLMApp, done, chosen, task, own="", emotion="happy", pola
     fields["scenarios"] = (scenarios or "").splitlines()
     try:
         steps = app.ask(done, chosen, task, **_fields_for(task, fields))
-        shown = next(steps).shown()
+        shown = next(steps).shown([f"window {int(k) + 1}" for k in chosen])
         yield shown, "", "*reading the windows…*"
         for reply in steps:
             yield shown, reply_text(reply), reply_summary(reply, task, app.min_confidence)

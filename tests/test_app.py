@@ -120,11 +120,13 @@ def test_the_answer_streams_from_the_windows_describe_read(tiny_app):
     tiny_app.examples = {"edf": EDF}
     outputs = describe_outputs(tiny_app, None, "edf")
     assert outputs[0].startswith("**edf:** 31 windows") and len(outputs[3]) == 31
-    assert "model:" in outputs[2] and "recording:" in outputs[2]
+    assert "model:" in outputs[2] and "recording: edf (124.0 s" in outputs[2]
     described = outputs[5]
     steps = list(ask_outputs(tiny_app, described, [4, 1], "epc"))
     question = steps[0][0]
-    assert question.startswith("Is the individual with EEG signals [window 1]")
+    assert question.startswith(
+        "Is the individual with EEG signals [window 5] happier than the individual with [window 2]"
+    )
     answers = [answer for _, answer, _ in steps[1:]]
     assert len(answers) >= 3 and answers[-1] and answers[-1].startswith(answers[1])
     assert steps[-1][2].startswith("**EPC answer:**")
@@ -196,7 +198,10 @@ def test_in_a_browser_describe_then_compare_two_windows(tiny_dir, tmp_path):
             page.get_by_label("EPC: is the first happier than the second? (2 windows)").check()
             page.get_by_role("button", name="Ask").click()
             expect(page.locator("#summary")).to_contain_text("EPC answer", timeout=120_000)
-            assert "[window 2]" in page.locator("#question textarea").input_value()
+            assert (
+                "[window 2] happier than the individual with [window 5]"
+                in page.locator("#question textarea").input_value()
+            )
             assert page.locator("#answer textarea").input_value().strip()
             shot = tmp_path / "app.png"
             page.screenshot(path=str(shot), full_page=True)

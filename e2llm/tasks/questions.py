@@ -67,13 +67,14 @@ class Question:
         """``items`` given per window (window 1 first), in the order the EEG parts ask for them."""
         return [items[k] for k in self.order]
 
-    def shown(self) -> str:
-        """The question as text, each window written ``[window k]``."""
+    def shown(self, names: Sequence[str] = ()) -> str:
+        """The question as text, each window written ``[name]`` (default: ``window k``)."""
+        names = list(names) or [f"window {k}" for k in range(1, self.n_windows + 1)]
         texts, windows = [], iter(self.order)
         for turn in self.turns:
             text = ""
             for part in turn["content"]:
-                text += f"[window {next(windows) + 1}]" if part["type"] == "eeg" else part["text"]
+                text += f"[{names[next(windows)]}]" if part["type"] == "eeg" else part["text"]
             texts.append(text)
         return "\n\n".join(texts)
 
