@@ -23,6 +23,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .configuration_e2llm import EMOTIONS
 from .describe import (
     CSV_COLUMNS,
     DEFAULT_MIN_CONFIDENCE,
@@ -256,7 +257,7 @@ def build_page(app: E2LLMApp):
             task = gr.Radio(choices=[(label, key) for key, label in TASK_NAMES.items()], value="ied", label="Question")
         own = gr.Textbox(label="Your own question ({e1}, {e2}, {e3} place the windows; else they come first)")
         with gr.Row():
-            emotion = gr.Dropdown(choices=list(_emotions()), value="happy", label="ESS: emotion")
+            emotion = gr.Dropdown(choices=list(EMOTIONS), value="happy", label="ESS: emotion")
             polarity = gr.Radio(choices=["most", "least"], value="most", label="ESS: the most or the least")
         scenarios = gr.Textbox(
             label="EIM: three people, one a line; ESR: a scenario (empty: the question bank's)", lines=3
@@ -323,12 +324,6 @@ def ask_outputs(app: E2LLMApp, done, chosen, task, own="", emotion="happy", pola
         yield gr.update(), gr.update(), problem(err)
 
 
-def _emotions():
-    from .configuration_e2llm import EMOTIONS
-
-    return EMOTIONS
-
-
 def _fields_for(task: str, fields: dict) -> dict:
     """The settings of ``task_question`` that ``task`` takes."""
     wanted = {OWN: ("text",), "ess": ("emotion", "polarity"), "eim": ("scenarios",), "esr": ("scenario",)}
@@ -359,11 +354,34 @@ def launch(
     """
     from .inference import load_model_and_processor
 
-    import_gradio()  # before the model loads: a missing Gradio is said at once
+    import_gradio()  # before the model loads: a missing Gradio or a taken port is said at once
+    if port is not None:
+        check_port(server_name, port)
     found = find_examples(examples) if examples is not None else {}
     loaded, processor, name = load_model_and_processor(model)
     page = build_page(E2LLMApp(loaded, processor, name, found))
     page.queue(default_concurrency_limit=1)  # one model: one description or answer at a time
+    try:
+        _serve(page, server_name, port, max_file_size_mb, prevent_thread_lock, quiet)
+    except OSError as err:  # the port is taken, or the address is not this machine's
+        raise InvalidInputError(
+            f"cannot serve at {server_name}:{port or 'the default port'}: {first_line(err)}"
+        ) from None
+    return page
+
+
+def check_port(server_name: str, port: int) -> None:
+    """Raises InvalidInputError if ``port`` cannot be served at ``server_name`` (taken, most often)."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((server_name, int(port)))
+        except OSError as err:
+            raise InvalidInputError(f"--port {port}: cannot serve at {server_name}:{port} ({err.strerror})") from None
+
+
+def _serve(page, server_name, port, max_file_size_mb, prevent_thread_lock, quiet) -> None:
     page.launch(
         server_name=server_name,
         server_port=port,
@@ -378,7 +396,6 @@ def launch(
         mcp_server=False,
         inbrowser=False,
     )
-    return page
 
 
 __all__ = ["E2LLMApp", "ask_outputs", "build_page", "describe_outputs", "find_examples", "launch"]

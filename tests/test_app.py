@@ -152,6 +152,16 @@ def test_export_space_refuses_bad_input_and_writes_nothing(tmp_path, tiny_dir, c
     assert [p.name for p in (tmp_path / "full").iterdir()] == ["keep.txt"]
 
 
+def test_a_taken_port_is_one_line_before_the_model_loads(tiny_dir, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["app", "--model", str(tiny_dir), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"e2llm app: error: --port {port}: cannot serve") and err.count("\n") == 1, err
+
+
 def test_the_page_fetches_no_fonts_and_sends_no_analytics():
     from e2llm.app import import_gradio, theme
 
