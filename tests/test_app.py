@@ -113,6 +113,16 @@ def test_a_bad_recording_is_a_message_in_the_page(tiny_app, tmp_path):
 
 
 @needs_real
+def test_examples_are_the_recordings_of_a_folder():
+    from e2llm.app import find_examples
+
+    found = find_examples(REAL)
+    assert found["EDF/test_edf_overlapping_annotations.edf"] == EDF
+    assert "antio/CA_208/test_CA_208_start_stop.vhdr" in found  # BrainVision by its header file
+    assert not [name for name in found if name.endswith((".md", ".fdt", ".vmrk", ".eeg"))]
+
+
+@needs_real
 def test_the_answer_streams_from_the_windows_describe_read(tiny_app):
     """Describe, then EPC about two windows: the question shown, the answer growing, parsed at the end."""
     from e2llm.app import ask_outputs, describe_outputs
