@@ -14,6 +14,10 @@ zero-filled, flat and out of range, filters applied or skipped, duration).
 
 With an output folder, finished windows are appended to ``timeline.partial.jsonl`` as they come; an
 interrupted run keeps them and the same command resumes. Live streams: :mod:`e2llm.live`.
+
+The browser app (:mod:`e2llm.app`) asks more of chosen windows: :func:`window_segments` reads them
+again exactly as they were described, and :func:`ask_windows` streams the answer to any task's
+question (:mod:`e2llm.tasks.questions`) about them.
 """
 
 from __future__ import annotations
