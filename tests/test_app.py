@@ -10,6 +10,7 @@ as its own process.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -213,7 +214,7 @@ def test_in_a_browser_describe_then_compare_two_windows(tiny_dir, tmp_path):
             assert "recording:" in page.locator("#facts textarea").input_value()
             for k in (2, 5):
                 page.locator("#windows input").click()
-                page.get_by_role("option", name=f"{k}:").first.click()
+                page.get_by_role("option", name=re.compile(rf"^{k}: ")).click()
             page.keyboard.press("Escape")
             page.get_by_label("EPC: is the first happier than the second? (2 windows)").check()
             page.get_by_role("button", name="Ask").click()
