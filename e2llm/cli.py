@@ -505,6 +505,65 @@ def _run_describe_live(args):
         print(f"wrote {Path(args.out) / 'timeline.csv'}, timeline.json and timeline.png")
 
 
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 65535, not {value}")
+    return value
+
+
+_port.__name__ = "a port number"
+
+
+def _add_app(sub):
+    from .app import DEFAULT_MAX_UPLOAD_MB
+
+    p = sub.add_parser(
+        "app",
+        help="a browser page on this machine: a recording's timeline, and questions about its windows",
+        description="Serve a page at http://127.0.0.1:PORT (this machine only; no analytics, nothing fetched "
+        "from elsewhere): open a recording, press Describe for what `e2llm describe` gives, then ask the model "
+        "one of its five tasks' questions, or your own, about one to three windows. Needs Gradio: "
+        'pip install "e2llm[app]". With --export-space, write a Hugging Face Space folder instead.',
+    )
+    p.add_argument("--model", required=True, help="model directory or Hub id (for --export-space: a Hub id)")
+    p.add_argument("--port", type=_port, help="the port (default: 7860, or the next free one)")
+    p.add_argument("--examples", metavar="DIR", help="offer the recordings in this folder as examples")
+    p.add_argument(
+        "--max-file-size",
+        type=_positive_float,
+        default=DEFAULT_MAX_UPLOAD_MB,
+        metavar="MB",
+        help=f"the largest upload (default {DEFAULT_MAX_UPLOAD_MB:g} MB)",
+    )
+    p.add_argument(
+        "--export-space",
+        metavar="DIR",
+        help="write DIR (new or empty) to run the app as a Hugging Face Space for the Hub model --model",
+    )
+    p.set_defaults(func=_run_app)
+
+
+def _run_app(args):
+    from .paths import check_model_location
+
+    if args.export_space is not None:
+        from .space import export_space
+
+        if args.port is not None or args.examples is not None:
+            raise InvalidInputError("--port and --examples are for the app on this machine, not --export-space")
+        out = export_space(args.export_space, args.model)
+        print(f"wrote the Space {out} for {args.model}: push it as a Hugging Face Space repository")
+        return
+    from .app import import_gradio, launch
+
+    import_gradio()
+    check_model_location(args.model, "--model")
+    if args.examples is not None:
+        _must_be_folder(args.examples, "--examples")
+    launch(args.model, port=args.port, examples=args.examples, max_file_size_mb=args.max_file_size)
+
+
 def _add_replay(sub):
     p = sub.add_parser(
         "replay",
@@ -576,6 +635,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_compare,
         _add_describe,
         _add_replay,
+        _add_app,
         _add_push,
         _add_convert_eegpt,
     ):

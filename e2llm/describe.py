@@ -14,6 +14,10 @@ zero-filled, flat and out of range, filters applied or skipped, duration).
 
 With an output folder, finished windows are appended to ``timeline.partial.jsonl`` as they come; an
 interrupted run keeps them and the same command resumes. Live streams: :mod:`e2llm.live`.
+
+The browser app (:mod:`e2llm.app`) asks more of chosen windows: :func:`window_segments` reads them
+again exactly as they were described, and :func:`ask_windows` streams the answer to any task's
+question (:mod:`e2llm.tasks.questions`) about them.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -48,6 +52,7 @@ from .paths import check_model_location
 from .provenance import Provenance, model_provenance
 from .runs.atomic import atomic_file
 from .runs.records import RecordLog
+from .tasks.questions import TASK_WINDOWS, Question, task_question
 from .tasks.templates import IED_QUESTIONS
 
 IED_QUESTION = IED_QUESTIONS[0]  # "Describe the emotion of {e1}."
@@ -120,10 +125,7 @@ def check_min_confidence(value: float) -> float:
 
 def ied_conversation() -> list[dict]:
     """The IED question about one EEG segment, as chat messages."""
-    before, after = IED_QUESTION.split("{e1}")
-    parts = ([{"type": "text", "text": before}] if before else []) + [{"type": "eeg"}]
-    parts += [{"type": "text", "text": after}] if after else []
-    return [{"role": "user", "content": parts}]
+    return list(task_question("ied").turns)
 
 
 def _first_sentence(text: str) -> str:
@@ -164,7 +166,8 @@ def model_side(model) -> ModelSide:
         name = str(model)
     else:
         config, name = model.config, str(getattr(model, "name_or_path", "") or type(model).__name__)
-    provenance = model_provenance(config, folder)
+    where = folder or (Path(name) if (Path(name) / "config.json").is_file() else None)  # a loaded model's folder
+    provenance = model_provenance(config, where)
     eeg = config.eeg_config
     settings = (getattr(config, "training_data", None) or {}).get("preprocessing") or {}
     default = PreprocessingConfig()
@@ -697,15 +700,124 @@ def _alpha(confidence: float | None) -> float:
     return 0.25 if confidence is None else 0.25 + 0.75 * float(confidence)
 
 
+# -- questions about chosen windows (the browser app) --------------------------------------------
+
+
+def window_segments(
+    recording: str | os.PathLike,
+    model,
+    indices: Sequence[int],
+    *,
+    step_seconds: float | None = None,
+    cnt_format: str | None = None,
+    batch_size: int = 16,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The EEG of windows ``indices`` (positions in :func:`describe_recording`'s rows) and their
+    channel masks, exactly as ``describe_recording`` with the same settings gave them to the model:
+    the same chunks of ``batch_size`` windows, preprocessed by the same recipe.
+
+    Raises:
+        InvalidInputError: a window that is not in the recording, or whose chunk the recipe
+            rejected (it is ``not assessable``); and as :func:`describe_recording` for the file.
+    """
+    raw = read_recording(recording, cnt_format=cnt_format)
+    recipe = (model if isinstance(model, ModelSide) else model_side(model)).preprocessing
+    starts = window_starts(raw, recipe, step_seconds, source=str(recording))
+    wanted = [int(i) for i in indices]
+    if any(not 0 <= i < len(starts) for i in wanted):
+        raise InvalidInputError(f"{recording}: windows are numbered 1 to {len(starts)}")
+    skip = sorted(set(range(len(starts))) - set(wanted))
+    found = {}
+    chunks = iter_window_chunks(
+        raw, describe_config(recipe), starts, max_windows=batch_size, skip=skip, source=str(recording)
+    )
+    for chunk in chunks:
+        for k, i in enumerate(int(i) for i in chunk.index):
+            if i in wanted:
+                if chunk.eeg is None:
+                    raise InvalidInputError(f"window {i + 1} is not assessable ({chunk.problem})")
+                found[i] = (chunk.eeg[k], np.asarray(chunk.channel_mask, dtype=bool))
+    return [found[i][0] for i in wanted], [found[i][1] for i in wanted]
+
+
+@dataclass
+class Reply:
+    """The model's answer to a :class:`~e2llm.tasks.questions.Question` so far.
+
+    ``turns``: its turns' texts (ESR: two); ``answer``: when done, the task's parsed answer
+    (:func:`e2llm.tasks.parse_answer`; None for a question of one's own); ``confidence`` and
+    ``probabilities``: IED's, as in a timeline row."""
+
+    turns: list[str]
+    done: bool = False
+    answer: str | None = None
+    confidence: float | None = None
+    probabilities: dict | None = None
+
+
+def ask_windows(
+    model, processor, question: Question, segments, masks=None, *, max_new_tokens: int = 256
+) -> Iterator[Reply]:
+    """Ask ``question`` about the windows ``segments`` (from :func:`window_segments`), yielding
+    the answer as it is generated: greedy, by :func:`~e2llm.evaluation.generation.stream_response`
+    (``generate_responses``), with IED's confidence; ESR's second question follows the model's own
+    first answer, as in ``e2llm evaluate``. Text the user wrote cannot pose as an EEG marker."""
+    from .evaluation.generation import neutralize_markers, stream_response
+    from .tasks import parse_answer
+
+    if len(segments) != question.n_windows:
+        raise InvalidInputError(f"the question is about {question.n_windows} window(s), {len(segments)} given")
+    segments = question.in_order(segments)
+    masks = None if masks is None else question.in_order(masks)
+    conversation: list[dict] = []
+    done: list[str] = []
+    result = None
+    for turn in question.turns:
+        conversation.append(_neutralized(turn, processor))
+        stream = stream_response(
+            model,
+            processor,
+            conversation,
+            segments,
+            masks,
+            max_new_tokens=max_new_tokens,
+            confidence=question.task == "ied",
+        )
+        for text, final in stream:
+            result = final
+            yield Reply([*done, text])
+        done.append(text)
+        safe = neutralize_markers(text, processor)
+        conversation.append({"role": "assistant", "content": [{"type": "text", "text": safe}]})
+    reply = Reply(done, done=True)
+    if question.task in TASK_WINDOWS:
+        reply.answer = parse_answer(question.task, done[-1])
+    if getattr(result, "confidence", None) is not None:
+        reply.confidence, reply.probabilities = float(result.confidence), result.probabilities
+    yield reply
+
+
+def _neutralized(turn: dict, processor) -> dict:
+    from .evaluation.generation import neutralize_markers
+
+    parts = [
+        {"type": "text", "text": neutralize_markers(p["text"], processor)} if p["type"] == "text" else p
+        for p in turn["content"]
+    ]
+    return {"role": turn["role"], "content": parts}
+
+
 __all__ = [
     "DEFAULT_MIN_CONFIDENCE",
     "NOT_ASSESSABLE",
     "RecordingFacts",
+    "Reply",
     "Timeline",
     "TimelineRow",
     "UNCERTAIN",
     "band_coverage",
     "describe_chunk",
+    "ask_windows",
     "describe_recording",
     "format_timeline",
     "ied_conversation",
@@ -715,5 +827,6 @@ __all__ = [
     "run_settings",
     "timeline_figure",
     "verdict",
+    "window_segments",
     "write_timeline",
 ]

@@ -14,12 +14,14 @@ model scatters them into the ``<eeg_pad>`` placeholders at prefill only.
 
 With ``confidence=True`` each answer comes back as a :class:`Response`: its text, the emotion it
 names (IED's parser) and the model's confidence in that emotion, read from the logits of the same
-pass (:mod:`e2llm.evaluation.confidence`).
+pass (:mod:`e2llm.evaluation.confidence`). :func:`stream_response` gives one conversation's answer as
+it is generated (the browser app, :mod:`e2llm.app`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,6 +145,7 @@ def generate_responses(
     sort_by_length: bool = True,
     on_batch: Callable[[list[int], list], None] | None = None,
     confidence: bool = False,
+    streamer=None,
 ) -> list[str] | list[Response]:
     """Greedy next assistant turn for each conversation.
 
@@ -161,6 +164,8 @@ def generate_responses(
             save them as they come).
         confidence: return :class:`Response` objects with the emotion each answer names and the
             model's confidence in it, instead of plain texts.
+        streamer: a ``transformers`` streamer the tokens are passed to as they come (one
+            conversation only; :func:`stream_response` uses it).
 
     Returns:
         The generated texts (special tokens removed, surrounding whitespace stripped), or their
@@ -171,6 +176,8 @@ def generate_responses(
         raise ValueError("conversations, eeg (and eeg_channel_mask) must have one entry per sample")
     if batch_size < 1:
         raise InvalidInputError("batch_size must be at least 1")
+    if streamer is not None and n != 1:
+        raise ValueError("a streamer follows one conversation at a time")
     if n == 0:
         return []
     order = list(range(n))
@@ -214,6 +221,7 @@ def generate_responses(
                 **inputs,
                 generation_config=generation_config,
                 logits_processor=LogitsProcessorList([recorder] if recorder is not None else []),
+                **({"streamer": streamer} if streamer is not None else {}),
             )
             generated = output[:, inputs["input_ids"].shape[1] :]
             texts = [t.strip() for t in processor.batch_decode(generated, skip_special_tokens=True)]
@@ -226,6 +234,60 @@ def generate_responses(
     finally:
         model.train(was_training)
     return results  # type: ignore[return-value]
+
+
+def stream_response(
+    model,
+    processor,
+    conversation: Sequence[dict],
+    segments: Sequence[np.ndarray],
+    masks: Sequence[np.ndarray] | None = None,
+    *,
+    max_new_tokens: int = 256,
+    confidence: bool = False,
+    timeout: float | None = 600.0,
+) -> Iterator[tuple[str, str | Response | None]]:
+    """:func:`generate_responses` for one conversation, its text given as it is generated.
+
+    Yields ``(text so far, None)`` while the answer grows, then once ``(text, result)``, ``result``
+    being what :func:`generate_responses` returns for it (a :class:`Response` with ``confidence``).
+    Generation runs in a thread; an error there is raised here. ``timeout``: the most seconds to
+    wait for the next piece of text.
+    """
+    from transformers import TextIteratorStreamer
+
+    streamer = TextIteratorStreamer(processor.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=timeout)
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["result"] = generate_responses(
+                model,
+                processor,
+                [conversation],
+                [list(segments)],
+                None if masks is None else [list(masks)],
+                batch_size=1,
+                max_new_tokens=max_new_tokens,
+                confidence=confidence,
+                streamer=streamer,
+            )[0]
+        except BaseException as err:  # raised in the caller's thread below
+            outcome["error"] = err
+            streamer.end()
+
+    thread = threading.Thread(target=run, name="e2llm-stream", daemon=True)
+    thread.start()
+    text = ""
+    for piece in streamer:
+        text += piece
+        if piece:
+            yield text, None
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    result = outcome["result"]
+    yield (result.text if isinstance(result, Response) else result), result
 
 
 def _responses(vocabulary: EmotionVocabulary, texts, generated: torch.Tensor, logits: torch.Tensor) -> list[Response]:
@@ -246,4 +308,5 @@ __all__ = [
     "neutralize_markers",
     "prompt_lengths",
     "segment_ids_of",
+    "stream_response",
 ]

@@ -230,7 +230,7 @@ def _eeg(segment_id: str) -> dict:
     return {"type": "eeg", "text": None, "segment_id": segment_id}
 
 
-def _user(template: str, segment_ids: Sequence[str], **fields: str) -> dict:
+def user_turn(template: str, segment_ids: Sequence[str], **fields: str) -> dict:
     """A user turn from ``template``: ``{e1}``..``{e3}`` become EEG parts, other ``{name}`` fields
     are replaced by ``fields``."""
     parts: list[dict] = []
@@ -244,6 +244,11 @@ def _user(template: str, segment_ids: Sequence[str], **fields: str) -> dict:
         if piece:
             parts.append(_text(piece))
     return {"role": "user", "content": parts}
+
+
+def scenario_listing(texts: Sequence[str]) -> str:
+    """EIM's numbered scenarios, as its questions' ``{scenarios}`` field: ``1) ..., 2) ..., 3) ...``."""
+    return ", ".join(f"{k}) {text}" for k, text in enumerate(texts, start=1))
 
 
 def _assistant(text: str) -> dict:
@@ -317,7 +322,7 @@ def build_ied(index: SegmentIndex, n: int | None = None, *, cot: bool = True, se
         reply = conclusion("ied", answer)
         if cot:
             reply = _describe(rng, emotion) + "\n" + reply
-        messages = [_user(rng.choice(IED_QUESTIONS), [sid]), _assistant(reply)]
+        messages = [user_turn(rng.choice(IED_QUESTIONS), [sid]), _assistant(reply)]
         out.append(_sample(index.name, "ied", i, messages, answer, [sid], [emotion], cot))
     return out
 
@@ -379,7 +384,7 @@ def build_epc(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
             verdict = _EPC_VERDICT[answer].format(v1=_first_upper(v1), v2=v2)
             lines.append(f"{_first_upper(n1)} is {v1} and {n2} is {v2}. {verdict}")
         reply = "\n".join(lines + [conclusion("epc", answer)])
-        messages = [_user(question, sids), _assistant(reply)]
+        messages = [user_turn(question, sids), _assistant(reply)]
         out.append(_sample(index.name, "epc", i, messages, answer, sids, emotions, cot))
     return out
 
@@ -429,7 +434,7 @@ def build_ess(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
             lines = segment_lines(rng, emotions, True)
             lines.append(f"{_first_upper(sup)} {wanted} {EMOTION_NOUNS[x]}: segment ({answer}).")
         reply = "\n".join(lines + [conclusion("ess", answer)])
-        messages = [_user(rng.choice(ESS_QUESTIONS), sids, sup=sup), _assistant(reply)]
+        messages = [user_turn(rng.choice(ESS_QUESTIONS), sids, sup=sup), _assistant(reply)]
         out.append(_sample(index.name, "ess", i, messages, answer, sids, emotions, cot))
     return out
 
@@ -459,7 +464,7 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
         assert answer == format_matching(numbers), (emotions, scen_emotions, answer)
         sids = pools.draw_many(emotions)
         texts = [next(scenarios[e]) for e in scen_emotions]
-        listing = ", ".join(f"{k}) {text}" for k, text in enumerate(texts, start=1))
+        listing = scenario_listing(texts)
         lines = []
         if cot:  # describe the segments; per situation (restated) its emotion and that segment's letter
             nouns = EMOTION_NOUNS
@@ -469,7 +474,7 @@ def build_eim(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
                 for k, (text, e) in enumerate(zip(texts, scen_emotions), start=1)
             ]
         reply = "\n".join(lines + [conclusion("eim", answer)])
-        messages = [_user(rng.choice(EIM_QUESTIONS), sids, scenarios=listing), _assistant(reply)]
+        messages = [user_turn(rng.choice(EIM_QUESTIONS), sids, scenarios=listing), _assistant(reply)]
         out.append(_sample(index.name, "eim", i, messages, answer, sids, emotions, cot))
     return out
 
@@ -526,9 +531,9 @@ def build_esr(index: SegmentIndex, n: int, *, cot: bool = True, seed: int = 0) -
             lines = [f"The scene hints at {cue}, so it suggests {EMOTION_NOUNS[target]}: segment ({answer})."]
         t2 = "\n".join(lines + [conclusion("esr", answer)])
         messages = [
-            _user(rng.choice(ESR_T1_QUESTIONS), sids),
+            user_turn(rng.choice(ESR_T1_QUESTIONS), sids),
             _assistant(t1),
-            _user(rng.choice(ESR_T2_QUESTIONS), [], scenario=scenario),
+            user_turn(rng.choice(ESR_T2_QUESTIONS), [], scenario=scenario),
             _assistant(t2),
         ]
         out.append(_sample(index.name, "esr", i, messages, answer, sids, emotions, cot))
