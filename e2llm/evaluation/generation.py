@@ -132,6 +132,30 @@ def prompt_lengths(processor, conversations: Sequence[Sequence[dict]]) -> list[i
     return [len(ids) for ids in processor.tokenizer(expanded, add_special_tokens=False)["input_ids"]]
 
 
+def _batch_inputs(processor, conversations, eeg, eeg_channel_mask, batch: list[int]) -> dict:
+    """The left-padded model inputs of the samples ``batch``; their segments are read here, batch
+    by batch, as ``eeg`` may load lazily."""
+    segments, masks = [], []
+    for i in batch:
+        sample_segments = list(eeg[i])
+        if count_eeg_parts(conversations[i]) != len(sample_segments):
+            raise ValueError(
+                f"sample {i}: {count_eeg_parts(conversations[i])} EEG parts but {len(sample_segments)} segments"
+            )
+        segments.extend(sample_segments)
+        if eeg_channel_mask is not None:
+            masks.extend(eeg_channel_mask[i])
+    kwargs = {"eeg_channel_mask": masks} if eeg_channel_mask is not None and segments else {}
+    return processor.apply_chat_template(
+        [list(conversations[i]) for i in batch],
+        add_generation_prompt=True,
+        tokenize=True,
+        return_dict=True,
+        eeg=segments or None,
+        processor_kwargs={"padding": True, "padding_side": "left", "return_tensors": "pt", **kwargs},
+    )
+
+
 @torch.no_grad()
 def generate_responses(
     model,
@@ -193,25 +217,7 @@ def generate_responses(
     try:
         for start in range(0, n, batch_size):
             batch = order[start : start + batch_size]
-            segments, masks = [], []
-            for i in batch:  # read here, batch by batch: ``eeg`` may load lazily
-                sample_segments = list(eeg[i])
-                if count_eeg_parts(conversations[i]) != len(sample_segments):
-                    raise ValueError(
-                        f"sample {i}: {count_eeg_parts(conversations[i])} EEG parts but {len(sample_segments)} segments"
-                    )
-                segments.extend(sample_segments)
-                if eeg_channel_mask is not None:
-                    masks.extend(eeg_channel_mask[i])
-            kwargs = {"eeg_channel_mask": masks} if eeg_channel_mask is not None and segments else {}
-            inputs = processor.apply_chat_template(
-                [list(conversations[i]) for i in batch],
-                add_generation_prompt=True,
-                tokenize=True,
-                return_dict=True,
-                eeg=segments or None,
-                processor_kwargs={"padding": True, "padding_side": "left", "return_tensors": "pt", **kwargs},
-            )
+            inputs = _batch_inputs(processor, conversations, eeg, eeg_channel_mask, batch)
             inputs = {
                 key: value.to(device, dtype=eeg_dtype) if key == "eeg_values" else value.to(device)
                 for key, value in inputs.items()
