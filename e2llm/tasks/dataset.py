@@ -18,7 +18,7 @@ from typing import Any
 
 from ..configuration_e2llm import EMOTIONS
 from ..datasets_builder.builder import PSEUDONYMOUS_NOTE
-from ..datasets_builder.lookup import read_summary
+from ..datasets_builder.lookup import SUMMARY_FILE, read_summary
 from ..eeg.synthetic import SYNTHETIC_PREFIX, is_synthetic_description
 from ..errors import InvalidInputError, MissingInputError, OutputExistsError
 from ..runs.atomic import atomic_directory
@@ -268,6 +268,37 @@ def build_task_datasets(
         }
         save_task_datasets(dd, out_dir, info)
     return dd
+
+
+PAPER_COUNTS = {"n_train": 10_000, "n_train_sft": 3_000, "n_multi": 500, "n_esr": 167, "n_test_ied": None}
+
+
+def ensure_task_datasets(segments_dir: str | os.PathLike, out_dir: str | os.PathLike, *, cot: bool = True,
+                         seed: int = 0, **counts) -> bool:  # fmt: skip
+    """:func:`build_task_datasets` unless ``out_dir`` already holds its result: a build of this
+    format from the same segments folder (not rebuilt since), with the same ``cot``, ``seed`` and
+    counts (``counts`` over :data:`PAPER_COUNTS`). Returns whether it built."""
+    counts = {**PAPER_COUNTS, **counts}
+    unknown = sorted(set(counts) - set(PAPER_COUNTS))
+    if unknown:
+        raise InvalidInputError(f"unknown task counts {unknown}; expected some of {', '.join(PAPER_COUNTS)}")
+    segments = Path(segments_dir).expanduser().resolve()
+    info_file = Path(out_dir) / INFO_FILE
+    try:
+        info = json.loads(info_file.read_text(encoding="utf-8"))
+        current = info_file.stat().st_mtime_ns >= (segments / SUMMARY_FILE).stat().st_mtime_ns
+    except (OSError, ValueError):
+        info, current = {}, False
+    same = {"version": TASKS_FORMAT_VERSION, "cot": cot, "seed": seed, "segments_dir": str(segments)}
+    params = info.get("params") or {}
+    if (
+        current
+        and all(info.get(k) == v for k, v in same.items())
+        and all(params.get(k) == v for k, v in counts.items())
+    ):
+        return False
+    build_task_datasets(segments, out_dir, cot=cot, seed=seed, **counts)
+    return True
 
 
 def _segments_pseudonymized(path: str | None, description: str) -> bool:
