@@ -130,12 +130,22 @@ def test_reproduce_refuses_before_writing(tmp_path, capsys, case, message):
     assert not out.exists()
 
 
-def test_reproduce_refuses_unknown_variants_and_a_split_the_config_cannot_give(tmp_path, capsys):
+def test_reproduce_refuses_unknown_variants_and_both_sources(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli(["reproduce", "--size", "test", "--out", str(out), "--variants", "no_stage4"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1 and not out.exists()
     assert cli(["reproduce", "--size", "test", "--config", "x.yaml", "--out", str(out)]) == 2
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_reproduce_refuses_a_split_the_configs_segments_cannot_give(reproduction, tmp_path, capsys):
+    out, _ = reproduction
+    config = _config(tmp_path, {}, segments_dir=str(out / "data" / "paper" / "segments"))
+    code = cli(["reproduce", "--config", str(config), "--out", str(tmp_path / "out"), "--splits", "clip"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "segments are the 'paper' split" in err, err
+    assert not (tmp_path / "out").exists()
 
 
 def test_plan_shares_the_full_models_stages(tmp_path):

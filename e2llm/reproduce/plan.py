@@ -21,6 +21,19 @@ A variant shares a stage by pointing its run config's stage section (``output_di
 Each split has its own segments and task data: built from the recordings the ``reproduce``
 section names (``OUT/data/SPLIT/``), or, without recordings, the config's own ``segments_dir``
 (and ``tasks_dir``), which give the one split they were built with.
+
+The config is a run config (``e2llm train``'s) with an optional ``reproduce`` section; every key
+of it is optional::
+
+    reproduce:
+      recordings: data/SEED-VII     # build each split's segments from these (e2llm prepare)
+      format: auto                  # prepare's --format
+      seed: 0                       # of the splits, the task data, the controls and the intervals
+      n_jobs: 1                     # recordings processed in parallel
+      test_size: null               # prepare's --test-size (default: the paper's share)
+      tasks: {n_train: 10000, n_train_sft: 3000, n_multi: 500, n_esr: 167, n_test_ied: null}
+      evaluation: {batch_size: 16, controls: [shuffled, no-eeg], control_limit: null,
+                   max_new_tokens: null, limit: null}
 """
 
 from __future__ import annotations
@@ -109,9 +122,10 @@ def _section(values, defaults: dict, where: str) -> dict:
     return {**defaults, **values}
 
 
-def read_settings(config: dict, source: str) -> tuple[dict, dict, dict]:
+def read_settings(config: dict, source: str, written_later: bool = False) -> tuple[dict, dict, dict]:
     """The ``reproduce`` section: its data settings, task counts and evaluation settings, over
-    the defaults (the paper's counts; the shuffled and no-EEG controls), checked."""
+    the defaults (the paper's counts; the shuffled and no-EEG controls), checked
+    (``written_later``: the recordings are not there yet, the demo writes them)."""
     section = dict(config.get(SECTION) or {})
     counts = _section(section.pop("tasks", None), PAPER_COUNTS, f"{source}: {SECTION}.tasks")
     evaluation = _section(section.pop("evaluation", None), EVALUATION, f"{source}: {SECTION}.evaluation")
@@ -123,7 +137,7 @@ def read_settings(config: dict, source: str) -> tuple[dict, dict, dict]:
             raise InvalidInputError(f"{source}: {SECTION}.evaluation.{key} must be a whole number ≥ 1, not {value!r}")
     if settings["recordings"] is not None:
         settings["recordings"] = Path(settings["recordings"]).expanduser()
-        if not settings["recordings"].is_dir():
+        if not written_later and not settings["recordings"].is_dir():
             raise MissingInputError(f"{source}: {SECTION}.recordings {settings['recordings']}: no such folder")
     return settings, counts, evaluation
 
@@ -271,7 +285,7 @@ def make_plan(config: dict, out, *, splits=None, variants=None, source: str = "c
         InvalidInputError / MissingInputError: one line naming the setting or path.
     """
     out = Path(out).expanduser().resolve()
-    settings, counts, evaluation = read_settings(config, source)
+    settings, counts, evaluation = read_settings(config, source, written_later=subjects is not None)
     base = {k: v for k, v in config.items() if k != SECTION}
     given = None if settings["recordings"] is not None else _given_data(base, source)
     splits = list(dict.fromkeys(splits or [given[2] if given else "paper"]))
