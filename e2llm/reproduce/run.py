@@ -124,21 +124,26 @@ def reproduce(config_path, out, *, splits=None, variants=None) -> Path:
     return execute(make_plan(config, out, splits=splits, variants=variants, source=str(config_path)))
 
 
+# At the test size (the suite's, with a tiny random LM that never ends an answer) each answer is cut
+# at 24 tokens and each control asks 2 samples a task: 15 evaluations check the pipeline in minutes.
+TEST_EVALUATION = {"max_new_tokens": 24, "control_limit": 2}
+
+
 def demo_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device: str) -> dict:
     """The demo's run config, with a ``reproduce`` section: its synthetic recordings, its task
     counts, its evaluation settings and signal controls."""
     config = demo_run_config(out, sizes, seed, text_model, device)
+    evaluation = {"batch_size": 48 if device == "cpu" else 128, "controls": list(DEMO_CONTROLS),
+                  "control_limit": sizes.control_limit}  # fmt: skip
+    if sizes == DEMO_SIZES["test"]:
+        evaluation.update(TEST_EVALUATION)
     config[SECTION] = {
         "recordings": str(out / "data" / "synthetic-seed-vii"),
         "format": "seed-vii-preprocessed",
         "seed": seed,
         "n_jobs": min(8, os.cpu_count() or 1),
         "tasks": demo_task_counts(sizes),
-        "evaluation": {
-            "batch_size": 48 if device == "cpu" else 128,
-            "controls": list(DEMO_CONTROLS),
-            "control_limit": sizes.control_limit,
-        },  # fmt: skip
+        "evaluation": evaluation,
     }
     return config
 
