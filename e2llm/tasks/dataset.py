@@ -18,7 +18,7 @@ from typing import Any
 
 from ..configuration_e2llm import EMOTIONS
 from ..datasets_builder.builder import PSEUDONYMOUS_NOTE
-from ..datasets_builder.lookup import SUMMARY_FILE, read_summary
+from ..datasets_builder.lookup import read_summary
 from ..eeg.synthetic import SYNTHETIC_PREFIX, is_synthetic_description
 from ..errors import InvalidInputError, MissingInputError, OutputExistsError
 from ..runs.atomic import atomic_directory
@@ -286,7 +286,7 @@ def ensure_task_datasets(segments_dir: str | os.PathLike, out_dir: str | os.Path
     info_file = Path(out_dir) / INFO_FILE
     try:
         info = json.loads(info_file.read_text(encoding="utf-8"))
-        current = info_file.stat().st_mtime_ns >= (segments / SUMMARY_FILE).stat().st_mtime_ns
+        current = info_file.stat().st_mtime_ns >= (segments / "dataset_dict.json").stat().st_mtime_ns
     except (OSError, ValueError):
         info, current = {}, False
     same = {"version": TASKS_FORMAT_VERSION, "cot": cot, "seed": seed, "segments_dir": str(segments)}
