@@ -415,7 +415,8 @@ def plot_ablations(
 
     key = HEADLINE[task]
     most = max(len(runs) for _, runs in panels)
-    fig = Figure(figsize=(max(8, 2.0 * most + 2), 4.6 * len(panels)))
+    fig = Figure(figsize=(max(8, 2.0 * most + 2), 4.6 * len(panels)), layout="constrained")
+    fig.suptitle(f"The ablations on {TASK_TITLES[task]}")
     for ax, (title, runs) in zip(fig.subplots(len(panels), 1, squeeze=False)[:, 0], panels):
         controls = list(dict.fromkeys(c for _, m in runs for c in (m.get("controls") or {})))
         series = [("real EEG", [_score(m.get(task), key) for _, m in runs])]
