@@ -22,8 +22,10 @@ Each split has its own segments and task data: built from the recordings the ``r
 section names (``OUT/data/SPLIT/``), or, without recordings, the config's own ``segments_dir``
 (and ``tasks_dir``), which give the one split they were built with.
 
-The config is a run config (``e2llm train``'s) with an optional ``reproduce`` section; every key
-of it is optional::
+The config is a run config (``e2llm train``'s) with an optional ``reproduce`` section. Each run's
+config is written to ``OUT/configs/SPLIT/VARIANT.yaml`` with its own ``output_dir``, data and
+``ablation``; everything else (preset, LM, each stage's settings) is the config's. Every key of the
+``reproduce`` section is optional::
 
     reproduce:
       recordings: data/SEED-VII     # build each split's segments from these (e2llm prepare)
