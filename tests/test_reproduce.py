@@ -136,6 +136,10 @@ def test_reproduce_refuses_unknown_variants_and_both_sources(tmp_path, capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 1 and not out.exists()
     assert cli(["reproduce", "--size", "test", "--config", "x.yaml", "--out", str(out)]) == 2
     assert not out.exists()
+    capsys.readouterr()
+    assert cli(["reproduce", "--size", "test", "--out", str(out), "--text-model", str(tmp_path / "nope.gguf")]) == 2
+    err = capsys.readouterr().err
+    assert "nope.gguf: no such GGUF file" in err and len(err.strip().splitlines()) == 1 and not out.exists()
 
 
 @pytest.mark.slow
