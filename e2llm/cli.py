@@ -337,6 +337,47 @@ def _run_compare(args):
     print(compare_runs(args.run_dirs, args.out, names=args.names))
 
 
+# -- reproduce ---------------------------------------------------------------------------------
+
+
+def _add_reproduce(sub):
+    from .reproduce import VARIANTS
+
+    p = sub.add_parser(
+        "reproduce",
+        help="the full model and the paper's four ablations, trained, evaluated and reported as Tables 2-4 and Figure 3",
+        description="Train and evaluate the full model (stages 1, 2, 3) and the ablations w/o stage 1, 2, 3 and w/o "
+        "CoT on each split asked for, sharing the stages variants have in common, and write Tables 2, 3, 4, Figure 3 "
+        "and the splits' table (each figure with its 95 %% interval, beside the signal controls), linked from "
+        "OUT/reproduce.md. Everything is checked before anything is written; a rerun reuses every finished step.",
+    )
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--config", help="a run config (as `e2llm train`'s), with an optional `reproduce:` section")
+    what.add_argument("--size", choices=tuple(DEMO_SIZES), help="the demo's synthetic data at this demo size instead")
+    p.add_argument("--out", required=True, help="output folder (a rerun into it reuses what is finished)")
+    p.add_argument(
+        "--splits", nargs="+", choices=SPLITS, default=None, help="default: paper (or the config's segments')"
+    )
+    p.add_argument("--variants", nargs="+", choices=VARIANTS, default=None, help="default: all of them")
+    p.add_argument("--text-model", default=None, help="with --size: the pretrained LM (default: the demo's)")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="with --size: the demo's seed")
+    p.set_defaults(func=_run_reproduce)
+
+
+def _run_reproduce(args):
+    from .reproduce import reproduce, reproduce_demo
+
+    if args.config is not None:
+        if args.text_model is not None or args.seed != 0:
+            raise InvalidInputError("--text-model and --seed go with --size; a config names its own")
+        _must_be_file(args.config, "--config")
+        path = reproduce(args.config, args.out, splits=args.splits, variants=args.variants)
+    else:
+        path = reproduce_demo(args.out, args.size, splits=args.splits, variants=args.variants,
+                              text_model=args.text_model, seed=args.seed)  # fmt: skip
+    print(f"wrote {path}")
+
+
 # -- demo / describe / push --------------------------------------------------------------------
 
 
@@ -633,6 +674,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_train,
         _add_evaluate,
         _add_compare,
+        _add_reproduce,
         _add_describe,
         _add_replay,
         _add_app,

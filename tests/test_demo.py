@@ -117,7 +117,7 @@ def test_demo_stage3_steps_mix_the_tasks(demo, tmp_path):
     from datasets import Dataset, load_from_disk
     from transformers import Trainer, TrainingArguments
 
-    from e2llm.demo.pipeline import _run_config
+    from e2llm.demo.pipeline import demo_run_config
     from e2llm.demo.sizes import DEMO_SIZES
     from e2llm.processing_e2llm import E2LLMProcessor
     from e2llm.training.collators import E2LLMDataCollator
@@ -139,7 +139,7 @@ def test_demo_stage3_steps_mix_the_tasks(demo, tmp_path):
         per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps
         return [order[k : k + per_step] for k in range(0, len(order), per_step)]
 
-    sft = _run_config(out, DEMO_SIZES["cpu"], 0, "unused", "cpu")["sft"]
+    sft = demo_run_config(out, DEMO_SIZES["cpu"], 0, "unused", "cpu")["sft"]
     keys = ("per_device_train_batch_size", "gradient_accumulation_steps", "train_sampling_strategy")
     demo_steps = steps(**{k: sft[k] for k in keys})
     blocked = steps(per_device_train_batch_size=4, train_sampling_strategy="group_by_length")
@@ -519,7 +519,7 @@ def test_demo_size_and_lm_dtype_follow_the_machine(monkeypatch, cuda, native_bf1
     of the demo's run config take that dtype."""
     import torch
 
-    from e2llm.demo.pipeline import _run_config
+    from e2llm.demo.pipeline import demo_run_config
     from e2llm.demo.sizes import DEMO_SIZES, default_size, lm_dtype
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
@@ -528,7 +528,7 @@ def test_demo_size_and_lm_dtype_follow_the_machine(monkeypatch, cuda, native_bf1
     assert default_size() == size
     device = "cuda" if cuda else "cpu"
     assert lm_dtype(device) == dtype
-    config = _run_config(Path("out"), DEMO_SIZES[size], 0, "unused", device)
+    config = demo_run_config(Path("out"), DEMO_SIZES[size], 0, "unused", device)
     assert {config[s]["lm_dtype"] for s in ("align", "sft")} == {dtype}
     assert {config[s]["bf16"] for s in ("align", "sft")} == {dtype == "bfloat16"}
     assert "bf16" not in config["stage1"]  # the small encoder trains faster in float32 (bench/README.md)
@@ -542,7 +542,7 @@ def test_gpu_size_has_the_papers_data_training_and_test_sizes():
     from collections import Counter
 
     from e2llm.datasets_builder.splits import PAPER_TEST_FRACTION
-    from e2llm.demo.pipeline import _run_config
+    from e2llm.demo.pipeline import demo_run_config
     from e2llm.demo.sizes import DEMO_SIZES
     from e2llm.eeg import SEED_VII_CLIP_EMOTIONS
     from e2llm.eeg.preprocessing import PreprocessingConfig
@@ -569,12 +569,12 @@ def test_gpu_size_has_the_papers_data_training_and_test_sizes():
     sizes = {split: len(rows) for split, rows in samples.items()}
     assert sizes == {"train": 10_000, "train_sft": 3_000, "test_ied": len(test.ids), "test_multi": 500, "test_esr": 167}
 
-    config = _run_config(Path("out"), gpu, 0, "unused", "cuda")
+    config = demo_run_config(Path("out"), gpu, 0, "unused", "cuda")
     assert config["stage1"]["num_train_epochs"] == gpu.stage1_epochs and config["stage1"]["dataloader_num_workers"] >= 1
     assert config["align"]["max_train_samples"] == 10_000 and config["sft"]["max_train_samples"] == 3_000
     assert config["align"]["train_tasks"] is None  # stage 2 on all four tasks, as in the paper
     assert {config[s]["save_steps"] for s in ("align", "sft")} == {50}
-    cpu = _run_config(Path("out"), DEMO_SIZES["cpu"], 0, "unused", "cpu")
+    cpu = demo_run_config(Path("out"), DEMO_SIZES["cpu"], 0, "unused", "cpu")
     assert cpu["stage1"]["dataloader_num_workers"] == 0 and cpu["sft"]["save_steps"] == 10
 
 

@@ -598,3 +598,16 @@ def test_pseudonymized_flag_is_copied_from_the_segments(segments_dir, tmp_path):
     (pseudo / "summary.json").write_text(json.dumps({"format": "e2llm-segments", "pseudonymized": True}))
     build_task_datasets(pseudo, tmp_path / "pseudo", **kw)
     assert load_task_datasets(tmp_path / "pseudo")[1]["pseudonymized"] is True
+
+
+def test_ensure_task_datasets_reuses_a_build_of_the_same_settings(segments_dir, tmp_path):
+    from e2llm.tasks import ensure_task_datasets
+
+    out, counts = tmp_path / "tasks", dict(n_train=40, n_train_sft=8, n_multi=15, n_esr=7, n_test_ied=7)
+    assert ensure_task_datasets(segments_dir, out, seed=3, **counts) is True
+    assert ensure_task_datasets(segments_dir, out, seed=3, **counts) is False
+    assert ensure_task_datasets(segments_dir, out, seed=3, cot=False, **counts) is True  # another build: made again
+    assert load_task_datasets(out)[1]["cot"] is False
+    assert ensure_task_datasets(segments_dir, out, seed=4, cot=False, **counts) is True
+    with pytest.raises(ValueError, match="unknown task counts"):
+        ensure_task_datasets(segments_dir, out, n_tests=3)

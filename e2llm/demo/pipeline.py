@@ -54,8 +54,7 @@ from ..inference import load_model_and_processor
 from ..paths import check_hub_model
 from ..runs.artifacts import Artifact
 from ..runs.atomic import write_text_atomic
-from ..tasks import build_task_datasets, format_counts, task_counts
-from ..tasks.dataset import TASKS_FORMAT_VERSION
+from ..tasks import ensure_task_datasets, format_counts, task_counts
 from ..text_models import (
     check_text_model,
     describe_text_model,
@@ -115,11 +114,34 @@ def check_disk(out: Path, sizes: DemoSizes) -> None:
         )
 
 
+def write_demo_recordings(out: Path, sizes: DemoSizes, seed: int) -> Path:
+    """The demo's synthetic SEED-VII-layout recordings in ``out/data/synthetic-seed-vii`` (reused
+    when complete: the generator writes its marker last); returns that folder."""
+    raw_dir = out / "data" / "synthetic-seed-vii"
+    if not (raw_dir / SYNTHETIC_MARKER).is_file():
+        write_synthetic_seed_vii(
+            raw_dir,
+            n_subjects=sizes.n_subjects,
+            clip_seconds=sizes.clip_seconds,
+            seed=seed,
+            strength=sizes.strength,
+            overwrite=True,
+            progress=True,
+        )
+    return raw_dir
+
+
+def demo_task_counts(sizes: DemoSizes) -> dict:
+    """``build_task_datasets``' sample counts at these sizes."""
+    return {"n_train": sizes.n_train, "n_train_sft": sizes.n_sft, "n_multi": sizes.n_multi, "n_esr": sizes.n_esr,
+            "n_test_ied": sizes.n_test_ied}  # fmt: skip
+
+
 def _step(n: int, text: str) -> None:
     print(f"\n[{n}/7] {text}", flush=True)
 
 
-def _run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device: str) -> dict:
+def demo_run_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device: str) -> dict:
     """The demo's run config: the paper's stages and optimisers, sized for the machine."""
 
     dtype = lm_dtype(device)
@@ -224,17 +246,7 @@ def run_demo(
     )
 
     _step(1, "synthetic SEED-VII-layout data (SYNTHETIC: generated, not recorded from people)")
-    raw_dir = out / "data" / "synthetic-seed-vii"
-    if not (raw_dir / SYNTHETIC_MARKER).is_file():
-        write_synthetic_seed_vii(
-            raw_dir,
-            n_subjects=sizes.n_subjects,
-            clip_seconds=sizes.clip_seconds,
-            seed=seed,
-            strength=sizes.strength,
-            overwrite=True,
-            progress=True,
-        )
+    raw_dir = write_demo_recordings(out, sizes, seed)
     print(f"  {raw_dir}")
 
     _step(2, "preprocessing into segments, then the instruction data of the five tasks")
@@ -248,16 +260,7 @@ def run_demo(
     )
     print(format_summary(result.summary))
     tasks_dir = out / "data" / "tasks"
-    params = {
-        "n_train": sizes.n_train,
-        "n_train_sft": sizes.n_sft,
-        "n_multi": sizes.n_multi,
-        "n_esr": sizes.n_esr,
-        "n_test_ied": sizes.n_test_ied,
-    }
-    info = json.loads((tasks_dir / "tasks_info.json").read_text()) if (tasks_dir / "tasks_info.json").is_file() else {}
-    if not (info.get("version") == TASKS_FORMAT_VERSION and info.get("params", {}).items() >= params.items()):
-        build_task_datasets(out / "data" / "segments", tasks_dir, seed=seed, **params)
+    ensure_task_datasets(out / "data" / "segments", tasks_dir, seed=seed, **demo_task_counts(sizes))
     tasks = load_from_disk(str(tasks_dir))
     print(format_counts(task_counts({s: tasks[s] for s in tasks})))
 
@@ -268,7 +271,7 @@ def run_demo(
 
     _step(4, "training: stage 1 (encoder), stage 2 (projector), stage 3 (projector + LoRA), as `e2llm train`")
     config_path = out / "run.yaml"
-    config = _run_config(out, sizes, seed, lm_folder, device)
+    config = demo_run_config(out, sizes, seed, lm_folder, device)
     write_text_atomic(
         config_path,
         "# written by e2llm demo: a run config sized for this machine\n" + yaml.safe_dump(config, sort_keys=False),

@@ -405,6 +405,40 @@ def plot_controls(
     return path
 
 
+def plot_ablations(
+    panels: Sequence[tuple[str, Sequence[tuple[str, Mapping]]]], path: str | os.PathLike, task: str = "ied"
+) -> Path:
+    """The paper's Figure 3: one panel per group of runs (e.g. a split), each run's headline
+    score on ``task`` (IED: balanced accuracy) with its 95 % interval, beside its signal
+    controls' and random."""
+    from matplotlib.figure import Figure
+
+    key = HEADLINE[task]
+    most = max(len(runs) for _, runs in panels)
+    fig = Figure(figsize=(max(8, 2.0 * most + 2), 4.6 * len(panels)), layout="constrained")
+    fig.suptitle(f"The ablations on {TASK_TITLES[task]}")
+    for ax, (title, runs) in zip(fig.subplots(len(panels), 1, squeeze=False)[:, 0], panels):
+        controls = list(dict.fromkeys(c for _, m in runs for c in (m.get("controls") or {})))
+        series = [("real EEG", [_score(m.get(task), key) for _, m in runs])]
+        series += [
+            (
+                CONTROL_TITLES.get(c, c),
+                [_score(((m.get("controls") or {}).get(c) or {}).get(task), key) for _, m in runs],
+            )
+            for c in controls
+        ]
+        colors = ["tab:blue", "tab:orange", "tab:purple", "tab:green"][: len(series)]
+        _grouped_bars(ax, [name.replace(" (", "\n(") for name, _ in runs], series, colors=colors)
+        chance = _random(runs, task)[key]
+        ax.axhline(100 * chance, color="gray", linestyle="--", label=f"random ({100 * chance:.1f} %)")
+        ax.set_ylabel(f"{TASK_TITLES[task]} {key.replace('_', ' ')} (%), 95 % interval", fontsize=8)
+        ax.set_title(title)
+        ax.legend(loc="upper center", ncol=len(series) + 1, fontsize=8)
+    path = Path(path)
+    _save(fig, path)
+    return path
+
+
 def plot_reliability(calibration: Mapping, path: str | os.PathLike, title: str = "IED reliability") -> Path:
     """Accuracy against confidence per bin (bars), the diagonal of perfect calibration, and how
     many answers each bin holds."""
@@ -660,6 +694,7 @@ __all__ = [
     "invalid_table",
     "leakage_section",
     "plot_confusion_matrix",
+    "plot_ablations",
     "plot_controls",
     "plot_per_class_accuracy",
     "plot_reliability",

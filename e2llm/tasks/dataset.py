@@ -270,6 +270,37 @@ def build_task_datasets(
     return dd
 
 
+PAPER_COUNTS = {"n_train": 10_000, "n_train_sft": 3_000, "n_multi": 500, "n_esr": 167, "n_test_ied": None}
+
+
+def ensure_task_datasets(segments_dir: str | os.PathLike, out_dir: str | os.PathLike, *, cot: bool = True,
+                         seed: int = 0, **counts) -> bool:  # fmt: skip
+    """:func:`build_task_datasets` unless ``out_dir`` already holds its result: a build of this
+    format from the same segments folder (not rebuilt since), with the same ``cot``, ``seed`` and
+    counts (``counts`` over :data:`PAPER_COUNTS`). Returns whether it built."""
+    counts = {**PAPER_COUNTS, **counts}
+    unknown = sorted(set(counts) - set(PAPER_COUNTS))
+    if unknown:
+        raise InvalidInputError(f"unknown task counts {unknown}; expected some of {', '.join(PAPER_COUNTS)}")
+    segments = Path(segments_dir).expanduser().resolve()
+    info_file = Path(out_dir) / INFO_FILE
+    try:
+        info = json.loads(info_file.read_text(encoding="utf-8"))
+        current = info_file.stat().st_mtime_ns >= (segments / "dataset_dict.json").stat().st_mtime_ns
+    except (OSError, ValueError):
+        info, current = {}, False
+    same = {"version": TASKS_FORMAT_VERSION, "cot": cot, "seed": seed, "segments_dir": str(segments)}
+    params = info.get("params") or {}
+    if (
+        current
+        and all(info.get(k) == v for k, v in same.items())
+        and all(params.get(k) == v for k, v in counts.items())
+    ):
+        return False
+    build_task_datasets(segments, out_dir, cot=cot, seed=seed, **counts)
+    return True
+
+
 def _segments_pseudonymized(path: str | None, description: str) -> bool:
     """Whether the segments' ids, subjects and sources are pseudonyms (``prepare --pseudonymize``):
     from their ``summary.json`` if there is one, else from their description."""

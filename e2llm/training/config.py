@@ -126,10 +126,11 @@ def _dataclasses(stage: str):
     return (E2LLMArguments, SFTConfig)
 
 
-def load_run_config(path: str | Path) -> dict:
+def load_run_config(path: str | Path, extra_sections: tuple[str, ...] = ()) -> dict:
     """Read and check a run config: valid YAML, a mapping of known sections, each a mapping
     (an empty section is an empty mapping), keys of ``run`` known to some stage, a known preset
-    and ablation. Every problem is a one-line ``ValueError`` naming the file."""
+    and ablation. Every problem is a one-line ``ValueError`` naming the file. ``extra_sections``:
+    sections a caller reads itself (``e2llm reproduce``'s ``reproduce``), returned unchecked."""
     path = Path(path)
     if not path.is_file():
         raise MissingInputError(f"{path}: no such config file")
@@ -144,12 +145,13 @@ def load_run_config(path: str | Path) -> dict:
     config = {} if config is None else config
     if not isinstance(config, dict):
         raise InvalidInputError(f"{path}: expected sections run, stage1, align, sft; found a {type(config).__name__}")
-    unknown = set(config) - {"run", *STAGE_BY_KEY}
+    known = ("run", *STAGE_BY_KEY, *extra_sections)
+    unknown = set(config) - set(known)
     if unknown:
-        raise InvalidInputError(
-            f"{path}: unknown sections {sorted(map(str, unknown))}; expected run, stage1, align, sft"
-        )
+        raise InvalidInputError(f"{path}: unknown sections {sorted(map(str, unknown))}; expected {', '.join(known)}")
     for section, body in list(config.items()):
+        if section in extra_sections:
+            continue
         if body is None:
             config[section] = {}
         elif not isinstance(body, dict):
