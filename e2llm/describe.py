@@ -59,10 +59,11 @@ IED_QUESTION = IED_QUESTIONS[0]  # "Describe the emotion of {e1}."
 
 # Default of --min-confidence: an answer whose confidence (the probability of its emotion over the
 # seven emotion words) is below it is reported as "uncertain". Chosen on the demo's IED test data
-# (`e2llm demo`, seed 0, 42 answers; bench/README.md): the lowest threshold that keeps most answers
-# while dropping those that are mostly wrong. At 0.6 the demo's model keeps 36 of 42 answers, 91.7 %
-# of them right against 78.6 % of all, and the 6 it drops are all wrong; at 0.5 it drops only the
-# 2 answers that name no emotion, at 0.7 it keeps 33.
+# (`e2llm demo`, 42 answers; bench/README.md): the lowest threshold that keeps most answers while
+# dropping those that are mostly wrong. Two demo models measured: one kept 36 of 42 answers at 0.6,
+# 91.7 % of them right against 78.6 % of all, the 6 dropped all wrong (at 0.7 it kept 33); the
+# other (seed 0) kept 40, 97.5 % right against 92.9 %, the 2 dropped both wrong (at 0.8 it drops
+# 2 right answers).
 DEFAULT_MIN_CONFIDENCE = 0.6
 
 # A recording must contain at least half of the model's band (from its high-pass edge to its

@@ -245,24 +245,7 @@ def run_demo(
         json.dumps({"synthetic": True, "sizes": asdict(sizes), "seed": seed, "device": device}, indent=2),
     )
 
-    _step(1, "synthetic SEED-VII-layout data (SYNTHETIC: generated, not recorded from people)")
-    raw_dir = write_demo_recordings(out, sizes, seed)
-    print(f"  {raw_dir}")
-
-    _step(2, "preprocessing into segments, then the instruction data of the five tasks")
-    result = build_segments(
-        raw_dir,
-        out / "data" / "segments",
-        format="seed-vii-preprocessed",
-        split="paper",
-        seed=seed,
-        n_jobs=min(8, os.cpu_count() or 1),
-    )
-    print(format_summary(result.summary))
-    tasks_dir = out / "data" / "tasks"
-    ensure_task_datasets(out / "data" / "segments", tasks_dir, seed=seed, **demo_task_counts(sizes))
-    tasks = load_from_disk(str(tasks_dir))
-    print(format_counts(task_counts({s: tasks[s] for s in tasks})))
+    tasks_dir = _demo_data(out, sizes, seed)
 
     _step(3, "the pretrained language model")
     lm_folder = resolve_text_model(spec, gguf_cache(out))
@@ -292,17 +275,53 @@ def run_demo(
         seed=seed,
     )
 
+    model_dir = _export_and_reload(out, stages[SFT.key], config[SFT.key]["lora_target_modules"])
+
+    _step(7, "summary")
+    _print_summary(metrics, out, model_dir, sizes, lm_folder, lm)
+    print(f"time:    {time.time() - started:.0f} s")
+    return metrics
+
+
+def _demo_data(out: Path, sizes: DemoSizes, seed: int) -> Path:
+    """Steps 1 and 2: the synthetic recordings, their segments and the task data; returns the
+    task data's folder."""
+    _step(1, "synthetic SEED-VII-layout data (SYNTHETIC: generated, not recorded from people)")
+    raw_dir = write_demo_recordings(out, sizes, seed)
+    print(f"  {raw_dir}")
+
+    _step(2, "preprocessing into segments, then the instruction data of the five tasks")
+    result = build_segments(
+        raw_dir,
+        out / "data" / "segments",
+        format="seed-vii-preprocessed",
+        split="paper",
+        seed=seed,
+        n_jobs=min(8, os.cpu_count() or 1),
+    )
+    print(format_summary(result.summary))
+    tasks_dir = out / "data" / "tasks"
+    ensure_task_datasets(out / "data" / "segments", tasks_dir, seed=seed, **demo_task_counts(sizes))
+    tasks = load_from_disk(str(tasks_dir))
+    print(format_counts(task_counts({s: tasks[s] for s in tasks})))
+    return tasks_dir
+
+
+def _export_and_reload(out: Path, stage3: str, lora_target_modules) -> Path:
+    """Step 6: the stage-3 model saved as ``out/model`` and reloaded in a fresh process."""
     _step(6, "model and processor saved, then reloaded in a fresh process")
     model_dir = out / "model"
-    export_model(stages[SFT.key], model_dir, SFT.folder, synthetic=True,
-                 lora_target_modules=config[SFT.key]["lora_target_modules"])  # fmt: skip
+    export_model(stage3, model_dir, SFT.folder, synthetic=True, lora_target_modules=lora_target_modules)
     code = f"from e2llm.demo import show_example; show_example({str(model_dir)!r}, {str(out / 'data' / 'segments')!r})"
     fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if fresh.returncode != 0:
         raise RuntimeError(f"reloading {model_dir} in a fresh process failed: {fresh.stderr.strip().splitlines()[-1]}")
     print(fresh.stdout, end="")
+    return model_dir
 
-    _step(7, "summary")
+
+def _print_summary(metrics: dict, out: Path, model_dir: Path, sizes: DemoSizes, lm_folder, lm: str) -> None:
+    """Step 7: the tables, the controls' verdict, the split and where everything is."""
     runs = [(f"E2LLM ({sizes.encoder_preset} encoder + {Path(lm_folder).name}, synthetic)", metrics)]
     print(ied_table(runs))
     print()
@@ -316,8 +335,6 @@ def run_demo(
     print(f"plots:   {', '.join(str(p) for p in sorted((out / 'report').glob('*.png')))}")
     print(f"model:   {model_dir}  (AutoModel.from_pretrained / AutoProcessor.from_pretrained)")
     print(f"data:    {out / 'data'}  (SYNTHETIC)")
-    print(f"time:    {time.time() - started:.0f} s")
-    return metrics
 
 
 def show_example(model_dir: str, segments_dir: str, index: int = 0) -> None:
