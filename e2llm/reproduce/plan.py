@@ -47,10 +47,9 @@ from pathlib import Path
 from ..datasets_builder import SPLITS, detect_format, discover, read_summary
 from ..errors import InvalidInputError, MissingInputError
 from ..evaluation.controls import check_controls
-from ..paths import check_hub_model
 from ..tasks.dataset import INFO_FILE, PAPER_COUNTS
-from ..text_models import check_text_model, preset_text_model
-from ..training.config import parse_stage_arguments, stage_defaults
+from ..text_models import preset_text_model
+from ..training.config import check_text_model_available, parse_stage_arguments, stage_defaults
 from ..training.stages import ABLATIONS, ALIGN, ENCODER, SFT, STAGE_BY_KEY, STAGES
 
 SECTION = "reproduce"  # the run config's section of reproduce's own settings
@@ -262,15 +261,7 @@ def _check_text_model(config: dict, source: str) -> None:
     """The LM the config names (``text_model``, else its preset's) exists, or the Hub cache has it."""
     run = config.get("run") or {}
     name = (config.get(ALIGN.key) or {}).get("text_model") or run.get("text_model")
-    name = name or preset_text_model(run.get("preset", "e2llm-8b"))
-    if not name:
-        return
-    try:
-        kind = check_text_model(name)
-    except FileNotFoundError as err:
-        raise MissingInputError(f"{source}: text_model {err}") from None
-    if kind == "hub":
-        check_hub_model(name, f"{source}: text_model")
+    check_text_model_available(name or preset_text_model(run.get("preset", "e2llm-8b")), source)
 
 
 def make_plan(config: dict, out, *, splits=None, variants=None, source: str = "config", subjects=None) -> Plan:

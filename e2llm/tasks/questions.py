@@ -14,21 +14,10 @@ from dataclasses import dataclass
 
 from ..configuration_e2llm import EMOTIONS
 from ..errors import InvalidInputError
+from . import templates
 from .builders import esr_scenarios, scenario_listing, user_turn
 from .messages import segment_ids_of
 from .rules import OPTIONS, TASKS
-from .templates import (
-    EIM_QUESTIONS,
-    EIM_SCENARIOS,
-    EPC_ANSWER_HINTS,
-    EPC_QUESTIONS,
-    ESR_T1_QUESTIONS,
-    ESR_T2_QUESTIONS,
-    ESS_LEAST,
-    ESS_MOST,
-    ESS_QUESTIONS,
-    IED_QUESTIONS,
-)
 
 OWN = "own"  # a question of the user's own, about one to three windows
 TASK_WINDOWS: dict[str, int] = {"ied": 1, "epc": 2, "ess": 3, "eim": 3, "esr": 3}
@@ -46,7 +35,7 @@ DEFAULT_EIM_EMOTIONS: tuple[str, str, str] = ("happy", "sad", "fear")
 
 
 def default_eim_scenarios() -> list[str]:
-    return [EIM_SCENARIOS[e][0] for e in DEFAULT_EIM_EMOTIONS]
+    return [templates.EIM_SCENARIOS[e][0] for e in DEFAULT_EIM_EMOTIONS]
 
 
 def default_esr_scenario() -> str:
@@ -121,20 +110,24 @@ def task_question(
 
 def _templates(task, n, text, emotion, polarity, scenarios, scenario) -> tuple[list[str], dict]:
     if task == "ied":
-        return [IED_QUESTIONS[0]], {}
+        return [templates.IED_QUESTIONS[0]], {}
     if task == "epc":
-        return [EPC_QUESTIONS[0] + EPC_ANSWER_HINTS[0]], {}
+        return [templates.EPC_QUESTIONS[0] + templates.EPC_ANSWER_HINTS[0]], {}
     if task == "ess":
         if emotion not in EMOTIONS or polarity not in ("most", "least"):
             raise InvalidInputError(f"ESS asks for the most or least of one of {EMOTIONS}, not {polarity} {emotion!r}")
-        return [ESS_QUESTIONS[0]], {"sup": (ESS_MOST if polarity == "most" else ESS_LEAST)[emotion][0]}
+        return [templates.ESS_QUESTIONS[0]], {
+            "sup": (templates.ESS_MOST if polarity == "most" else templates.ESS_LEAST)[emotion][0]
+        }
     if task == "eim":
         texts = [s.strip() for s in scenarios if s and s.strip()] or default_eim_scenarios()
         if len(texts) != 3:
             raise InvalidInputError(f"EIM matches three windows to three people; {len(texts)} given")
-        return [EIM_QUESTIONS[0]], {"scenarios": scenario_listing(texts)}
+        return [templates.EIM_QUESTIONS[0]], {"scenarios": scenario_listing(texts)}
     if task == "esr":
-        return [ESR_T1_QUESTIONS[0], ESR_T2_QUESTIONS[0]], {"scenario": scenario.strip() or default_esr_scenario()}
+        return [templates.ESR_T1_QUESTIONS[0], templates.ESR_T2_QUESTIONS[0]], {
+            "scenario": scenario.strip() or default_esr_scenario()
+        }
     text = text.strip()
     if not text:
         raise InvalidInputError("write a question about the windows")

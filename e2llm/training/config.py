@@ -250,9 +250,14 @@ def check_stage_inputs(stage: str, script_args, source: str = "config", loads_te
 
 
 def _check_stage_text_model(script_args, source: str) -> None:
-    """The LM a stage loads (``text_model``, else the preset's) is a file, a folder, or a Hub id
-    that the cache or the Hub has."""
-    name = getattr(script_args, "text_model", None) or preset_text_model(script_args.preset)
+    check_text_model_available(
+        getattr(script_args, "text_model", None) or preset_text_model(script_args.preset), source
+    )
+
+
+def check_text_model_available(name: str | None, source: str) -> None:
+    """The LM ``name`` (what a stage loads: its ``text_model``, else its preset's) is a file, a
+    folder, or a Hub id that the cache or the Hub has; an error names ``source``."""
     if not name:
         return
     try:
