@@ -104,9 +104,8 @@ def execute(plan: Plan) -> Path:
         prepare_split(data, plan.settings)
     total = len(plan.runs)
     for n, run in enumerate(plan.runs, 1):
-        _say(
-            f"[reproduce {n}/{total}] {run.split} split, {run.title}: training ({total - n} run{'s' if total - n != 1 else ''} left after it)"
-        )
+        left = f"{total - n} run{'s' if total - n != 1 else ''} left after it"
+        _say(f"[reproduce {n}/{total}] {run.split} split, {run.title}: training ({left})")
         stages = run_training(write_run_config(run))
         if Path(list(stages.values())[-1]).resolve() != run.model_dir.resolve():
             raise RuntimeError(f"{run.title}: trained {list(stages.values())[-1]}, expected {run.model_dir}")
