@@ -392,7 +392,8 @@ def _add_demo(sub):
         default="auto",
         help="cpu: about 15 minutes on a 2-core laptop, LM in float32; cpu-bf16: the same on a CPU with "
         "native bf16 (AVX-512 BF16 or AMX), with more stage-3 steps; cpu-long: 4x cpu's stage-3 samples "
-        "(about 31 minutes); gpu: the paper's data, training and test sizes (about 22 GB on disk); "
+        "(about 31 minutes); cpu-small: fewer steps and test samples, for e2llm reproduce's 15 runs in an hour; "
+        "gpu: the paper's data, training and test sizes (about 22 GB on disk); "
         "auto: gpu if CUDA is available, else cpu-bf16 or cpu by the CPU; test: the reduced run of the test suite",
     )
     p.add_argument(

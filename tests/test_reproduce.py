@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import copy
 import io
+import os
+import signal
+import subprocess
+import sys
+import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -79,6 +84,50 @@ def test_reproduce_rerun_reuses_everything(reproduction, text_model, monkeypatch
     printed = _reproduce(out, text_model)
     assert printed.count("evaluation reused") == 5
     assert {name: (out / name).read_bytes() for name in OUTPUTS} == before
+
+
+@pytest.mark.slow
+def test_reproduce_killed_mid_evaluation_resumes_to_the_same_tables(reproduction, text_model, tmp_path, monkeypatch):
+    """kill -9 while the second run (w/o stage 1) is writing its answers; the rerun reuses the full
+    model's stages and evaluation, finishes the answers left and gives the uninterrupted tables."""
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "import sys; from e2llm.cli import main; sys.exit(main(sys.argv[1:]))",
+               "reproduce", "--size", "test", "--out", str(out), "--text-model", text_model]  # fmt: skip
+    answers = out / "eval" / "paper" / ENCODER.ablation / "generations.jsonl"
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 900
+        while not (answers.is_file() and answers.read_text().count("\n") >= 1):
+            assert process.poll() is None, "reproduce ended before the second run wrote an answer"
+            assert time.time() < deadline, "the second run wrote no answer within 15 minutes"
+            time.sleep(0.05)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    written = answers.read_text().count("\n")
+    assert not (out / "reproduce.md").exists() and not (answers.parent / "metrics.json").exists()
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the rerun trained stage 1 again")
+
+    from e2llm.runs.records import RecordLog
+
+    kept, open_log = {}, RecordLog.open
+
+    def spy(log, **settings):
+        records = open_log(log, **settings)
+        kept.setdefault(log.path, len(records))
+        return records
+
+    monkeypatch.setattr("e2llm.training.config.train_encoder", forbidden)  # every run reuses the full model's
+    monkeypatch.setattr(RecordLog, "open", spy)
+    printed = _reproduce(out, text_model)
+    assert printed.count("evaluation reused") == 1  # the full model's
+    assert f"[{ALIGN.key}] {out / 'runs' / 'paper' / FULL / ALIGN.folder} exists; skipping" in printed
+    assert kept[answers] == written  # the answers written before the kill were resumed, not made again
+    first, _ = reproduction
+    for name in ("table2.md", "table3.md", "table4.md", "splits.md"):
+        assert (out / name).read_text() == (first / name).read_text(), name
 
 
 def _one_subject_recordings(folder: Path) -> Path:

@@ -67,9 +67,6 @@ from ..training.config import run_training
 from ..training.stages import ALIGN, ENCODER, LM_ALL_LINEAR, SFT
 from .sizes import DEMO_SIZES, DemoSizes, default_size, lm_dtype
 
-# the signal controls every demo reports: the EEG of other samples, and none at all
-DEMO_CONTROLS = ("shuffled", "no-eeg")
-
 # what a complete model folder holds (``save_pretrained`` of model and processor), with whole weights
 MODEL_FOLDER_FILES = ("config.json", "processor_config.json", "tokenizer_config.json", "tokenizer.json")
 
@@ -270,7 +267,7 @@ def run_demo(
         tasks_dir,
         out / "report",
         batch_size=48 if device == "cpu" else 128,
-        controls=DEMO_CONTROLS,
+        controls=sizes.controls,
         control_limit=sizes.control_limit,
         seed=seed,
     )

@@ -4,6 +4,9 @@
 - ``cpu-bf16``: the same machine with AVX-512 BF16 or AMX, the LM in bf16, whose steps cost
   about 3/4 as much: stage 3 gets 80 steps instead of 56 in the same time;
 - ``cpu-long``: 4× cpu's stage-3 samples (about half an hour);
+- ``cpu-small``: ``cpu``'s data with 32 stage-3 steps, smaller test sets, one control, for
+  ``e2llm reproduce``'s fifteen runs (five variants × three splits) within an hour on 2 cores
+  with native bf16;
 - ``gpu``: the paper's data, training and test sizes;
 - ``test``: the reduced run of the test suite.
 
@@ -44,6 +47,7 @@ class DemoSizes:
     lora_r: int
     lora_alpha: int
     control_limit: int | None = None  # samples per task of each signal control (None: all the test samples)
+    controls: tuple[str, ...] = ("shuffled", "no-eeg")  # signal controls: other samples' EEG, and none at all
 
 
 # CPU: a step of 4 samples of SmolLM2 takes seconds on 2 cores, so the LM stages get about 80 steps
@@ -72,6 +76,13 @@ DEMO_SIZES = {
     "cpu-bf16": replace(_CPU, n_sft=320),
     # cpu with 4× its stage-3 samples: 256 steps, for a machine that can spare half an hour
     "cpu-long": replace(_CPU, n_train=1280, n_sft=1024),
+    # e2llm reproduce trains stage 3 four times and evaluates five models per split. A model's
+    # answers cost about as much for 6 samples a task as for 20 (each task is one batch, and the
+    # batch runs until its longest answer ends), so each control costs a pass: cpu's data with
+    # stage 1 at 20 epochs, 32 stage-3 steps, 15 test samples a multi-segment task, 21 IED and the
+    # shuffled control only (6 a task) fit the fifteen runs in an hour (bench/README.md)
+    "cpu-small": replace(_CPU, n_sft=128, n_multi=45, n_esr=15, n_test_ied=21, stage1_epochs=20, control_limit=6,
+                         controls=("shuffled",)),
     "gpu": DemoSizes(
         encoder_preset="demo", strength=2.0, n_subjects=20, clip_seconds=170.0, n_train=10_000, n_align=10_000, n_sft=3_000, n_multi=500, n_esr=167,
         n_test_ied=None, stage1_epochs=5, batch_size=16, align_tasks=None, align_lr=1e-3, sft_lr=5e-4,

@@ -24,7 +24,7 @@ import torch
 import yaml
 
 from ..datasets_builder import BuildConfig, build_segments
-from ..demo.pipeline import DEMO_CONTROLS, check_disk, demo_run_config, demo_task_counts, write_demo_recordings
+from ..demo.pipeline import check_disk, demo_run_config, demo_task_counts, write_demo_recordings
 from ..demo.sizes import DEMO_SIZES, DemoSizes
 from ..evaluation import evaluate_model
 from ..paths import check_hub_model
@@ -134,7 +134,7 @@ def demo_config(out: Path, sizes: DemoSizes, seed: int, text_model: str, device:
     """The demo's run config, with a ``reproduce`` section: its synthetic recordings, its task
     counts, its evaluation settings and signal controls."""
     config = demo_run_config(out, sizes, seed, text_model, device)
-    evaluation = {"batch_size": 48 if device == "cpu" else 128, "controls": list(DEMO_CONTROLS),
+    evaluation = {"batch_size": 48 if device == "cpu" else 128, "controls": list(sizes.controls),
                   "control_limit": sizes.control_limit}  # fmt: skip
     if sizes == DEMO_SIZES["test"]:
         evaluation.update(TEST_EVALUATION)
