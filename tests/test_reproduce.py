@@ -18,6 +18,7 @@ import yaml
 
 from e2llm.cli import main as cli
 from e2llm.reproduce.plan import FULL, NO_COT, make_plan
+from e2llm.runs.records import RecordLog
 from e2llm.training.stages import ALIGN, ENCODER, SFT
 
 OUTPUTS = ("reproduce.md", "table2.md", "table3.md", "table4.md", "splits.md", "figure3.png")
@@ -109,8 +110,6 @@ def test_reproduce_killed_mid_evaluation_resumes_to_the_same_tables(reproduction
 
     def forbidden(*args, **kwargs):
         raise AssertionError("the rerun trained stage 1 again")
-
-    from e2llm.runs.records import RecordLog
 
     kept, open_log = {}, RecordLog.open
 
